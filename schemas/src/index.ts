@@ -1,1 +1,30 @@
-export {};
+// Public API of @pathwatch/schemas. Names are listed explicitly (no `export *`).
+export type {
+  Action,
+  ActionKind,
+  AttemptReason,
+  AttemptSummary,
+  CallbackStatus,
+  ClockSource,
+  DeadLetter,
+  DispatchAttempted,
+  Envelope,
+  ErrorCategory,
+  EvidenceLevel,
+  Hop,
+  ProviderCallback,
+  RequestAccepted,
+  SubmitOutcome,
+  Verdict,
+  VerdictClass,
+} from './generated/types.js';
+export {
+  ACTION_KINDS,
+  ATTEMPT_REASONS,
+  CALLBACK_STATUSES,
+  CLOCK_SOURCES,
+  ERROR_CATEGORIES,
+  EVIDENCE_LEVELS,
+  SUBMIT_OUTCOMES,
+  VERDICT_CLASSES,
+} from './generated/types.js';
