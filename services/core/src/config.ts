@@ -1,0 +1,99 @@
+/**
+ * Typed environment parsing shared by every service's own `config.ts` (the only files that read
+ * `process.env`). Each variable is declared once with its doc and default; `readConfig` validates all of them
+ * and throws one `ConfigError` naming every bad variable with its raw value. Blank values count as unset.
+ */
+import { ConfigError } from './errors.js';
+
+export interface VarSpec<T> {
+  /** Environment variable name, e.g. `KAFKA_BROKERS`. */
+  readonly env: string;
+  readonly doc: string;
+  /** Shown in docs; `undefined` means required. */
+  readonly default: T | undefined;
+  readonly parse: (raw: string) => T;
+  /** Human form of the default for docs (e.g. `embedded` instead of `undefined`). */
+  readonly defaultDoc?: string;
+  readonly optional?: boolean;
+}
+
+type Specs = Record<string, VarSpec<unknown>>;
+export type ConfigOf<S extends Specs> = { readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
+
+export function readConfig<S extends Specs>(env: Readonly<Record<string, string | undefined>>, specs: S): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: { variable: string; problem: string; raw: string | undefined }[] = [];
+  for (const [key, spec] of Object.entries(specs)) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw.trim() === '') {
+      if (spec.default === undefined && spec.optional !== true) {
+        problems.push({ variable: spec.env, problem: `required: ${spec.doc}`, raw: undefined });
+      } else {
+        out[key] = spec.default;
+      }
+      continue;
+    }
+    try {
+      out[key] = spec.parse(raw.trim());
+    } catch (err) {
+      problems.push({ variable: spec.env, problem: err instanceof Error ? err.message : String(err), raw });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as ConfigOf<S>;
+}
+
+/** Markdown table rows (variable | default | meaning) for the README. */
+export function configDocRows(specs: Specs): string[] {
+  return Object.values(specs).map((s) => {
+    const def = s.defaultDoc ?? (s.default === undefined ? (s.optional === true ? 'unset' : 'required') : String(s.default));
+    return `| \`${s.env}\` | \`${def}\` | ${s.doc} |`;
+  });
+}
+
+export const parse = {
+  string: (raw: string): string => raw,
+  int:
+    (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+    (raw: string): number => {
+      if (!/^-?\d+$/.test(raw)) throw new Error(`must be an integer between ${min} and ${max}`);
+      const n = Number(raw);
+      if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+      return n;
+    },
+  bool: (raw: string): boolean => {
+    const v = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    throw new Error('must be true or false');
+  },
+  oneOf:
+    <T extends string>(values: readonly T[]) =>
+    (raw: string): T => {
+      if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  brokers: (raw: string): string[] => {
+    const list = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    for (const b of list) {
+      if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new Error(`"${b}" is not host:port (comma-separated list expected)`);
+    }
+    if (list.length === 0) throw new Error('must list at least one host:port');
+    return list;
+  },
+  url: (raw: string): string => {
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw new Error('must be an http(s) URL');
+    }
+    return raw;
+  },
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,312 @@
+/**
+ * The only module that touches kafkajs. Everything else speaks these small interfaces, so the client can be
+ * replaced (kafkajs is unmaintained) without touching services.
+ */
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  CompressionTypes,
+  type Consumer as KjsConsumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type LogEntry,
+  type Producer as KjsProducer,
+} from 'kafkajs';
+import type { Logger } from './logger.js';
+import { KafkaError, TopologyError } from './errors.js';
+
+export interface KafkaOptions {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+  /** @default 3000 */
+  connectionTimeoutMs?: number;
+  /** @default 30000 */
+  requestTimeoutMs?: number;
+}
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Readonly<Record<string, string>>;
+  partition?: number;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  /** int64 as a decimal string. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Kafka record timestamp (CreateTime or LogAppendTime), epoch ms. */
+  timestampMs: number;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  configs?: Readonly<Record<string, string>>;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to consume (last processed + 1), decimal string. */
+  offset: string;
+}
+
+export interface Producer {
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Admin {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  partitionCount(topic: string): Promise<number>;
+  /** Committed offsets of a group for a topic (`-1` where nothing is committed). */
+  committedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** Earliest/latest offsets per partition. */
+  topicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConsumerBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+  /** Offset of the next message the broker will append to this partition. */
+  highWatermark: string;
+}
+
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop processing the batch. */
+  isRunning(): boolean;
+  /**
+   * Marks messages up to and including `offset` as processed, so they are not fetched again in this session.
+   * Processing position only: durable progress is `Consumer.commit`.
+   */
+  markProcessed(offset: string): void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group without committed offsets starts. @default true */
+  fromBeginning?: boolean;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
+  /** Upper bound on bytes fetched per partition per request. @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** How long the broker may wait to fill a fetch. @default 100 */
+  maxWaitTimeMs?: number;
+  /** Called after partitions are (re)assigned to this member. */
+  onAssigned?: (assignment: Record<string, number[]>) => void;
+}
+
+export type BatchHandler = (batch: ConsumerBatch, control: BatchControl) => Promise<void>;
+
+export interface Consumer {
+  /** Starts consuming; resolves once the consumer is running. Offsets are never committed automatically. */
+  run(handler: BatchHandler): Promise<void>;
+  /** Durably commits progress (offset = next offset to consume). */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  pause(topics: readonly string[]): void;
+  resume(topics: readonly string[]): void;
+  /** Re-positions a partition (e.g. to replay after restoring state). Only valid while running. */
+  seek(topic: string, partition: number, offset: string): void;
+  close(): Promise<void>;
+}
+
+export interface KafkaClient {
+  producer(opts?: { idempotent?: boolean; compression?: 'none' | 'gzip' }): Promise<Producer>;
+  consumer(opts: ConsumerOptions): Promise<Consumer>;
+  admin(): Promise<Admin>;
+}
+
+function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = typeof first === 'string' ? first : first.toString('utf8');
+  }
+  return out;
+}
+
+/** Routes kafkajs' own log lines into the pino logger (child `kafkajs`). */
+function kafkaLogCreator(root: Logger) {
+  const log = root.child({ module: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const obj = { namespace, ...rest };
+      if (level === KafkaLogLevel.ERROR) log.error(obj, message);
+      else if (level === KafkaLogLevel.WARN) log.warn(obj, message);
+      else if (level === KafkaLogLevel.INFO) log.debug(obj, message);
+      else log.trace(obj, message);
+    };
+}
+
+export function createKafka(opts: KafkaOptions): KafkaClient {
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: [...opts.brokers],
+    connectionTimeout: opts.connectionTimeoutMs ?? 3000,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: kafkaLogCreator(opts.logger),
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+  });
+  const log = opts.logger.child({ module: 'kafka' });
+
+  return {
+    async producer(popts = {}) {
+      const p: KjsProducer = kafka.producer({
+        idempotent: popts.idempotent ?? false,
+        maxInFlightRequests: popts.idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+      });
+      try {
+        await p.connect();
+      } catch (err) {
+        throw KafkaError.retriable(`cannot connect producer to ${opts.brokers.join(',')}`, err);
+      }
+      const compression = popts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+      return {
+        async send(topic, messages) {
+          if (messages.length === 0) return;
+          try {
+            await p.send({
+              topic,
+              acks: -1,
+              compression,
+              messages: messages.map((m) => ({
+                key: m.key,
+                value: m.value,
+                ...(m.headers ? { headers: { ...m.headers } } : {}),
+                ...(m.partition === undefined ? {} : { partition: m.partition }),
+              })),
+            });
+          } catch (err) {
+            throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
+          }
+        },
+        close: () => p.disconnect(),
+      };
+    },
+
+    async admin() {
+      const a = kafka.admin();
+      await a.connect();
+      return {
+        async ensureTopics(specs) {
+          const existing = new Set(await a.listTopics());
+          const missing = specs.filter((s) => !existing.has(s.topic));
+          if (missing.length > 0) {
+            await a.createTopics({
+              waitForLeaders: true,
+              topics: missing.map((s) => ({
+                topic: s.topic,
+                numPartitions: s.partitions,
+                replicationFactor: -1,
+                configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+              })),
+            });
+            log.info({ topics: missing.map((s) => s.topic) }, 'topics created');
+          }
+          for (const s of specs.filter((x) => existing.has(x.topic))) {
+            const meta = await a.fetchTopicMetadata({ topics: [s.topic] });
+            const n = meta.topics[0]?.partitions.length ?? 0;
+            if (n !== s.partitions) {
+              log.warn({ topic: s.topic, expected: s.partitions, actual: n }, 'existing topic has a different partition count');
+            }
+          }
+        },
+        async partitionCount(topic) {
+          const meta = await a.fetchTopicMetadata({ topics: [topic] });
+          const t = meta.topics[0];
+          if (!t) throw new TopologyError(`topic ${topic} does not exist`, { topic });
+          return t.partitions.length;
+        },
+        async committedOffsets(groupId, topic) {
+          const res = await a.fetchOffsets({ groupId, topics: [topic] });
+          return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+        },
+        async topicOffsets(topic) {
+          const res = await a.fetchTopicOffsets(topic);
+          return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
+        },
+        async deleteTopics(topics) {
+          await a.deleteTopics({ topics: [...topics] });
+        },
+        close: () => a.disconnect(),
+      };
+    },
+
+    async consumer(copts) {
+      const c: KjsConsumer = kafka.consumer({
+        groupId: copts.groupId,
+        sessionTimeout: copts.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: 3000,
+        maxBytesPerPartition: copts.maxBytesPerPartition ?? 1_048_576,
+        maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
+        allowAutoTopicCreation: false,
+        retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+      });
+      await c.connect();
+      for (const topic of copts.topics) {
+        await c.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
+      }
+      if (copts.onAssigned) {
+        const cb = copts.onAssigned;
+        c.on(c.events.GROUP_JOIN, (e) => cb(e.payload.memberAssignment));
+      }
+      return {
+        async run(handler) {
+          await c.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: 1,
+            eachBatch: async (payload: EachBatchPayload) => {
+              const { batch } = payload;
+              const messages: IncomingMessage[] = batch.messages.map((m) => ({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                headers: headersToRecord(m.headers),
+                timestampMs: Number(m.timestamp),
+              }));
+              await handler(
+                { topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark },
+                {
+                  heartbeat: () => payload.heartbeat(),
+                  isRunning: () => payload.isRunning() && !payload.isStale(),
+                  markProcessed: (offset) => payload.resolveOffset(offset),
+                },
+              );
+            },
+          });
+        },
+        async commit(offsets) {
+          if (offsets.length === 0) return;
+          try {
+            await c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+          } catch (err) {
+            throw KafkaError.retriable('offset commit failed', err);
+          }
+        },
+        pause: (topics) => c.pause(topics.map((topic) => ({ topic }))),
+        resume: (topics) => c.resume(topics.map((topic) => ({ topic }))),
+        seek: (topic, partition, offset) => c.seek({ topic, partition, offset }),
+        close: () => c.disconnect(),
+      };
+    },
+  };
+}
