@@ -28,3 +28,13 @@ export {
   SUBMIT_OUTCOMES,
   VERDICT_CLASSES,
 } from './generated/types.js';
+export { DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic } from './catalog.js';
+export type { CatalogOptions, Kind, KindMap, SchemaCatalog, SchemaVersion, TopicNames } from './catalog.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES, createCodec } from './codec.js';
+export type { Codec, CodecOptions, EncodeOptions, WireFormat } from './codec.js';
+export { DecodeError, EncodeError, RegistryError, SchemaError } from './errors.js';
+export type { SchemaErrorCode } from './errors.js';
+export { createSchemaRegistryClient } from './registry.js';
+export type { RegistrySchema, SchemaReference, SchemaRegistryClient, SchemaRegistryOptions } from './registry.js';
+export { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_TIMESTAMP_MS } from './validate.js';
+export type { ValidationOptions } from './validate.js';

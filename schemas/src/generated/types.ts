@@ -25,7 +25,7 @@ export interface Envelope {
 }
 
 /**
- * Topic pathwatch.requests: the API accepted a request (the '200 OK'). Key: request_id.
+ * Topic pathwatch.requests: the API accepted a request (the '200 OK'). Key: request_id. Version 2: adds give_up_ms, api_latency_ms and attributes to v1 (avro/history/request-accepted.v1.avsc).
  * Avro: `io.pathwatch.RequestAccepted` (defined in avro/request-accepted.avsc).
  */
 export interface RequestAccepted {
