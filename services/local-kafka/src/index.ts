@@ -1,0 +1,23 @@
+export { startLocalKafka } from './broker.js';
+export type { BrokerExit, LocalKafka, StartLocalKafkaOptions } from './broker.js';
+export { localKafkaToolsFromEnv } from './config.js';
+export type { LocalKafkaTools } from './config.js';
+export { kafkaDown, kafkaUp, readRunningKafka } from './detached.js';
+export type {
+  KafkaDownOptions,
+  KafkaDownResult,
+  KafkaUpOptions,
+  KafkaUpResult,
+  RunningKafka,
+} from './detached.js';
+export { LocalKafkaError } from './errors.js';
+export type { LocalKafkaErrorCode } from './errors.js';
+export { checkJava, MIN_JAVA_MAJOR } from './java.js';
+export type { JavaInfo } from './java.js';
+export { ensureKafkaJars } from './jars.js';
+export type { EnsureKafkaJarsOptions, KafkaJars } from './jars.js';
+export { defaultKafkaAssetsDir } from './paths.js';
+export { isPortOpen } from './ports.js';
+export { isPidAlive } from './process-util.js';
+export { LOCAL_KAFKA_CLUSTER_ID, LOCAL_KAFKA_HOST } from './server-properties.js';
+export type { LocalKafkaLogger, LocalKafkaProgress, LocalKafkaStage, OnProgress } from './types.js';
