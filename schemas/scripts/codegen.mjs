@@ -2,6 +2,7 @@
 // Generates schemas/src/generated/*.ts from schemas/avro/*.avsc (the contract).
 //   node scripts/codegen.mjs          write the generated files
 //   node scripts/codegen.mjs --check  regenerate in memory; exit 1 if a committed file differs
+//   --out <dir>                       compare/write there instead of src/generated (used by the tests)
 // Dependency-free on purpose: it runs before anything is built.
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -11,10 +12,18 @@ import process from 'node:process';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const avroDir = join(root, 'avro');
 const historyDir = join(avroDir, 'history');
-const outDir = join(root, 'src', 'generated');
+const defaultOutDir = join(root, 'src', 'generated');
 const NAMESPACE = 'io.pathwatch';
 // Reading order for humans (the generated file follows it); dependencies still win when they disagree.
-const PREFERRED = ['envelope', 'request-accepted', 'dispatch-attempted', 'provider-callback', 'verdict', 'action', 'dead-letter'];
+const PREFERRED = [
+  'envelope',
+  'request-accepted',
+  'dispatch-attempted',
+  'provider-callback',
+  'verdict',
+  'action',
+  'dead-letter',
+];
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 
 const HEADER =
@@ -40,9 +49,12 @@ function scanNames(schema, namespace, defined, referenced) {
   }
   const { type } = schema;
   if (type === 'record' || type === 'error' || type === 'enum' || type === 'fixed') {
-    const ns = schema.name.includes('.') ? schema.name.slice(0, schema.name.lastIndexOf('.')) : (schema.namespace ?? namespace);
+    const ns = schema.name.includes('.')
+      ? schema.name.slice(0, schema.name.lastIndexOf('.'))
+      : (schema.namespace ?? namespace);
     defined.add(fullName(schema.name, ns));
-    if (type === 'record' || type === 'error') for (const f of schema.fields) scanNames(f.type, ns, defined, referenced);
+    if (type === 'record' || type === 'error')
+      for (const f of schema.fields) scanNames(f.type, ns, defined, referenced);
     return;
   }
   if (type === 'array') return scanNames(schema.items, namespace, defined, referenced);
@@ -76,7 +88,9 @@ export function orderSchemas(entries) {
   while (ordered.length < info.length) {
     const next = info.find((e) => !ordered.includes(e) && [...e.referenced].every((r) => done.has(r)));
     if (!next) {
-      const stuck = info.filter((e) => !ordered.includes(e)).map((e) => `${e.file} needs ${[...e.referenced].filter((r) => !done.has(r)).join(', ')}`);
+      const stuck = info
+        .filter((e) => !ordered.includes(e))
+        .map((e) => `${e.file} needs ${[...e.referenced].filter((r) => !done.has(r)).join(', ')}`);
       throw new Error(`codegen: unresolvable schema references: ${stuck.join('; ')}`);
     }
     ordered.push(next);
@@ -144,7 +158,9 @@ function tsType(schema, namespace, out) {
 }
 
 function emitNamed(schema, namespace, out) {
-  const ns = schema.name.includes('.') ? schema.name.slice(0, schema.name.lastIndexOf('.')) : (schema.namespace ?? namespace);
+  const ns = schema.name.includes('.')
+    ? schema.name.slice(0, schema.name.lastIndexOf('.'))
+    : (schema.namespace ?? namespace);
   const full = fullName(schema.name, ns);
   if (out.seen.has(full)) return;
   out.seen.add(full);
@@ -163,7 +179,9 @@ function emitNamed(schema, namespace, out) {
     return;
   }
   if (schema.type === 'fixed') {
-    out.chunks.push(jsdoc([...docLines, `Fixed size: ${schema.size} bytes.`], '') + `export type ${name} = Buffer;\n`);
+    out.chunks.push(
+      jsdoc([...docLines, `Fixed size: ${schema.size} bytes.`], '') + `export type ${name} = Buffer;\n`,
+    );
     return;
   }
   // Reserve the slot first so nested named types follow their parent in the output.
@@ -189,8 +207,12 @@ export function generateTypes(ordered) {
 
 /** The schema texts themselves, so the runtime catalog needs no file access (and works from dist/). */
 export function generateSchemaModule(ordered, history) {
-  const cur = ordered.map(({ file, schema }) => `  [${JSON.stringify(file.replace(/\.avsc$/, ''))}, ${JSON.stringify(schema)}],`);
-  const hist = history.map(({ file, schema }) => `  [${JSON.stringify(file.replace(/\.avsc$/, ''))}, ${JSON.stringify(schema)}],`);
+  const cur = ordered.map(
+    ({ file, schema }) => `  [${JSON.stringify(file.replace(/\.avsc$/, ''))}, ${JSON.stringify(schema)}],`,
+  );
+  const hist = history.map(
+    ({ file, schema }) => `  [${JSON.stringify(file.replace(/\.avsc$/, ''))}, ${JSON.stringify(schema)}],`,
+  );
   return (
     `${HEADER}\n` +
     '/** Current schemas keyed by file name (without .avsc), in dependency order: a named type is defined before use. */\n' +
@@ -202,6 +224,9 @@ export function generateSchemaModule(ordered, history) {
 
 function main() {
   const check = process.argv.includes('--check');
+  const outFlag = process.argv.indexOf('--out');
+  const outDir = outFlag === -1 ? defaultOutDir : process.argv[outFlag + 1];
+  if (!outDir) throw new Error('codegen: --out needs a directory');
   const ordered = orderSchemas(loadDir(avroDir));
   const history = existsSync(historyDir) ? loadDir(historyDir) : [];
   const files = new Map([
@@ -212,7 +237,8 @@ function main() {
     const stale = [];
     for (const [path, text] of files) {
       const committed = existsSync(path) ? readFileSync(path, 'utf8') : null;
-      if (committed !== text) stale.push(relative(root, path) + (committed === null ? ' (missing)' : ''));
+      if (committed !== text)
+        stale.push(relative(process.cwd(), path) + (committed === null ? ' (missing)' : ''));
     }
     if (stale.length > 0) {
       process.stderr.write(

@@ -117,7 +117,8 @@ function qualify(name: string, namespace: string): string {
 
 function nameOf(schema: JsonObject): string {
   const name = schema['name'];
-  if (typeof name !== 'string') fail(`named type without a string name: ${JSON.stringify(schema).slice(0, 120)}`);
+  if (typeof name !== 'string')
+    fail(`named type without a string name: ${JSON.stringify(schema).slice(0, 120)}`);
   return name;
 }
 
@@ -139,7 +140,9 @@ function collectDefinitions(schema: Json, namespace: string, out: Map<string, Js
     const ns = namespaceOf(schema, namespace);
     out.set(qualify(nameOf(schema), ns), schema);
     const fields = schema['fields'];
-    if (Array.isArray(fields)) for (const f of fields) if (f && typeof f === 'object' && !Array.isArray(f)) collectDefinitions(f['type'] ?? null, ns, out);
+    if (Array.isArray(fields))
+      for (const f of fields)
+        if (f && typeof f === 'object' && !Array.isArray(f)) collectDefinitions(f['type'] ?? null, ns, out);
     return;
   }
   if (type === 'array') collectDefinitions(schema['items'] ?? null, namespace, out);
@@ -148,13 +151,23 @@ function collectDefinitions(schema: Json, namespace: string, out: Map<string, Js
 }
 
 /** Inlines every named reference at its first use, so the text stands alone (what a registry stores). */
-function expand(schema: Json, namespace: string, defs: ReadonlyMap<string, JsonObject>, seen: Set<string>): Json {
+function expand(
+  schema: Json,
+  namespace: string,
+  defs: ReadonlyMap<string, JsonObject>,
+  seen: Set<string>,
+): Json {
   if (typeof schema === 'string') {
     if (PRIMITIVES.has(schema)) return schema;
     const full = qualify(schema, namespace);
     if (seen.has(full)) return full;
     const def = defs.get(full);
-    if (!def) throw new SchemaError('SCHEMA_CATALOG_INVALID', `unknown type ${full}`, `schema catalog: unknown type ${full}`);
+    if (!def)
+      throw new SchemaError(
+        'SCHEMA_CATALOG_INVALID',
+        `unknown type ${full}`,
+        `schema catalog: unknown type ${full}`,
+      );
     return expand(def, namespace, defs, seen);
   }
   if (Array.isArray(schema)) return schema.map((s) => expand(s, namespace, defs, seen));
@@ -171,14 +184,17 @@ function expand(schema: Json, namespace: string, defs: ReadonlyMap<string, JsonO
     const fields = schema['fields'];
     if (Array.isArray(fields)) {
       copy['fields'] = fields.map((f) =>
-        f && typeof f === 'object' && !Array.isArray(f) ? { ...f, type: expand(f['type'] ?? null, ns, defs, seen) } : f,
+        f && typeof f === 'object' && !Array.isArray(f)
+          ? { ...f, type: expand(f['type'] ?? null, ns, defs, seen) }
+          : f,
       );
     }
     return copy;
   }
   if (type === 'array') return { ...schema, items: expand(schema['items'] ?? null, namespace, defs, seen) };
   if (type === 'map') return { ...schema, values: expand(schema['values'] ?? null, namespace, defs, seen) };
-  if (type !== undefined && typeof type === 'object') return { ...schema, type: expand(type, namespace, defs, seen) };
+  if (type !== undefined && typeof type === 'object')
+    return { ...schema, type: expand(type, namespace, defs, seen) };
   return schema;
 }
 
@@ -214,7 +230,9 @@ function parseAll(): ReadonlyMap<Kind, readonly ParsedVersion[]> {
     if (kind === undefined) continue; // a shared definition file (envelope)
     const spec = SPECS[kind];
     const text = JSON.stringify(expand(schema, 'io.pathwatch', defs, new Set()));
-    out.get(kind)?.push({ kind, version: spec.version, id: spec.idBase + spec.version, type, schemaText: text });
+    out
+      .get(kind)
+      ?.push({ kind, version: spec.version, id: spec.idBase + spec.version, type, schemaText: text });
   }
   for (const [name, raw] of HISTORY_SCHEMAS) {
     const match = /^(.+)\.v(\d+)$/.exec(name);
@@ -222,7 +240,8 @@ function parseAll(): ReadonlyMap<Kind, readonly ParsedVersion[]> {
     if (!match || kind === undefined) fail(`avro/history/${name}.avsc: name must be <schema file>.v<N>`);
     const version = Number(match[2]);
     const spec = SPECS[kind];
-    if (version < 1 || version >= spec.version) fail(`avro/history/${name}.avsc: version must be 1..${spec.version - 1}`);
+    if (version < 1 || version >= spec.version)
+      fail(`avro/history/${name}.avsc: version must be 1..${spec.version - 1}`);
     let type: Type;
     try {
       // History files are self-contained: a fresh registry keeps their names away from the current ones.
@@ -235,7 +254,10 @@ function parseAll(): ReadonlyMap<Kind, readonly ParsedVersion[]> {
     try {
       current.type.createResolver(type);
     } catch (err) {
-      fail(`avro/history/${name}.avsc cannot be read by the current ${spec.file}.avsc: ${(err as Error).message}`, err);
+      fail(
+        `avro/history/${name}.avsc cannot be read by the current ${spec.file}.avsc: ${(err as Error).message}`,
+        err,
+      );
     }
     out.get(kind)?.push({ kind, version, id: spec.idBase + version, type, schemaText: JSON.stringify(raw) });
   }
@@ -261,17 +283,16 @@ export function createCatalog(options: CatalogOptions = {}): SchemaCatalog {
     const subject = `${topics[kind]}-value`;
     if (kindByTopic.has(topics[kind])) fail(`topic ${topics[kind]} is configured for two kinds`);
     kindByTopic.set(topics[kind], kind);
-    const versions = (parsed.get(kind) ?? []).map(
-      (p): SchemaVersion =>
-        Object.freeze({
-          id: p.id,
-          kind,
-          subject,
-          version: p.version,
-          current: p.version === SPECS[kind].version,
-          type: p.type,
-          schemaText: p.schemaText,
-        }),
+    const versions = (parsed.get(kind) ?? []).map((p): SchemaVersion =>
+      Object.freeze({
+        id: p.id,
+        kind,
+        subject,
+        version: p.version,
+        current: p.version === SPECS[kind].version,
+        type: p.type,
+        schemaText: p.schemaText,
+      }),
     );
     byKind.set(kind, Object.freeze(versions));
     for (const v of versions) {

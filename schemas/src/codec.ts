@@ -75,7 +75,8 @@ const HEADER_BYTES = 5;
 const NEGATIVE_CACHE_LIMIT = 10_000;
 
 /** Per (kind, writer id): read directly (same schema) or through a resolver, or why not. */
-type ReaderEntry = { readonly resolver: Resolver | undefined; readonly error?: undefined } | { readonly error: string };
+type ReaderEntry =
+  { readonly resolver: Resolver | undefined; readonly error?: undefined } | { readonly error: string };
 
 interface KindState {
   readonly kind: Kind;
@@ -125,7 +126,12 @@ export function createCodec(options: CodecOptions = {}): Codec {
   }
   const state = (kind: Kind): KindState => {
     const s = states.get(kind);
-    if (!s) throw new DecodeError('SCHEMA_DECODE_INCOMPATIBLE_SCHEMA', String(kind), `unknown kind ${String(kind)}`);
+    if (!s)
+      throw new DecodeError(
+        'SCHEMA_DECODE_INCOMPATIBLE_SCHEMA',
+        String(kind),
+        `unknown kind ${String(kind)}`,
+      );
     return s;
   };
 
@@ -150,7 +156,9 @@ export function createCodec(options: CodecOptions = {}): Codec {
       try {
         entry = { resolver: s.type.createResolver(writer) };
       } catch (err) {
-        entry = { error: `writer schema ${id} (${writer.name ?? writer.typeName}) cannot be read as ${s.type.name ?? s.kind}: ${(err as Error).message}` };
+        entry = {
+          error: `writer schema ${id} (${writer.name ?? writer.typeName}) cannot be read as ${s.type.name ?? s.kind}: ${(err as Error).message}`,
+        };
       }
     }
     s.readers.set(id, entry);
@@ -159,18 +167,32 @@ export function createCodec(options: CodecOptions = {}): Codec {
 
   function decodeAvro(s: KindState, buf: Buffer): unknown {
     if (buf.length < HEADER_BYTES) {
-      throw new DecodeError('SCHEMA_DECODE_BAD_AVRO', s.kind, `Confluent header truncated: ${buf.length} of ${HEADER_BYTES} bytes`);
+      throw new DecodeError(
+        'SCHEMA_DECODE_BAD_AVRO',
+        s.kind,
+        `Confluent header truncated: ${buf.length} of ${HEADER_BYTES} bytes`,
+      );
     }
     const id = buf.readUInt32BE(1);
     const entry = readerEntry(s, id);
     if (entry === undefined) {
       if (registry && !unknownIds.has(id)) {
-        throw new DecodeError('SCHEMA_DECODE_WRITER_NOT_LOADED', s.kind, `writer schema id ${id} not fetched from the registry yet (use decodeAsync)`, {
-          retriable: true,
-          schemaId: id,
-        });
+        throw new DecodeError(
+          'SCHEMA_DECODE_WRITER_NOT_LOADED',
+          s.kind,
+          `writer schema id ${id} not fetched from the registry yet (use decodeAsync)`,
+          {
+            retriable: true,
+            schemaId: id,
+          },
+        );
       }
-      throw new DecodeError('SCHEMA_DECODE_UNKNOWN_SCHEMA_ID', s.kind, `unknown schema id ${id} at bytes 1-4`, { schemaId: id });
+      throw new DecodeError(
+        'SCHEMA_DECODE_UNKNOWN_SCHEMA_ID',
+        s.kind,
+        `unknown schema id ${id} at bytes 1-4`,
+        { schemaId: id },
+      );
     }
     if (entry.error !== undefined) {
       throw new DecodeError('SCHEMA_DECODE_INCOMPATIBLE_SCHEMA', s.kind, entry.error, { schemaId: id });
@@ -179,15 +201,25 @@ export function createCodec(options: CodecOptions = {}): Codec {
     try {
       res = s.type.decode(buf, HEADER_BYTES, entry.resolver);
     } catch (err) {
-      throw new DecodeError('SCHEMA_DECODE_BAD_AVRO', s.kind, `invalid Avro body (schema id ${id}): ${(err as Error).message}`, {
-        schemaId: id,
-        cause: err,
-      });
+      throw new DecodeError(
+        'SCHEMA_DECODE_BAD_AVRO',
+        s.kind,
+        `invalid Avro body (schema id ${id}): ${(err as Error).message}`,
+        {
+          schemaId: id,
+          cause: err,
+        },
+      );
     }
     if (res.offset < 0) {
-      throw new DecodeError('SCHEMA_DECODE_BAD_AVRO', s.kind, `Avro body truncated: ${buf.length} bytes end inside the record (schema id ${id})`, {
-        schemaId: id,
-      });
+      throw new DecodeError(
+        'SCHEMA_DECODE_BAD_AVRO',
+        s.kind,
+        `Avro body truncated: ${buf.length} bytes end inside the record (schema id ${id})`,
+        {
+          schemaId: id,
+        },
+      );
     }
     if (res.offset !== buf.length) {
       throw new DecodeError(
@@ -205,7 +237,9 @@ export function createCodec(options: CodecOptions = {}): Codec {
     try {
       parsed = JSON.parse(buf.toString('utf8'));
     } catch (err) {
-      throw new DecodeError('SCHEMA_DECODE_BAD_JSON', s.kind, `invalid JSON: ${(err as Error).message}`, { cause: err });
+      throw new DecodeError('SCHEMA_DECODE_BAD_JSON', s.kind, `invalid JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new DecodeError('SCHEMA_DECODE_BAD_JSON', s.kind, 'JSON value must be an object');
@@ -221,10 +255,18 @@ export function createCodec(options: CodecOptions = {}): Codec {
   function decode<K extends Kind>(kind: K, bytes: Uint8Array | null | undefined): KindMap[K] {
     const s = state(kind);
     if (bytes === null || bytes === undefined || bytes.length === 0) {
-      throw new DecodeError('SCHEMA_DECODE_EMPTY', kind, bytes == null ? 'no value (tombstone)' : 'empty value (0 bytes)');
+      throw new DecodeError(
+        'SCHEMA_DECODE_EMPTY',
+        kind,
+        bytes == null ? 'no value (tombstone)' : 'empty value (0 bytes)',
+      );
     }
     if (bytes.length > maxPayloadBytes) {
-      throw new DecodeError('SCHEMA_PAYLOAD_OVERSIZED', kind, `${bytes.length} bytes exceed the limit of ${maxPayloadBytes}`);
+      throw new DecodeError(
+        'SCHEMA_PAYLOAD_OVERSIZED',
+        kind,
+        `${bytes.length} bytes exceed the limit of ${maxPayloadBytes}`,
+      );
     }
     const buf = asBuffer(bytes);
     const first = buf[0] as number;
@@ -251,7 +293,10 @@ export function createCodec(options: CodecOptions = {}): Codec {
       const found = await registry.schemaById(id);
       const types: Record<string, Type> = {};
       await parseReferences(registry, found.references, types, new Set());
-      registryWriters.set(id, avsc.Type.forSchema(JSON.parse(found.schema) as Schema, { ...AVSC_OPTIONS, registry: types }));
+      registryWriters.set(
+        id,
+        avsc.Type.forSchema(JSON.parse(found.schema) as Schema, { ...AVSC_OPTIONS, registry: types }),
+      );
     } catch (err) {
       if (err instanceof RegistryError && err.status === 404) {
         if (unknownIds.size >= NEGATIVE_CACHE_LIMIT) unknownIds.clear();
@@ -260,7 +305,11 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
       const code: SchemaErrorCode = err instanceof RegistryError ? err.code : 'SCHEMA_REGISTRY_BAD_RESPONSE';
       const retriable = err instanceof RegistryError && err.retriable;
-      throw new DecodeError(code, kind, `writer schema id ${id}: ${(err as Error).message}`, { retriable, schemaId: id, cause: err });
+      throw new DecodeError(code, kind, `writer schema id ${id}: ${(err as Error).message}`, {
+        retriable,
+        schemaId: id,
+        cause: err,
+      });
     }
   }
 
@@ -268,7 +317,13 @@ export function createCodec(options: CodecOptions = {}): Codec {
     catalog,
     decode,
     async decodeAsync(kind, bytes) {
-      if (registry && bytes && bytes.length >= HEADER_BYTES && bytes.length <= maxPayloadBytes && bytes[0] === MAGIC) {
+      if (
+        registry &&
+        bytes &&
+        bytes.length >= HEADER_BYTES &&
+        bytes.length <= maxPayloadBytes &&
+        bytes[0] === MAGIC
+      ) {
         const id = asBuffer(bytes).readUInt32BE(1);
         if (!state(kind).readers.has(id)) await fetchWriter(kind, id);
       }
@@ -283,11 +338,16 @@ export function createCodec(options: CodecOptions = {}): Codec {
           firstError ??= `${path.join('.') || '(root)'}: ${JSON.stringify(v) ?? String(v)} does not match the schema`;
         },
       });
-      if (!valid) throw new EncodeError('SCHEMA_ENCODE_INVALID', kind, firstError ?? 'value does not match the schema');
+      if (!valid)
+        throw new EncodeError('SCHEMA_ENCODE_INVALID', kind, firstError ?? 'value does not match the schema');
       if (format === 'json') return Buffer.from(toJsonText(value, s.hasBytes), 'utf8');
       const id = s.encodeId;
       if (id === undefined) {
-        throw new EncodeError('SCHEMA_ENCODE_NOT_INITIALISED', kind, 'a schema registry is configured: await codec.init() before encoding Avro');
+        throw new EncodeError(
+          'SCHEMA_ENCODE_NOT_INITIALISED',
+          kind,
+          'a schema registry is configured: await codec.init() before encoding Avro',
+        );
       }
       let end = s.type.encode(value, scratch, HEADER_BYTES);
       while (end < 0) {
@@ -305,7 +365,11 @@ export function createCodec(options: CodecOptions = {}): Codec {
     schemaId(kind) {
       const id = state(kind).encodeId;
       if (id === undefined) {
-        throw new EncodeError('SCHEMA_ENCODE_NOT_INITIALISED', kind, 'a schema registry is configured: await codec.init() first');
+        throw new EncodeError(
+          'SCHEMA_ENCODE_NOT_INITIALISED',
+          kind,
+          'a schema registry is configured: await codec.init() first',
+        );
       }
       return id;
     },

@@ -35,6 +35,13 @@ export type { Codec, CodecOptions, EncodeOptions, WireFormat } from './codec.js'
 export { DecodeError, EncodeError, RegistryError, SchemaError } from './errors.js';
 export type { SchemaErrorCode } from './errors.js';
 export { createSchemaRegistryClient } from './registry.js';
-export type { RegistrySchema, SchemaReference, SchemaRegistryClient, SchemaRegistryOptions } from './registry.js';
+export type {
+  RegistrySchema,
+  SchemaReference,
+  SchemaRegistryClient,
+  SchemaRegistryOptions,
+} from './registry.js';
 export { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_TIMESTAMP_MS } from './validate.js';
 export type { ValidationOptions } from './validate.js';
+export { benchCodec } from './bench.js';
+export type { CodecBenchOptions, CodecBenchResult } from './bench.js';

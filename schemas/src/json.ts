@@ -53,7 +53,8 @@ function compile(type: Type, cache: Map<Type, Read>): Read {
       read = (v, ctx) => (typeof v === 'number' && (v | 0) === v ? v : bad(ctx, 'int (32-bit integer)', v));
       break;
     case 'long':
-      read = (v, ctx) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : bad(ctx, 'long (safe integer)', v));
+      read = (v, ctx) =>
+        typeof v === 'number' && Number.isSafeInteger(v) ? v : bad(ctx, 'long (safe integer)', v);
       break;
     case 'float':
     case 'double':
@@ -152,7 +153,8 @@ function compile(type: Type, cache: Map<Type, Read>): Read {
       });
       const names = fields.map((f) => f.name);
       read = (v, ctx) => {
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad(ctx, `object (${type.name ?? 'record'})`, v);
+        if (v === null || typeof v !== 'object' || Array.isArray(v))
+          return bad(ctx, `object (${type.name ?? 'record'})`, v);
         const fns = readers();
         const out: Record<string, unknown> = {};
         for (let i = 0; i < names.length; i++) {
@@ -233,8 +235,10 @@ export function containsBytes(type: Type, seen = new Set<Type>()): boolean {
     case 'error':
       return (type as types.RecordType).fields.some((f) => containsBytes(f.type, seen));
     default:
-      if (type.typeName.startsWith('union')) return (type as types.UnwrappedUnionType).types.some((t) => containsBytes(t, seen));
-      if (type.typeName.startsWith('logical:')) return containsBytes((type as types.LogicalType).underlyingType, seen);
+      if (type.typeName.startsWith('union'))
+        return (type as types.UnwrappedUnionType).types.some((t) => containsBytes(t, seen));
+      if (type.typeName.startsWith('logical:'))
+        return containsBytes((type as types.LogicalType).underlyingType, seen);
       return false;
   }
 }

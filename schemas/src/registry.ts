@@ -45,7 +45,10 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 export function createSchemaRegistryClient(options: SchemaRegistryOptions): SchemaRegistryClient {
   const base = options.url.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base)) {
-    throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `url must start with http:// or https://, got ${JSON.stringify(options.url)}`);
+    throw new RegistryError(
+      'SCHEMA_REGISTRY_BAD_RESPONSE',
+      `url must start with http:// or https://, got ${JSON.stringify(options.url)}`,
+    );
   }
   const timeoutMs = options.timeoutMs ?? 5000;
   const doFetch = options.fetch ?? fetch;
@@ -57,15 +60,23 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
     try {
       res = await doFetch(`${base}${path}`, {
         method,
-        headers: { accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }), ...options.headers },
+        headers: {
+          accept: CONTENT_TYPE,
+          ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }),
+          ...options.headers,
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new RegistryError('SCHEMA_REGISTRY_UNAVAILABLE', `${method} ${path} failed: ${(err as Error).message}`, {
-        retriable: true,
-        cause: err,
-      });
+      throw new RegistryError(
+        'SCHEMA_REGISTRY_UNAVAILABLE',
+        `${method} ${path} failed: ${(err as Error).message}`,
+        {
+          retriable: true,
+          cause: err,
+        },
+      );
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
@@ -80,10 +91,14 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `${method} ${path} answered non-JSON: ${text.slice(0, 200)}`, {
-        status: res.status,
-        cause: err,
-      });
+      throw new RegistryError(
+        'SCHEMA_REGISTRY_BAD_RESPONSE',
+        `${method} ${path} answered non-JSON: ${text.slice(0, 200)}`,
+        {
+          status: res.status,
+          cause: err,
+        },
+      );
     }
   }
 
@@ -91,7 +106,10 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
     const o = (body ?? {}) as Record<string, unknown>;
     const schemaType = o['schemaType'];
     if (schemaType !== undefined && schemaType !== 'AVRO') {
-      throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `${path}: schemaType ${JSON.stringify(schemaType)} is not AVRO`);
+      throw new RegistryError(
+        'SCHEMA_REGISTRY_BAD_RESPONSE',
+        `${path}: schemaType ${JSON.stringify(schemaType)} is not AVRO`,
+      );
     }
     const schema = o['schema'];
     const resolvedId = typeof o['id'] === 'number' ? o['id'] : id;
@@ -101,8 +119,15 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
     const refs = Array.isArray(o['references']) ? (o['references'] as unknown[]) : [];
     const references = refs.map((r): SchemaReference => {
       const ref = (r ?? {}) as Record<string, unknown>;
-      if (typeof ref['name'] !== 'string' || typeof ref['subject'] !== 'string' || typeof ref['version'] !== 'number') {
-        throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `${path}: malformed reference ${JSON.stringify(r)}`);
+      if (
+        typeof ref['name'] !== 'string' ||
+        typeof ref['subject'] !== 'string' ||
+        typeof ref['version'] !== 'number'
+      ) {
+        throw new RegistryError(
+          'SCHEMA_REGISTRY_BAD_RESPONSE',
+          `${path}: malformed reference ${JSON.stringify(r)}`,
+        );
       }
       return { name: ref['name'], subject: ref['subject'], version: ref['version'] };
     });
@@ -110,7 +135,11 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
   }
 
   /** Caches the promise so concurrent lookups share one request; a failure is evicted so it can be retried. */
-  function cached<K>(cache: Map<K, Promise<RegistrySchema>>, key: K, load: () => Promise<RegistrySchema>): Promise<RegistrySchema> {
+  function cached<K>(
+    cache: Map<K, Promise<RegistrySchema>>,
+    key: K,
+    load: () => Promise<RegistrySchema>,
+  ): Promise<RegistrySchema> {
     let p = cache.get(key);
     if (p === undefined) {
       p = load();
@@ -138,7 +167,8 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
       const path = `/subjects/${encodeURIComponent(subject)}/versions`;
       const body = (await call('POST', path, { schema: schemaText })) as Record<string, unknown> | null;
       const id = body?.['id'];
-      if (typeof id !== 'number') throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `${path}: response lacks "id"`);
+      if (typeof id !== 'number')
+        throw new RegistryError('SCHEMA_REGISTRY_BAD_RESPONSE', `${path}: response lacks "id"`);
       return id;
     },
   };

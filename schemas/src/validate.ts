@@ -113,7 +113,10 @@ const CHECKS: { readonly [K in Kind]: Check<K> } = {
     atLeastOne('verdict_version', v.verdict_version) ??
     time('created_at', v.created_at, b),
   dead_letter: (v, b) =>
-    id('stage', v.stage) ?? id('reason_code', v.reason_code) ?? id('source_topic', v.source_topic) ?? time('failed_at', v.failed_at, b),
+    id('stage', v.stage) ??
+    id('reason_code', v.reason_code) ??
+    id('source_topic', v.source_topic) ??
+    time('failed_at', v.failed_at, b),
 };
 
 /** A reusable checker bound to its options. */
