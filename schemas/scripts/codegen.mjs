@@ -222,6 +222,91 @@ export function generateSchemaModule(ordered, history) {
   );
 }
 
+// ---- README field reference ----------------------------------------------------------------------
+
+const README_BEGIN = '<!-- BEGIN GENERATED: field reference (scripts/codegen.mjs) -->';
+const README_END = '<!-- END GENERATED: field reference -->';
+
+function cell(text) {
+  return String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+function avroTypeText(schema) {
+  if (typeof schema === 'string') return PRIMITIVES.has(schema) ? schema : shortName(schema);
+  if (Array.isArray(schema)) return schema.map(avroTypeText).join(' | ');
+  const { type } = schema;
+  if (type === 'record' || type === 'error' || type === 'enum' || type === 'fixed')
+    return shortName(schema.name);
+  if (type === 'array') return `array<${avroTypeText(schema.items)}>`;
+  if (type === 'map') return `map<${avroTypeText(schema.values)}>`;
+  if (schema.logicalType) return `${avroTypeText(type)} (${schema.logicalType})`;
+  return avroTypeText(type);
+}
+
+function collectNamed(schema, out) {
+  if (Array.isArray(schema)) return schema.forEach((s) => collectNamed(s, out));
+  if (schema === null || typeof schema !== 'object') return;
+  const { type } = schema;
+  if (type === 'record' || type === 'error' || type === 'enum') {
+    out.push(schema);
+    if (schema.fields) for (const f of schema.fields) collectNamed(f.type, out);
+    return;
+  }
+  if (type === 'array') return collectNamed(schema.items, out);
+  if (type === 'map') return collectNamed(schema.values, out);
+  if (typeof type === 'object') collectNamed(type, out);
+}
+
+export function generateReadmeBlock(ordered) {
+  const parts = [
+    README_BEGIN,
+    '',
+    '_Generated from `avro/*.avsc` by `npm run codegen`; do not edit between the markers._',
+    '',
+  ];
+  const enums = [];
+  for (const { file, schema } of ordered) {
+    const named = [];
+    collectNamed(schema, named);
+    for (const n of named) {
+      if (n.type === 'enum') {
+        enums.push({ n, file });
+        continue;
+      }
+      parts.push(`#### ${shortName(n.name)} (\`avro/${file}\`)`, '');
+      if (n.doc) parts.push(n.doc, '');
+      parts.push('| field | type | default | notes |', '|---|---|---|---|');
+      for (const f of n.fields) {
+        const def = f.default === undefined ? 'required' : `\`${JSON.stringify(f.default)}\``;
+        parts.push(`| \`${f.name}\` | ${cell(avroTypeText(f.type))} | ${def} | ${cell(f.doc ?? '')} |`);
+      }
+      parts.push('');
+    }
+  }
+  parts.push(
+    '#### Enums',
+    '',
+    '| enum | symbols | reader default for unknown symbols | defined in |',
+    '|---|---|---|---|',
+  );
+  for (const { n, file } of enums) {
+    parts.push(
+      `| ${shortName(n.name)} | ${n.symbols.map((s) => `\`${s}\``).join(', ')} | \`${n.default ?? '(none)'}\` | \`avro/${file}\` |`,
+    );
+  }
+  parts.push('', README_END);
+  return parts.join('\n');
+}
+
+function withReadmeBlock(readme, block) {
+  const start = readme.indexOf(README_BEGIN);
+  const end = readme.indexOf(README_END);
+  if (start === -1 || end === -1 || end < start) {
+    throw new Error(`codegen: README.md lacks the markers ${README_BEGIN} ... ${README_END}`);
+  }
+  return readme.slice(0, start) + block + readme.slice(end + README_END.length);
+}
+
 function main() {
   const check = process.argv.includes('--check');
   const outFlag = process.argv.indexOf('--out');
@@ -233,6 +318,11 @@ function main() {
     [join(outDir, 'types.ts'), generateTypes(ordered)],
     [join(outDir, 'schemas.ts'), generateSchemaModule(ordered, history)],
   ]);
+  // The README's field reference is generated too, so the contract doc cannot drift from the .avsc.
+  const readmePath = join(root, 'README.md');
+  if (outFlag === -1 && existsSync(readmePath)) {
+    files.set(readmePath, withReadmeBlock(readFileSync(readmePath, 'utf8'), generateReadmeBlock(ordered)));
+  }
   if (check) {
     const stale = [];
     for (const [path, text] of files) {
@@ -251,7 +341,9 @@ function main() {
     return;
   }
   mkdirSync(outDir, { recursive: true });
-  for (const [path, text] of files) writeFileSync(path, text);
+  for (const [path, text] of files) {
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) writeFileSync(path, text);
+  }
   process.stdout.write(`codegen: wrote ${[...files.keys()].map((p) => relative(root, p)).join(', ')}\n`);
 }
 

@@ -1,7 +1,8 @@
 import avsc from 'avsc';
 import type { Schema } from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { AVSC_OPTIONS, DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic } from './catalog.js';
+import { AVSC_OPTIONS, DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic, recordKey } from './catalog.js';
+import { sampleEvent } from './samples.js';
 import {
   ACTION_KINDS,
   ATTEMPT_REASONS,
@@ -86,5 +87,19 @@ describe('catalog', () => {
     expect(ERROR_CATEGORIES).toEqual(symbols('ErrorCategory'));
     expect(enums.size).toBe(8);
     expect(Object.isFrozen(ATTEMPT_REASONS)).toBe(true);
+  });
+});
+
+describe('recordKey', () => {
+  const now = Date.UTC(2025, 0, 1);
+  it('keys by request_id, callbacks without one by provider:provider_message_id', () => {
+    expect(recordKey('request', sampleEvent('request', now, 5))).toBe('req-5');
+    expect(recordKey('dispatch', sampleEvent('dispatch', now, 5))).toBe('req-5');
+    const cb = sampleEvent('callback', now, 5);
+    expect(recordKey('callback', cb)).toBe('p1:pm-5');
+    expect(recordKey('callback', { ...cb, envelope: { ...cb.envelope, request_id: 'req-5' } })).toBe('req-5');
+    expect(recordKey('verdict', sampleEvent('verdict', now, 5))).toBe('req-5');
+    expect(recordKey('action', sampleEvent('action', now, 5))).toBe('req-5');
+    expect(recordKey('dead_letter', sampleEvent('dead_letter', now, 5))).toBeNull();
   });
 });

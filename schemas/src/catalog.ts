@@ -332,3 +332,25 @@ function stripUndefined(o: Partial<TopicNames>): Partial<Record<Kind, string>> {
   }
   return out;
 }
+
+/**
+ * The Kafka record key a producer should use, so every event of a request lands on one partition:
+ * `request_id`; for a callback without one, `provider:provider_message_id`. Dead letters keep the original
+ * record's key (bytes), so this returns null for them.
+ */
+export function recordKey<K extends Kind>(kind: K, value: KindMap[K]): string | null {
+  switch (kind) {
+    case 'request':
+    case 'dispatch':
+      return (value as KindMap['request' | 'dispatch']).envelope.request_id;
+    case 'callback': {
+      const cb = value as KindMap['callback'];
+      return cb.envelope.request_id ?? `${cb.provider}:${cb.provider_message_id}`;
+    }
+    case 'verdict':
+    case 'action':
+      return (value as KindMap['verdict' | 'action']).request_id;
+    default:
+      return null;
+  }
+}

@@ -28,7 +28,7 @@ export {
   SUBMIT_OUTCOMES,
   VERDICT_CLASSES,
 } from './generated/types.js';
-export { DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic } from './catalog.js';
+export { DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic, recordKey } from './catalog.js';
 export type { CatalogOptions, Kind, KindMap, SchemaCatalog, SchemaVersion, TopicNames } from './catalog.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, createCodec } from './codec.js';
 export type { Codec, CodecOptions, EncodeOptions, WireFormat } from './codec.js';
