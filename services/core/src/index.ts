@@ -19,6 +19,8 @@ export type {
   OutgoingMessage,
   TopicSpec,
   TopicPartitionOffset,
+  TransactionalBatch,
+  TransactionalProducer,
 } from './kafka.js';
 export { createMetrics, Counter, Gauge, Histogram, Registry } from './metrics.js';
 export type { CoreMetrics } from './metrics.js';

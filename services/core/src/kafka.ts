@@ -121,8 +121,28 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
+/**
+ * One atomic unit of output: records to any topics plus the consumer progress they derive from. Either all of
+ * it becomes visible (to read_committed consumers) and the offsets are committed, or none of it.
+ */
+export interface TransactionalBatch {
+  messages: readonly { topic: string; messages: readonly OutgoingMessage[] }[];
+  offsets?: { groupId: string; offsets: readonly TopicPartitionOffset[] };
+}
+
+export interface TransactionalProducer {
+  /** Sends and commits one transaction; on failure the transaction is aborted and the error rethrown. */
+  commit(batch: TransactionalBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface KafkaClient {
   producer(opts?: { idempotent?: boolean; compression?: 'none' | 'gzip' }): Promise<Producer>;
+  /**
+   * Exactly-once output: a producer with a stable transactional id (one per instance; a new instance with the same
+   * id fences the old one).
+   */
+  transactionalProducer(opts: { transactionalId: string; transactionTimeoutMs?: number }): Promise<TransactionalProducer>;
   consumer(opts: ConsumerOptions): Promise<Consumer>;
   admin(): Promise<Admin>;
 }
@@ -194,6 +214,58 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
             });
           } catch (err) {
             throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
+          }
+        },
+        close: () => p.disconnect(),
+      };
+    },
+
+    async transactionalProducer(topts) {
+      const p: KjsProducer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionalId: topts.transactionalId,
+        transactionTimeout: topts.transactionTimeoutMs ?? 60_000,
+        allowAutoTopicCreation: false,
+      });
+      try {
+        await p.connect();
+      } catch (err) {
+        throw KafkaError.retriable(`cannot connect transactional producer to ${opts.brokers.join(',')}`, err);
+      }
+      return {
+        async commit(batch) {
+          const tx = await p.transaction();
+          try {
+            for (const { topic, messages } of batch.messages) {
+              if (messages.length === 0) continue;
+              await tx.send({
+                topic,
+                acks: -1,
+                messages: messages.map((m) => ({
+                  key: m.key,
+                  value: m.value,
+                  ...(m.headers ? { headers: { ...m.headers } } : {}),
+                  ...(m.partition === undefined ? {} : { partition: m.partition }),
+                })),
+              });
+            }
+            if (batch.offsets && batch.offsets.offsets.length > 0) {
+              const byTopic = new Map<string, { partition: number; offset: string }[]>();
+              for (const o of batch.offsets.offsets) {
+                const list = byTopic.get(o.topic) ?? [];
+                list.push({ partition: o.partition, offset: o.offset });
+                byTopic.set(o.topic, list);
+              }
+              await tx.sendOffsets({
+                consumerGroupId: batch.offsets.groupId,
+                topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+              });
+            }
+            await tx.commit();
+          } catch (err) {
+            await tx.abort().catch(() => undefined);
+            throw KafkaError.retriable('transaction failed and was aborted', err);
           }
         },
         close: () => p.disconnect(),
