@@ -226,6 +226,9 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         maxInFlightRequests: 1,
         transactionalId: topts.transactionalId,
         transactionTimeout: topts.transactionTimeoutMs ?? 60_000,
+        // The broker answers CONCURRENT_TRANSACTIONS until the previous commit markers are written (a few ms);
+        // a short first backoff keeps back-to-back transactions from idling 100 ms each.
+        retry: { retries: 10, initialRetryTime: 5, maxRetryTime: 2000 },
         allowAutoTopicCreation: false,
       });
       try {
