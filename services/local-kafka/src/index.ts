@@ -14,7 +14,7 @@ export { LocalKafkaError } from './errors.js';
 export type { LocalKafkaErrorCode } from './errors.js';
 export { checkJava, MIN_JAVA_MAJOR } from './java.js';
 export type { JavaInfo } from './java.js';
-export { ensureKafkaJars } from './jars.js';
+export { ensureKafkaJars, kafkaVersionFromPom } from './jars.js';
 export type { EnsureKafkaJarsOptions, KafkaJars } from './jars.js';
 export { defaultKafkaAssetsDir } from './paths.js';
 export { isPortOpen } from './ports.js';
