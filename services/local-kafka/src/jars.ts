@@ -125,6 +125,7 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
   await mkdir(libsRoot, { recursive: true });
   const tmpDir = path.join(libsRoot, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   let downloaded = 0;
+  let downloadedTotalBytes = 0;
   let lastReportAt = Date.now();
   const args = [
     '-B',
@@ -143,11 +144,16 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
         cwd: assetsDir,
         tailLines: 60,
         onLine: (line) => {
-          if (!line.startsWith('Downloaded from')) return;
+          const bytes = downloadedBytes(line);
+          if (bytes === undefined) return;
           downloaded += 1;
+          downloadedTotalBytes += bytes;
           if (Date.now() - lastReportAt >= PROGRESS_INTERVAL_MS) {
             lastReportAt = Date.now();
-            progress(`Fetching Kafka ${kafkaVersion} jars: ${downloaded} artifacts downloaded`, downloaded);
+            progress(
+              `Fetching Kafka ${kafkaVersion} jars: ${downloaded} files, ${(downloadedTotalBytes / 1e6).toFixed(1)} MB downloaded`,
+              downloaded,
+            );
           }
         },
       });
@@ -184,7 +190,7 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
     }
     const done = result(jars.length, true);
     progress(
-      `Kafka ${kafkaVersion} jars ready (${jars.length} jars, ${downloaded} artifacts downloaded) in ${(done.durationMs / 1000).toFixed(1)} s`,
+      `Kafka ${kafkaVersion} jars ready (${jars.length} jars; ${downloaded} files, ${(downloadedTotalBytes / 1e6).toFixed(1)} MB downloaded) in ${(done.durationMs / 1000).toFixed(1)} s`,
     );
     opts.log?.info(
       {
@@ -192,6 +198,7 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
         kafkaVersion,
         jars: jars.length,
         downloaded,
+        downloadedBytes: downloadedTotalBytes,
         durationMs: done.durationMs,
       },
       'kafka jars fetched',
@@ -200,6 +207,18 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+const UNIT_BYTES: Readonly<Record<string, number>> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+
+/**
+ * Size of one finished transfer from Maven's batch-mode log, e.g.
+ * `[INFO] Downloaded from central: https://.../x.jar (1.2 MB at 3.4 MB/s)` -> 1_200_000; undefined for other lines.
+ */
+export function downloadedBytes(line: string): number | undefined {
+  if (!line.includes('Downloaded from ')) return undefined;
+  const match = /\((\d+(?:\.\d+)?) (B|kB|MB|GB)(?: at [^)]*)?\)\s*$/.exec(line);
+  return match?.[1] && match[2] ? Number(match[1]) * (UNIT_BYTES[match[2]] ?? 1) : 0;
 }
 
 async function readCompleteMarker(libsDir: string): Promise<CompleteMarker | undefined> {
