@@ -46,7 +46,7 @@ export function readConfig<S extends Specs>(env: Readonly<Record<string, string 
 /** Markdown table rows (variable | default | meaning) for the README. */
 export function configDocRows(specs: Specs): string[] {
   return Object.values(specs).map((s) => {
-    const def = s.defaultDoc ?? (s.default === undefined ? (s.optional === true ? 'unset' : 'required') : String(s.default));
+    const def = s.defaultDoc ?? (s.default === undefined ? (s.optional === true ? 'unset' : 'required') : typeof s.default === 'string' ? s.default : JSON.stringify(s.default));
     return `| \`${s.env}\` | \`${def}\` | ${s.doc} |`;
   });
 }

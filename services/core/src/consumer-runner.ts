@@ -23,7 +23,7 @@ export interface StageRunnerOptions<T> {
   consumer: Consumer;
   decode: (msg: IncomingMessage) => DecodeResult<T>;
   deadLetters: DeadLetterPublisher;
-  /** Processes decoded records of one partition batch, in offset order. Throw a retriable error to retry. */
+  /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
   metrics: CoreMetrics;
   logger: Logger;
@@ -70,7 +70,8 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
     }
     opts.metrics.eventsIn.inc({ stage: opts.stage, topic: batch.topic }, batch.messages.length);
     if (bad.length > 0 && !(await withRetry('dead-letter', control, () => opts.deadLetters.publish(opts.stage, bad)))) return;
-    if (good.length > 0 && !(await withRetry('handle', control, () => opts.handle(good, batch, control)))) return;
+    // Called even when every record was dead-lettered, so the stage still records the batch's progress.
+    if (!(await withRetry('handle', control, () => opts.handle(good, batch, control)))) return;
     const last = batch.messages[batch.messages.length - 1];
     if (last) control.markProcessed(last.offset);
   });

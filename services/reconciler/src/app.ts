@@ -1,0 +1,288 @@
+/**
+ * The reconciler service: consumes requests, dispatches and callbacks, feeds the engine, and every
+ * `commitIntervalMs` commits — in ONE Kafka transaction — the verdict and action versions produced, the state
+ * changes (compacted changelog topic) and the input offsets they derive from. A crash at any point therefore
+ * either loses nothing or repeats nothing visible: after a restart the state comes back from the changelog and
+ * input resumes exactly after the last committed transaction (read_committed consumers never see an aborted
+ * one). Builds without side effects; `start()` connects.
+ */
+import {
+  Counter,
+  Gauge,
+  TopologyError,
+  runStage,
+  createDeadLetterPublisher,
+  type Consumer,
+  type CoreMetrics,
+  type DecodeResult,
+  type KafkaClient,
+  type Logger,
+  type OutgoingMessage,
+  type Producer,
+  type TopicPartitionOffset,
+  type TransactionalProducer,
+} from '@pathwatch/core';
+import {
+  SchemaError,
+  type Codec,
+  type DispatchAttempted,
+  type Kind,
+  type ProviderCallback,
+  type RequestAccepted,
+  type TopicNames,
+} from '@pathwatch/schemas';
+import type { EnginePort } from './engine-port.js';
+import { readTopicToEnd } from './changelog.js';
+
+/** Stable stage names (logs, metrics, dead-letter headers). */
+export const STAGES = {
+  decode: 'reconciler.decode',
+  commit: 'reconciler.commit',
+  restore: 'reconciler.restore',
+} as const;
+
+export interface ReconcilerAppConfig {
+  topics: TopicNames;
+  /** Compacted topic holding per-request state, co-partitioned with the inputs. */
+  changelogTopic: string;
+  groupId: string;
+  instanceId: string;
+  commitIntervalMs: number;
+  tickIntervalMs: number;
+  topicPartitions: number;
+  createTopics: boolean;
+}
+
+export interface ReconcilerDeps {
+  kafka: KafkaClient;
+  codec: Codec;
+  engine: EnginePort;
+  logger: Logger;
+  metrics: CoreMetrics;
+  /** Processing (wall) time. */
+  now: () => number;
+}
+
+export interface ReconcilerStats {
+  inputs: number;
+  verdicts: Record<string, number>;
+  corrections: number;
+  actions: number;
+  transactions: number;
+}
+
+export interface ReconcilerApp {
+  start(): Promise<void>;
+  /** Stops consuming, commits what is pending, closes clients. Idempotent. */
+  close(): Promise<void>;
+  stats(): ReconcilerStats;
+}
+
+const INPUT_KINDS: readonly Kind[] = ['request', 'dispatch', 'callback'];
+
+export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfig): ReconcilerApp {
+  const log = deps.logger.child({ module: 'reconciler' });
+  const { engine, codec } = deps;
+  const inputTopics = INPUT_KINDS.map((k) => config.topics[k]);
+  const kindByTopic = new Map<string, Kind>(INPUT_KINDS.map((k) => [config.topics[k], k]));
+
+  const verdictCounter = new Counter({
+    name: 'pathwatch_reconciler_verdicts_total',
+    help: 'Verdict versions emitted, by class, lifecycle and whether it corrects a final verdict.',
+    labelNames: ['verdict', 'provisional', 'correction', 'fired_by'],
+    registers: [deps.metrics.registry],
+  });
+  const txSeconds = new Gauge({
+    name: 'pathwatch_reconciler_last_commit_seconds',
+    help: 'Duration of the last output transaction.',
+    registers: [deps.metrics.registry],
+  });
+
+  const stats: ReconcilerStats = { inputs: 0, verdicts: {}, corrections: 0, actions: 0, transactions: 0 };
+  /** Next offset to consume per input topic-partition, for offsets processed but not committed yet. */
+  const pendingOffsets = new Map<string, TopicPartitionOffset>();
+  let consumer: Consumer | undefined;
+  let tx: TransactionalProducer | undefined;
+  let dlq: Producer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+  let lastTickAt = 0;
+
+  function decode(topic: string, value: Buffer | null): DecodeResult<RequestAccepted | DispatchAttempted | ProviderCallback> {
+    const kind = kindByTopic.get(topic);
+    if (kind === undefined) return { ok: false, rejection: { code: 'RECONCILER_UNKNOWN_TOPIC', reason: `not an input topic: ${topic}` } };
+    try {
+      return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
+    } catch (err) {
+      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      throw err;
+    }
+  }
+
+  async function flush(): Promise<void> {
+    if (tx === undefined) return;
+    const now = deps.now();
+    if (now - lastTickAt >= config.tickIntervalMs) {
+      engine.tick();
+      lastTickAt = now;
+    }
+    const outputs = engine.drainOutputs();
+    const changelog = engine.drainChangelog();
+    const offsets = [...pendingOffsets.values()];
+    pendingOffsets.clear();
+    if (outputs.verdicts.length === 0 && outputs.actions.length === 0 && changelog.length === 0 && offsets.length === 0) return;
+
+    const verdictMsgs: OutgoingMessage[] = outputs.verdicts.map((v) => ({
+      key: v.request_id,
+      value: codec.encode('verdict', v),
+      headers: { 'pw-verdict-id': v.verdict_id },
+    }));
+    const actionMsgs: OutgoingMessage[] = outputs.actions.map((a) => ({
+      key: a.request_id,
+      value: codec.encode('action', a),
+      headers: { 'pw-action-id': a.action_id },
+    }));
+    const changelogMsgs: OutgoingMessage[] = changelog.map((c) => ({ key: c.key, value: c.value, partition: c.partition }));
+    const batch = {
+      messages: [
+        { topic: config.topics.verdict, messages: verdictMsgs },
+        { topic: config.topics.action, messages: actionMsgs },
+        { topic: config.changelogTopic, messages: changelogMsgs },
+      ],
+      offsets: { groupId: config.groupId, offsets },
+    };
+    // The outputs are already drained from the engine: retry the same transaction until it lands.
+    let delay = 100;
+    for (;;) {
+      const t0 = performance.now();
+      try {
+        await tx.commit(batch);
+        txSeconds.set((performance.now() - t0) / 1000);
+        break;
+      } catch (err) {
+        log.warn({ err, stage: STAGES.commit, delayMs: delay }, 'output transaction failed: retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+    stats.transactions++;
+    for (const v of outputs.verdicts) {
+      stats.verdicts[v.verdict] = (stats.verdicts[v.verdict] ?? 0) + 1;
+      if (v.is_correction) stats.corrections++;
+      verdictCounter.inc({ verdict: v.verdict, provisional: String(v.provisional), correction: String(v.is_correction), fired_by: v.fired_by });
+      log.info(
+        { requestId: v.request_id, version: v.version, verdict: v.verdict, provisional: v.provisional, correction: v.is_correction, firedBy: v.fired_by, watermarkLagMs: v.watermark_lag_ms, flags: v.flags },
+        'verdict',
+      );
+    }
+    stats.actions += outputs.actions.length;
+    deps.metrics.eventsOut.inc({ stage: STAGES.commit, topic: config.topics.verdict }, verdictMsgs.length);
+    deps.metrics.eventsOut.inc({ stage: STAGES.commit, topic: config.topics.action }, actionMsgs.length);
+  }
+
+  /** Runs flushes one at a time; callers share the one in flight. */
+  function scheduleFlush(): Promise<void> {
+    flushing ??= flush().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
+  async function checkTopology(): Promise<void> {
+    const admin = await deps.kafka.admin();
+    try {
+      if (config.createTopics) {
+        const p = config.topicPartitions;
+        await admin.ensureTopics([
+          ...inputTopics.map((topic) => ({ topic, partitions: p })),
+          { topic: config.topics.verdict, partitions: p },
+          { topic: config.topics.action, partitions: p },
+          { topic: config.topics.dead_letter, partitions: 1 },
+          { topic: config.changelogTopic, partitions: p, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
+        ]);
+      }
+      // State per request lives on the partition its request_id hashes to, in every input and in the changelog.
+      const counts = await Promise.all([...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const));
+      const distinct = new Set(counts.map(([, n]) => n));
+      if (distinct.size !== 1) {
+        throw new TopologyError(
+          `inputs must be co-partitioned by request_id: partition counts differ (${counts.map(([t, n]) => `${t}=${n}`).join(', ')}). ` +
+            'Give every input topic and the changelog the same number of partitions, and key records by request_id.',
+        );
+      }
+    } finally {
+      await admin.close();
+    }
+  }
+
+  return {
+    async start() {
+      await checkTopology();
+      // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
+      // open transaction, so the restore below sees only committed state.
+      tx = await deps.kafka.transactionalProducer({ transactionalId: `${config.groupId}-${config.instanceId}` });
+      const t0 = deps.now();
+      const restored = await readTopicToEnd(deps.kafka, config.changelogTopic, `${config.groupId}-restore-${config.instanceId}`);
+      for (const [partition, records] of restored) engine.restore(partition, records);
+      const restoredCount = [...restored.values()].reduce((n, r) => n + r.length, 0);
+      log.info({ stage: STAGES.restore, records: restoredCount, ms: deps.now() - t0 }, 'state restored from changelog');
+      dlq = await deps.kafka.producer();
+      const deadLetters = createDeadLetterPublisher({
+        producer: dlq,
+        topic: config.topics.dead_letter,
+        encode: (d) => codec.encode('dead_letter', d),
+        metrics: deps.metrics,
+        logger: deps.logger,
+        now: deps.now,
+      });
+      consumer = await deps.kafka.consumer({ groupId: config.groupId, topics: inputTopics, fromBeginning: true });
+      await runStage({
+        stage: STAGES.decode,
+        consumer,
+        decode: (msg) => decode(msg.topic, msg.value),
+        deadLetters,
+        metrics: deps.metrics,
+        logger: deps.logger,
+        handle: async (records, batch) => {
+          const kind = kindByTopic.get(batch.topic);
+          for (const { msg, value } of records) {
+            const at = { partition: msg.partition, offset: msg.offset };
+            if (kind === 'request') engine.onRequest(value as RequestAccepted, at);
+            else if (kind === 'dispatch') engine.onDispatch(value as DispatchAttempted, at);
+            else engine.onCallback(value as ProviderCallback, at);
+          }
+          stats.inputs += records.length;
+          const last = batch.messages[batch.messages.length - 1];
+          if (last) {
+            pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: (BigInt(last.offset) + 1n).toString(),
+            });
+          }
+          // Back-pressure: do not run ahead of the committed output by more than one interval.
+          if (flushing) await flushing;
+        },
+      });
+      timer = setInterval(() => {
+        if (!closed) void scheduleFlush();
+      }, Math.min(config.commitIntervalMs, config.tickIntervalMs));
+      log.info({ groupId: config.groupId, topics: inputTopics }, 'reconciler started');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearInterval(timer);
+      await consumer?.close();
+      if (flushing) await flushing;
+      await scheduleFlush();
+      await tx?.close();
+      await dlq?.close();
+      log.info({ stats }, 'reconciler closed');
+    },
+
+    stats: () => stats,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Reconciler configuration: the only place it reads the environment. Every default is documented here and in
+ * the README's configuration table.
+ */
+import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+
+const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
+
+export const reconcilerConfigSpec = {
+  brokers: v<string[] | undefined>({
+    env: 'KAFKA_BROKERS',
+    doc: 'Kafka bootstrap servers, comma-separated host:port. Unset: `npm start` runs a local broker.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'local broker',
+    parse: parse.brokers,
+  }),
+  groupId: v({ env: 'RECONCILER_GROUP_ID', doc: 'Consumer group of the reconciler.', default: 'pathwatch-reconciler', parse: parse.string }),
+  instanceId: v({
+    env: 'RECONCILER_INSTANCE_ID',
+    doc: 'Stable id of this instance; its transactional id is `<group>-<instance>`, so a restarted instance fences its zombie.',
+    default: '0',
+    parse: parse.string,
+  }),
+  commitIntervalMs: v({
+    env: 'RECONCILER_COMMIT_INTERVAL_MS',
+    doc: 'How often verdicts, state changes and input offsets are committed together in one Kafka transaction.',
+    default: 100,
+    parse: parse.int(10, 60_000),
+  }),
+  tickIntervalMs: v({
+    env: 'RECONCILER_TICK_INTERVAL_MS',
+    doc: 'How often the clock is advanced when no input arrives (wall-clock deadline firing).',
+    default: 100,
+    parse: parse.int(10, 10_000),
+  }),
+  maxOutOfOrdernessMs: v({
+    env: 'RECONCILER_MAX_OUT_OF_ORDERNESS_MS',
+    doc: 'Bounded out-of-orderness of event time per input partition (watermark = max event time - this).',
+    default: 500,
+    parse: parse.int(0, 3_600_000),
+  }),
+  idleTimeoutMs: v({
+    env: 'RECONCILER_IDLE_TIMEOUT_MS',
+    doc: 'A partition with no input for this long (processing time) stops holding the event-time clock back.',
+    default: 300,
+    parse: parse.int(10, 3_600_000),
+  }),
+  defaultSlaMs: v({
+    env: 'RECONCILER_DEFAULT_SLA_MS',
+    doc: 'Outcome SLA when neither the request nor the operation table sets one.',
+    default: 10_000,
+    parse: parse.int(1, 30 * 86_400_000),
+  }),
+  defaultGiveUpMs: v({
+    env: 'RECONCILER_DEFAULT_GIVE_UP_MS',
+    doc: 'Give-up horizon (absence becomes missing_*) when neither the request nor the operation table sets one.',
+    default: 60_000,
+    parse: parse.int(1, 365 * 86_400_000),
+  }),
+  correctionHorizonMs: v({
+    env: 'RECONCILER_CORRECTION_HORIZON_MS',
+    doc: 'How long (event time) a closed request is remembered so late evidence becomes a correction, not an orphan.',
+    default: 600_000,
+    parse: parse.int(0, 30 * 86_400_000),
+  }),
+  topicPartitions: v({
+    env: 'PATHWATCH_TOPIC_PARTITIONS',
+    doc: 'Partitions for topics Pathwatch creates (inputs are co-partitioned by request_id; all three must match).',
+    default: 4,
+    parse: parse.int(1, 1024),
+  }),
+  createTopics: v({
+    env: 'PATHWATCH_CREATE_TOPICS',
+    doc: 'Create missing topics at start.',
+    default: true,
+    parse: parse.bool,
+  }),
+  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+};
+
+export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
+
+export function loadReconcilerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ReconcilerConfig {
+  return readConfig(env, reconcilerConfigSpec);
+}
