@@ -14,6 +14,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from './logger.js';
 import { KafkaError, TopologyError } from './errors.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 
 export interface KafkaOptions {
   brokers: readonly string[];
@@ -103,6 +104,11 @@ export interface ConsumerOptions {
   maxBytesPerPartition?: number;
   /** How long the broker may wait to fill a fetch. @default 100 */
   maxWaitTimeMs?: number;
+  /**
+   * Assign partition N of every subscribed topic to the same member (required when the topics are
+   * co-partitioned and state is per key). @default false (kafkajs round robin)
+   */
+  coPartitioned?: boolean;
   /** Called after partitions are (re)assigned to this member. */
   onAssigned?: (assignment: Record<string, number[]>) => void;
 }
@@ -332,6 +338,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
         allowAutoTopicCreation: false,
         retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+        ...(copts.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
       });
       await c.connect();
       for (const topic of copts.topics) {

@@ -236,7 +236,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         logger: deps.logger,
         now: deps.now,
       });
-      consumer = await deps.kafka.consumer({ groupId: config.groupId, topics: inputTopics, fromBeginning: true });
+      consumer = await deps.kafka.consumer({ groupId: config.groupId, topics: inputTopics, fromBeginning: true, coPartitioned: true });
       await runStage({
         stage: STAGES.decode,
         consumer,
