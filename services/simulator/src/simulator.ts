@@ -218,7 +218,8 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
         await sleep(0);
         continue;
       }
-      await sleep(Math.max(0, Math.min(maxSleepMs, (head.publishAt - virtualNow()) / speed)));
+      // Whole milliseconds, at least 1: sub-ms waits would not move an epoch-ms clock forward.
+      await sleep(Math.max(1, Math.min(maxSleepMs, Math.ceil((head.publishAt - virtualNow()) / speed))));
     }
     return {
       units: s.unitsPulled,
