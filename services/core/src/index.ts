@@ -29,3 +29,52 @@ export type { DeadLetterPublisher, Rejection } from './dead-letter.js';
 export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { onShutdown } from './shutdown.js';
+export { StoreError } from './errors.js';
+export { openClickHouse, readonlySqlProblem, toStoreError } from './clickhouse/client.js';
+export type {
+  ClickHouse,
+  ClickHouseOptions,
+  EmbeddedClickHouseOptions,
+  ServerClickHouseOptions,
+  QueryParams,
+  ReadonlySqlLimits,
+  SqlResult,
+} from './clickhouse/client.js';
+export { applyMigrations, migrationChecksum } from './clickhouse/migrations.js';
+export type { Migration, MigrationReport } from './clickhouse/migrations.js';
+export { PATH_STORE_MIGRATIONS } from './clickhouse/schema.js';
+export { NativeWriter } from './clickhouse/native.js';
+export { PATH_INSERT_COLUMNS, encodePathRows, pathAnchorMs, storeRowProblem } from './clickhouse/path-encoding.js';
+export { RollupRefresher } from './clickhouse/rollups.js';
+export type { RollupRefreshOptions, RollupRefreshReport } from './clickhouse/rollups.js';
+export {
+  ANOMALY_KINDS,
+  BUCKETS,
+  EXPLAIN_COHORTS,
+  GROUP_DIMENSION_NAMES,
+  LATENCY_STAGES,
+} from './clickhouse/queries.sql.js';
+export type { AnomalyKind, BucketName, ExplainCohort, Filters, GroupDimension, LatencyStage } from './clickhouse/queries.sql.js';
+export { openPathStore } from './clickhouse/path-store.js';
+export type {
+  AnomalyItem,
+  AnomalyQuery,
+  AnomalyResult,
+  ExplainItem,
+  ExplainQuery,
+  ExplainResult,
+  FlipRateQuery,
+  FlipRateRow,
+  LatencyQuery,
+  LatencyRow,
+  PathStore,
+  PathStoreOptions,
+  PathTimeline,
+  SameInputItem,
+  SameInputQuery,
+  SameInputResult,
+  TimeWindow,
+  TimelineAttempt,
+  TimelineEvent,
+  VersionEntry,
+} from './clickhouse/path-store.js';

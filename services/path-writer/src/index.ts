@@ -1,1 +1,2 @@
-export {};
+export { syntheticVerdict } from './synthetic.js';
+export type { SyntheticOptions } from './synthetic.js';

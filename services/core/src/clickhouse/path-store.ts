@@ -1,0 +1,645 @@
+/**
+ * The path store: one object that writes verdict rows, keeps rollups fresh and answers the analyst queries with
+ * typed results. Result objects use the contract's snake_case (they go to the HTTP API as they are); times are
+ * epoch milliseconds (`*_ms`).
+ */
+import type { AttemptReason, CallbackStatus, SubmitOutcome, Verdict, VerdictClass } from '@pathwatch/schemas';
+import { StoreError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { openClickHouse, type ClickHouse, type ClickHouseOptions, type ReadonlySqlLimits, type SqlResult } from './client.js';
+import { applyMigrations, type MigrationReport } from './migrations.js';
+import { PATH_INSERT_COLUMNS, encodePathRows, storeRowProblem } from './path-encoding.js';
+import {
+  BUCKETS,
+  VERSIONS_SQL,
+  anomalyCountsSql,
+  correctionRateSql,
+  explainSql,
+  filterParams,
+  inputFlipSql,
+  latencySql,
+  openAnomaliesSql,
+  sameInputSql,
+  timelineSql,
+  type AnomalyKind,
+  type BucketName,
+  type ExplainCohort,
+  type Filters,
+  type GroupDimension,
+  type LatencyStage,
+} from './queries.sql.js';
+import { RollupRefresher, type RollupRefreshOptions, type RollupRefreshReport } from './rollups.js';
+import { PATH_STORE_MIGRATIONS } from './schema.js';
+
+export interface TimeWindow {
+  from_ms: number;
+  to_ms: number;
+}
+
+export interface TimelineEvent {
+  at_ms: number;
+  /** Milliseconds since accepted_at (or the path anchor for orphans). */
+  offset_ms: number;
+  /** accepted | dispatch | callback | verdict (hops), or `version` for a verdict version from the history. */
+  kind: string;
+  detail: string;
+}
+
+export interface VersionEntry {
+  version: number;
+  verdict: VerdictClass;
+  provisional: boolean;
+  is_correction: boolean;
+  previous_verdict: VerdictClass | null;
+  error_code: string | null;
+  flags: string[];
+  fired_by: string;
+  watermark_lag_ms: number;
+  decided_at_ms: number;
+  emitted_at_ms: number;
+}
+
+export interface TimelineAttempt {
+  attempt_id: string;
+  attempt_no: number;
+  reason: AttemptReason;
+  route: string;
+  provider: string;
+  provider_message_id: string | null;
+  submit_outcome: SubmitOutcome;
+  dispatched_at_ms: number;
+  last_status: CallbackStatus | null;
+  last_status_at_ms: number | null;
+}
+
+export interface PathTimeline {
+  tenant_id: string;
+  request_id: string;
+  version: number;
+  verdict_id: string;
+  verdict: VerdictClass;
+  provisional: boolean;
+  is_correction: boolean;
+  previous_verdict: VerdictClass | null;
+  error_category: string | null;
+  error_code: string | null;
+  flags: string[];
+  layers: { api_ok: boolean; execution_ok: boolean | null; outcome_ok: boolean | null };
+  operation: string;
+  channel: string;
+  input_fingerprint: string;
+  attributes: Record<string, string>;
+  route: string;
+  provider: string;
+  evidence_level: string;
+  callbacks: number;
+  duplicate_callbacks: number;
+  sla_ms: number;
+  give_up_ms: number;
+  accepted_at_ms: number | null;
+  /** accepted_at + sla_ms. */
+  deadline_at_ms: number | null;
+  first_dispatch_at_ms: number | null;
+  provider_accepted_at_ms: number | null;
+  final_at_ms: number | null;
+  latency_ms: {
+    accept_to_dispatch: number | null;
+    dispatch_to_provider_accept: number | null;
+    provider_accept_to_final: number | null;
+    end_to_end: number | null;
+  };
+  clock: { fired_by: string; watermark_lag_ms: number; decided_at_ms: number; emitted_at_ms: number };
+  attempts: TimelineAttempt[];
+  /** Hops and verdict versions merged in time order. */
+  events: TimelineEvent[];
+  versions: VersionEntry[];
+}
+
+export interface LatencyQuery extends TimeWindow, Filters {
+  group_by: readonly GroupDimension[];
+  bucket: BucketName;
+  /** Which leg: e2e (accept -> final), dispatch (accept -> first dispatch), provider (dispatch -> provider accept), delivery (provider accept -> final). */
+  stage: LatencyStage;
+  limit: number;
+}
+
+export interface LatencyRow {
+  bucket_start_ms: number | null;
+  group: Partial<Record<GroupDimension, string>>;
+  requests: number;
+  settled: number;
+  on_time: number;
+  late: number;
+  failed: number;
+  missing: number;
+  expired: number;
+  overdue: number;
+  orphans: number;
+  retried: number;
+  failed_over: number;
+  corrected: number;
+  /** on_time / settled (null when nothing settled). */
+  on_time_rate: number | null;
+  mean_ms: number | null;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+}
+
+export interface SameInputQuery extends TimeWindow, Filters {
+  min_requests: number;
+  limit: number;
+}
+
+export interface SameInputItem {
+  input_fingerprint: string;
+  requests: number;
+  outcomes: Partial<Record<VerdictClass, number>>;
+  modal_verdict: VerdictClass;
+  /** Share of this input's requests that got its most common outcome. */
+  consistency: number;
+  providers: string[];
+  latest_request_id: string;
+}
+
+export interface SameInputResult {
+  /** Inputs with >= min_requests settled requests in the window. */
+  fingerprints: number;
+  inconsistent_fingerprints: number;
+  /** Request-weighted share of requests that got their input's modal outcome (1 = fully consistent). */
+  consistency_score: number | null;
+  items: SameInputItem[];
+}
+
+export interface FlipRateQuery extends TimeWindow, Filters {
+  group_by: readonly GroupDimension[];
+  bucket: BucketName;
+  limit: number;
+}
+
+export interface FlipRateRow {
+  bucket_start_ms: number | null;
+  group: Partial<Record<GroupDimension, string>>;
+  /** Inputs with >= 2 settled requests in the group. */
+  repeated_inputs: number;
+  flipped_inputs: number;
+  /** flipped_inputs / repeated_inputs. */
+  input_flip_rate: number | null;
+  settled_requests: number;
+  /** Settled requests whose final verdict was later corrected (a version with is_correction). */
+  corrected_requests: number;
+  correction_rate: number | null;
+}
+
+export interface ExplainQuery extends TimeWindow, Filters {
+  cohort: ExplainCohort;
+  min_support: number;
+  min_cohort: number;
+  limit: number;
+}
+
+export interface ExplainItem {
+  /** route, provider, first_provider, operation, channel, attempts, error_code, flag, or attr.<key>. */
+  dimension: string;
+  value: string;
+  support: number;
+  cohort_count: number;
+  cohort_rate: number;
+  rest_rate: number;
+  /** P(cohort | value) / P(cohort | other values), Laplace-smoothed. */
+  lift: number;
+}
+
+export interface ExplainResult {
+  cohort: ExplainCohort;
+  population: number;
+  cohort_size: number;
+  base_rate: number | null;
+  items: ExplainItem[];
+}
+
+export interface AnomalyQuery extends TimeWindow, Filters {
+  kinds: readonly AnomalyKind[];
+  limit: number;
+  /** Wall clock used for `overdue_by_ms`. */
+  now_ms: number;
+}
+
+export interface AnomalyItem {
+  tenant_id: string;
+  request_id: string;
+  verdict: AnomalyKind;
+  version: number;
+  operation: string;
+  channel: string;
+  route: string;
+  provider: string;
+  attempts: number;
+  fired_by: string;
+  accepted_at_ms: number | null;
+  deadline_at_ms: number | null;
+  give_up_at_ms: number | null;
+  overdue_by_ms: number | null;
+  decided_at_ms: number;
+}
+
+export interface AnomalyResult {
+  counts: Record<AnomalyKind, number>;
+  items: AnomalyItem[];
+}
+
+export interface PathStoreOptions {
+  rollups?: RollupRefreshOptions;
+}
+
+export interface PathStore {
+  readonly ch: ClickHouse;
+  readonly migrations: MigrationReport;
+  /**
+   * Writes verdict rows as one block. `dedupToken` must be the same when the same batch is sent again (retry,
+   * redelivery); rows must already pass `storeRowProblem`.
+   */
+  insertVerdicts(rows: readonly Verdict[], dedupToken: string): Promise<void>;
+  /** Re-aggregates rollup buckets written since the last refresh. */
+  refreshRollups(): Promise<RollupRefreshReport>;
+  /** Rebuilds rollups for every bucket in the window (backfill/repair). */
+  rebuildRollups(window: TimeWindow): Promise<RollupRefreshReport>;
+  timeline(requestId: string, tenant?: string): Promise<PathTimeline | null>;
+  latency(q: LatencyQuery): Promise<LatencyRow[]>;
+  sameInput(q: SameInputQuery): Promise<SameInputResult>;
+  flipRate(q: FlipRateQuery): Promise<FlipRateRow[]>;
+  explain(q: ExplainQuery): Promise<ExplainResult>;
+  openAnomalies(q: AnomalyQuery): Promise<AnomalyResult>;
+  /** Read-only analyst SQL. */
+  sql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
+  close(): Promise<void>;
+}
+
+type Row = Record<string, unknown>;
+
+const n = (x: unknown): number => Number(x);
+const nn = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x));
+const str = (x: unknown): string => (typeof x === 'string' ? x : String(x));
+const orNull = (x: unknown): string | null => (x === '' || x === null || x === undefined ? null : str(x));
+const bool = (x: unknown): boolean => x === true || x === 1 || x === '1' || x === 'true';
+const nbool = (x: unknown): boolean | null => (x === null || x === undefined ? null : bool(x));
+const arr = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
+const finite = (x: unknown): number | null => {
+  if (x === null || x === undefined) return null;
+  const v = Number(x);
+  return Number.isFinite(v) ? v : null;
+};
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+function groupOf(r: Row, dims: readonly GroupDimension[]): Partial<Record<GroupDimension, string>> {
+  const g: Partial<Record<GroupDimension, string>> = {};
+  for (const d of dims) g[d] = str(r[d]);
+  return g;
+}
+
+function windowParams(q: TimeWindow & Filters): Record<string, string | number> {
+  return { from_ms: q.from_ms, to_ms: q.to_ms, ...filterParams(q) };
+}
+
+function toTimeline(r: Row, versions: VersionEntry[]): PathTimeline {
+  const accepted = nn(r['accepted_at_ms']);
+  const anchor = accepted ?? n(r['path_at_ms']);
+  const sla = n(r['sla_ms']);
+  const ids = arr(r['a_attempt_id']);
+  const attempts: TimelineAttempt[] = ids.map((id, i) => ({
+    attempt_id: str(id),
+    attempt_no: n(arr(r['a_attempt_no'])[i]),
+    reason: str(arr(r['a_reason'])[i]) as AttemptReason,
+    route: str(arr(r['a_route'])[i]),
+    provider: str(arr(r['a_provider'])[i]),
+    provider_message_id: orNull(arr(r['a_provider_message_id'])[i]),
+    submit_outcome: str(arr(r['a_submit_outcome'])[i]) as SubmitOutcome,
+    dispatched_at_ms: n(arr(r['a_dispatched_at_ms'])[i]),
+    last_status: orNull(arr(r['a_last_status'])[i]) as CallbackStatus | null,
+    last_status_at_ms: nn(arr(r['a_last_status_at_ms'])[i]),
+  }));
+  const kinds = arr(r['h_kind']);
+  const events: TimelineEvent[] = kinds.map((k, i) => {
+    const at = n(arr(r['h_at_ms'])[i]);
+    return { at_ms: at, offset_ms: at - anchor, kind: str(k), detail: str(arr(r['h_detail'])[i]) };
+  });
+  for (const v of versions) {
+    events.push({
+      at_ms: v.decided_at_ms,
+      offset_ms: v.decided_at_ms - anchor,
+      kind: 'version',
+      detail: `v${v.version} ${v.verdict}${v.provisional ? ' (provisional)' : ''}${v.is_correction ? ` correction of ${v.previous_verdict ?? '?'}` : ''} fired by ${v.fired_by}, watermark lag ${v.watermark_lag_ms} ms`,
+    });
+  }
+  // Stable: hops keep their recorded order when times tie, versions follow.
+  events.sort((a, b) => a.at_ms - b.at_ms);
+  return {
+    tenant_id: str(r['tenant_id']),
+    request_id: str(r['request_id']),
+    version: n(r['version']),
+    verdict_id: str(r['verdict_id']),
+    verdict: str(r['verdict']) as VerdictClass,
+    provisional: bool(r['provisional']),
+    is_correction: bool(r['is_correction']),
+    previous_verdict: orNull(r['previous_verdict']) as VerdictClass | null,
+    error_category: orNull(r['error_category']),
+    error_code: orNull(r['error_code']),
+    flags: arr(r['flags']).map(str),
+    layers: { api_ok: bool(r['api_ok']), execution_ok: nbool(r['execution_ok']), outcome_ok: nbool(r['outcome_ok']) },
+    operation: str(r['operation']),
+    channel: str(r['channel']),
+    input_fingerprint: str(r['input_fingerprint']),
+    attributes: (r['attributes'] ?? {}) as Record<string, string>,
+    route: str(r['route']),
+    provider: str(r['provider']),
+    evidence_level: str(r['evidence_level']),
+    callbacks: n(r['callbacks']),
+    duplicate_callbacks: n(r['duplicate_callbacks']),
+    sla_ms: sla,
+    give_up_ms: n(r['give_up_ms']),
+    accepted_at_ms: accepted,
+    deadline_at_ms: accepted === null ? null : accepted + sla,
+    first_dispatch_at_ms: nn(r['first_dispatch_at_ms']),
+    provider_accepted_at_ms: nn(r['provider_accepted_at_ms']),
+    final_at_ms: nn(r['final_at_ms']),
+    latency_ms: {
+      accept_to_dispatch: nn(r['dispatch_ms']),
+      dispatch_to_provider_accept: nn(r['provider_ms']),
+      provider_accept_to_final: nn(r['delivery_ms']),
+      end_to_end: nn(r['e2e_ms']),
+    },
+    clock: {
+      fired_by: str(r['fired_by']),
+      watermark_lag_ms: n(r['watermark_lag_ms']),
+      decided_at_ms: n(r['decided_at_ms']),
+      emitted_at_ms: n(r['emitted_at_ms']),
+    },
+    attempts,
+    events,
+    versions,
+  };
+}
+
+class ClickHousePathStore implements PathStore {
+  private readonly rollups: RollupRefresher;
+
+  constructor(
+    readonly ch: ClickHouse,
+    readonly migrations: MigrationReport,
+    logger: Logger,
+    opts: PathStoreOptions,
+  ) {
+    this.rollups = new RollupRefresher(ch, { ...opts.rollups, logger });
+  }
+
+  async insertVerdicts(rows: readonly Verdict[], dedupToken: string): Promise<void> {
+    if (rows.length === 0) return;
+    for (const v of rows) {
+      const problem = storeRowProblem(v);
+      if (problem) {
+        throw new StoreError('CORE_STORE_INVALID_ROW', `verdict ${v.verdict_id}: ${problem}`, {
+          retriable: false,
+          context: { verdictId: v.verdict_id },
+        });
+      }
+    }
+    await this.ch.insertNative('path_records', PATH_INSERT_COLUMNS, encodePathRows(rows), dedupToken);
+  }
+
+  refreshRollups(): Promise<RollupRefreshReport> {
+    return this.rollups.refresh();
+  }
+
+  rebuildRollups(w: TimeWindow): Promise<RollupRefreshReport> {
+    return this.rollups.rebuild(w.from_ms, w.to_ms);
+  }
+
+  async timeline(requestId: string, tenant?: string): Promise<PathTimeline | null> {
+    const rows = await this.ch.query(timelineSql(tenant !== undefined), {
+      request_id: requestId,
+      ...(tenant !== undefined ? { tenant } : {}),
+    });
+    if (rows.length === 0) return null;
+    if (rows.length > 1) {
+      throw new StoreError(
+        'CORE_STORE_QUERY_FAILED',
+        `request_id ${requestId} exists in ${rows.length} tenants (${rows.map((r) => str(r['tenant_id'])).join(', ')}): pass tenant`,
+        { retriable: false, context: { ambiguous: true } },
+      );
+    }
+    const r = rows[0] as Row;
+    const versions = (await this.ch.query(VERSIONS_SQL, { request_id: requestId, tenant: str(r['tenant_id']) })).map(
+      (v): VersionEntry => ({
+        version: n(v['version']),
+        verdict: str(v['verdict']) as VerdictClass,
+        provisional: bool(v['provisional']),
+        is_correction: bool(v['is_correction']),
+        previous_verdict: orNull(v['previous_verdict']) as VerdictClass | null,
+        error_code: orNull(v['error_code']),
+        flags: arr(v['flags']).map(str),
+        fired_by: str(v['fired_by']),
+        watermark_lag_ms: n(v['watermark_lag_ms']),
+        decided_at_ms: n(v['decided_at_ms']),
+        emitted_at_ms: n(v['emitted_at_ms']),
+      }),
+    );
+    return toTimeline(r, versions);
+  }
+
+  async latency(q: LatencyQuery): Promise<LatencyRow[]> {
+    const rows = await this.ch.query(latencySql(q.group_by, q.bucket, q.stage, q), {
+      ...windowParams(q),
+      step_s: BUCKETS[q.bucket],
+      limit: q.limit,
+    });
+    return rows.map((r) => {
+      const qs = arr(r['q']).map(finite);
+      const settled = n(r['settled']);
+      const e2eCount = n(r['e2e_count']);
+      return {
+        bucket_start_ms: q.bucket === 'none' ? null : n(r['bucket_start_ms']),
+        group: groupOf(r, q.group_by),
+        requests: n(r['requests']),
+        settled,
+        on_time: n(r['on_time']),
+        late: n(r['late']),
+        failed: n(r['failed']),
+        missing: n(r['missing']),
+        expired: n(r['expired']),
+        overdue: n(r['overdue']),
+        orphans: n(r['orphans']),
+        retried: n(r['retried']),
+        failed_over: n(r['failed_over']),
+        corrected: n(r['corrected']),
+        on_time_rate: ratio(n(r['on_time']), settled),
+        mean_ms: q.stage === 'e2e' ? ratio(n(r['e2e_sum_ms']), e2eCount) : null,
+        p50_ms: qs[0] ?? null,
+        p90_ms: qs[1] ?? null,
+        p95_ms: qs[2] ?? null,
+        p99_ms: qs[3] ?? null,
+      };
+    });
+  }
+
+  async sameInput(q: SameInputQuery): Promise<SameInputResult> {
+    const params = { ...windowParams(q), min_requests: q.min_requests, limit: q.limit };
+    let rows = await this.ch.query(sameInputSql(q), params);
+    const items: SameInputItem[] = rows.map((r) => {
+      const outcomes: Partial<Record<VerdictClass, number>> = {};
+      for (const pair of arr(r['outcomes'])) {
+        const [verdict, count] = pair as [string, unknown];
+        outcomes[verdict as VerdictClass] = n(count);
+      }
+      const requests = n(r['requests']);
+      return {
+        input_fingerprint: str(r['input_fingerprint']),
+        requests,
+        outcomes,
+        modal_verdict: str(r['modal_verdict']) as VerdictClass,
+        consistency: n(r['modal_count']) / requests,
+        providers: arr(r['providers']).map(str).sort(),
+        latest_request_id: str(r['latest_request_id']),
+      };
+    });
+    if (rows.length === 0) rows = await this.ch.query(sameInputSql(q, true), { ...params, limit: 1 });
+    const first = rows[0];
+    return {
+      fingerprints: first ? n(first['fingerprints']) : 0,
+      inconsistent_fingerprints: first ? n(first['inconsistent_fingerprints']) : 0,
+      consistency_score: first ? ratio(n(first['total_modal']), n(first['total_requests'])) : null,
+      items,
+    };
+  }
+
+  async flipRate(q: FlipRateQuery): Promise<FlipRateRow[]> {
+    const params = { ...windowParams(q), step_s: BUCKETS[q.bucket], limit: q.limit };
+    const [flips, corrections] = await Promise.all([
+      this.ch.query(inputFlipSql(q.group_by, q.bucket, q), params),
+      this.ch.query(correctionRateSql(q.group_by, q.bucket, q), params),
+    ]);
+    const key = (r: Row): string => JSON.stringify([str(r['bucket_start_ms']), ...q.group_by.map((d) => str(r[d]))]);
+    const out = new Map<string, FlipRateRow>();
+    const rowFor = (r: Row): FlipRateRow => {
+      const k = key(r);
+      let row = out.get(k);
+      if (!row) {
+        row = {
+          bucket_start_ms: q.bucket === 'none' ? null : n(r['bucket_start_ms']),
+          group: groupOf(r, q.group_by),
+          repeated_inputs: 0,
+          flipped_inputs: 0,
+          input_flip_rate: null,
+          settled_requests: 0,
+          corrected_requests: 0,
+          correction_rate: null,
+        };
+        out.set(k, row);
+      }
+      return row;
+    };
+    for (const r of flips) {
+      const row = rowFor(r);
+      row.repeated_inputs = n(r['repeated_inputs']);
+      row.flipped_inputs = n(r['flipped_inputs']);
+      row.input_flip_rate = ratio(row.flipped_inputs, row.repeated_inputs);
+    }
+    for (const r of corrections) {
+      const row = rowFor(r);
+      row.settled_requests = n(r['settled_requests']);
+      row.corrected_requests = n(r['corrected_requests']);
+      row.correction_rate = ratio(row.corrected_requests, row.settled_requests);
+    }
+    return [...out.values()]
+      .sort((a, b) => (a.bucket_start_ms ?? 0) - (b.bucket_start_ms ?? 0) || key2(a).localeCompare(key2(b)))
+      .slice(0, q.limit);
+  }
+
+  async explain(q: ExplainQuery): Promise<ExplainResult> {
+    const rows = await this.ch.query(explainSql(q.cohort, q), {
+      ...windowParams(q),
+      cohort: q.cohort,
+      min_support: q.min_support,
+      min_cohort: q.min_cohort,
+      limit: q.limit,
+    });
+    let population = 0;
+    let cohortSize = 0;
+    const items = rows.map((r): ExplainItem => {
+      population = n(r['population']);
+      cohortSize = n(r['population_cohort']);
+      return {
+        dimension: str(r['dimension']),
+        value: str(r['value']),
+        support: n(r['support']),
+        cohort_count: n(r['cohort_count']),
+        cohort_rate: n(r['cohort_rate']),
+        rest_rate: n(r['rest_rate']),
+        lift: n(r['lift']),
+      };
+    });
+    return { cohort: q.cohort, population, cohort_size: cohortSize, base_rate: ratio(cohortSize, population), items };
+  }
+
+  async openAnomalies(q: AnomalyQuery): Promise<AnomalyResult> {
+    const params = { ...windowParams(q), kinds: [...q.kinds], limit: q.limit };
+    const [rows, counts] = await Promise.all([
+      this.ch.query(openAnomaliesSql(q), params),
+      this.ch.query(anomalyCountsSql(q), params),
+    ]);
+    const c: Record<AnomalyKind, number> = { overdue: 0, missing_dispatch: 0, missing_outcome: 0 };
+    for (const r of counts) c[str(r['verdict']) as AnomalyKind] = n(r['n']);
+    return {
+      counts: c,
+      items: rows.map((r) => {
+        const accepted = nn(r['accepted_at_ms']);
+        const deadline = accepted === null ? null : accepted + n(r['sla_ms']);
+        return {
+          tenant_id: str(r['tenant_id']),
+          request_id: str(r['request_id']),
+          verdict: str(r['verdict']) as AnomalyKind,
+          version: n(r['version']),
+          operation: str(r['operation']),
+          channel: str(r['channel']),
+          route: str(r['route']),
+          provider: str(r['provider']),
+          attempts: n(r['attempt_count']),
+          fired_by: str(r['fired_by']),
+          accepted_at_ms: accepted,
+          deadline_at_ms: deadline,
+          give_up_at_ms: accepted === null ? null : accepted + n(r['give_up_ms']),
+          overdue_by_ms: deadline === null ? null : Math.max(0, q.now_ms - deadline),
+          decided_at_ms: n(r['decided_at_ms']),
+        };
+      }),
+    };
+  }
+
+  sql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult> {
+    return this.ch.readonlySql(sql, limits);
+  }
+
+  close(): Promise<void> {
+    return this.ch.close();
+  }
+}
+
+function key2(r: FlipRateRow): string {
+  return JSON.stringify(r.group);
+}
+
+/** Opens ClickHouse, applies the path-store migrations, and returns the store. */
+export async function openPathStore(
+  opts: ClickHouseOptions,
+  deps: { logger: Logger; now: () => number },
+  storeOpts: PathStoreOptions = {},
+): Promise<PathStore> {
+  const ch = await openClickHouse(opts, deps);
+  try {
+    const report = await applyMigrations(ch, PATH_STORE_MIGRATIONS, deps);
+    return new ClickHousePathStore(ch, report, deps.logger, storeOpts);
+  } catch (err) {
+    await ch.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The analyst queries behind the API, as SQL text. Every value is a bound parameter (`{name:Type}`); the only
+ * text ever composed is from fixed fragments chosen by whitelisted enums (dimensions, buckets, optional filters).
+ * Times are epoch milliseconds in and out (`*_ms`), so both backends and all clients agree on one shape.
+ *
+ * Common parameters: {from_ms:Int64}, {to_ms:Int64} (half-open [from, to) on the path anchor `path_at`),
+ * optional {tenant:String}, {operation:String}, {channel:String}, {route:String}, {provider:String}.
+ */
+
+/** Dimensions a result may be grouped by (API name -> column). */
+export const GROUP_DIMENSIONS = Object.freeze({
+  tenant: 'tenant_id',
+  operation: 'operation',
+  channel: 'channel',
+  route: 'route',
+  provider: 'provider',
+} as const);
+export type GroupDimension = keyof typeof GROUP_DIMENSIONS;
+export const GROUP_DIMENSION_NAMES = Object.freeze(Object.keys(GROUP_DIMENSIONS) as GroupDimension[]);
+
+/** Time buckets for series. */
+export const BUCKETS = Object.freeze({ none: 0, hour: 3600, day: 86_400 } as const);
+export type BucketName = keyof typeof BUCKETS;
+
+export interface Filters {
+  tenant?: string | undefined;
+  operation?: string | undefined;
+  channel?: string | undefined;
+  route?: string | undefined;
+  provider?: string | undefined;
+}
+
+/** `AND col = {param:String}` for each filter that is set (text from fixed fragments only). */
+export function filterSql(f: Filters): string {
+  let s = '';
+  if (f.tenant !== undefined) s += ' AND tenant_id = {tenant:String}';
+  if (f.operation !== undefined) s += ' AND operation = {operation:String}';
+  if (f.channel !== undefined) s += ' AND channel = {channel:String}';
+  if (f.route !== undefined) s += ' AND route = {route:String}';
+  if (f.provider !== undefined) s += ' AND provider = {provider:String}';
+  return s;
+}
+
+export function filterParams(f: Filters): Record<string, string> {
+  const p: Record<string, string> = {};
+  for (const k of ['tenant', 'operation', 'channel', 'route', 'provider'] as const) {
+    const v = f[k];
+    if (v !== undefined) p[k] = v;
+  }
+  return p;
+}
+
+const WINDOW = `path_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND path_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
+const NOT_ORPHAN = `verdict NOT IN ('orphan_callback', 'orphan_dispatch')`;
+
+function dimsSelect(dims: readonly GroupDimension[]): string {
+  return dims.map((d) => `${GROUP_DIMENSIONS[d]} AS ${d}`).join(', ');
+}
+
+/** One request's latest version with everything needed for a timeline. Params: {request_id:String}[, {tenant:String}]. */
+export function timelineSql(withTenant: boolean): string {
+  return `SELECT
+    tenant_id, request_id, version, verdict_id, verdict, provisional, is_correction, previous_verdict,
+    error_category, error_code, flags, api_ok, execution_ok, outcome_ok, fired_by,
+    toString(watermark_lag_ms)                                   AS watermark_lag_ms,
+    toUnixTimestamp64Milli(decided_at)                           AS decided_at_ms,
+    toUnixTimestamp64Milli(emitted_at)                           AS emitted_at_ms,
+    operation, channel, input_fingerprint, attributes,
+    toUnixTimestamp64Milli(path_at)                              AS path_at_ms,
+    toUnixTimestamp64Milli(accepted_at)                          AS accepted_at_ms,
+    sla_ms, give_up_ms,
+    toUnixTimestamp64Milli(first_dispatch_at)                    AS first_dispatch_at_ms,
+    toUnixTimestamp64Milli(provider_accepted_at)                 AS provider_accepted_at_ms,
+    toUnixTimestamp64Milli(final_at)                             AS final_at_ms,
+    evidence_level, callbacks, duplicate_callbacks,
+    route, provider, attempt_count, dispatch_ms, provider_ms, delivery_ms, e2e_ms,
+    attempts.attempt_id                                          AS a_attempt_id,
+    attempts.attempt_no                                          AS a_attempt_no,
+    attempts.reason                                              AS a_reason,
+    attempts.route                                               AS a_route,
+    attempts.provider                                            AS a_provider,
+    attempts.provider_message_id                                 AS a_provider_message_id,
+    attempts.submit_outcome                                      AS a_submit_outcome,
+    arrayMap(x -> toUnixTimestamp64Milli(x), attempts.dispatched_at)  AS a_dispatched_at_ms,
+    attempts.last_status                                         AS a_last_status,
+    arrayMap(x -> toUnixTimestamp64Milli(x), attempts.last_status_at) AS a_last_status_at_ms,
+    hops.kind                                                    AS h_kind,
+    arrayMap(x -> toUnixTimestamp64Milli(x), hops.at)            AS h_at_ms,
+    hops.detail                                                  AS h_detail
+FROM path_records FINAL
+WHERE request_id = {request_id:String}${withTenant ? ' AND tenant_id = {tenant:String}' : ''}
+LIMIT 10`;
+}
+
+/** Every version of one request's verdict, oldest first. Params: {request_id:String}, {tenant:String}. */
+export const VERSIONS_SQL = `SELECT
+    version, verdict, provisional, is_correction, previous_verdict, error_code, flags, fired_by,
+    toString(watermark_lag_ms)          AS watermark_lag_ms,
+    toUnixTimestamp64Milli(decided_at)  AS decided_at_ms,
+    toUnixTimestamp64Milli(emitted_at)  AS emitted_at_ms
+FROM path_versions FINAL
+WHERE request_id = {request_id:String} AND tenant_id = {tenant:String}
+ORDER BY version`;
+
+/**
+ * Latency percentiles and on-time rate from the hourly rollup (dashboard path). Params: window as bucket range
+ * ({from_ms}, {to_ms}), {step_s:UInt32} (0 = one row per group), filters. Stage picks the digest column.
+ */
+export function latencySql(dims: readonly GroupDimension[], bucket: BucketName, stage: LatencyStage, f: Filters): string {
+  const digest = `${stage}_q`;
+  const bucketExpr = bucket === 'none' ? `toInt64(0)` : `toInt64(toUnixTimestamp(toStartOfInterval(bucket, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const w = `bucket >= toStartOfHour(fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')) AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
+  const tenantFilter = f.tenant !== undefined ? ' AND tenant_id = {tenant:String}' : '';
+  // Generation pointers are per (tenant, bucket): only the tenant filter applies to them.
+  const groupCols = ['bucket_start_ms', ...dims].join(', ');
+  return `SELECT
+    ${bucketExpr}                                   AS bucket_start_ms${dims.length ? `,\n    ${dimsSelect(dims)}` : ''},
+    sum(requests)                                  AS requests,
+    sum(settled)                                   AS settled,
+    sum(on_time)                                   AS on_time,
+    sum(late)                                      AS late,
+    sum(failed)                                    AS failed,
+    sum(missing_dispatch) + sum(missing_outcome)   AS missing,
+    sum(expired)                                   AS expired,
+    sum(overdue)                                   AS overdue,
+    sum(orphans)                                   AS orphans,
+    sum(retried)                                   AS retried,
+    sum(failed_over)                               AS failed_over,
+    sum(corrected)                                 AS corrected,
+    sum(e2e_count)                                 AS e2e_count,
+    sum(e2e_sum_ms)                                AS e2e_sum_ms,
+    quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(${digest}) AS q
+FROM path_rollup_hourly
+WHERE ${w}${filterSql(f)}
+  AND (tenant_id, bucket, refresh_id) IN (
+        SELECT tenant_id, bucket, refresh_id FROM path_rollup_generations FINAL
+        WHERE ${w}${tenantFilter})
+GROUP BY ${groupCols}
+HAVING requests > 0
+ORDER BY ${groupCols}
+LIMIT {limit:UInt32}`;
+}
+export const LATENCY_STAGES = Object.freeze(['e2e', 'dispatch', 'provider', 'delivery'] as const);
+export type LatencyStage = (typeof LATENCY_STAGES)[number];
+
+/**
+ * Same input, different outcome: per input fingerprint (requests >= {min_requests}), the outcome mix and the
+ * share of its modal outcome; window totals give the consistency score (`summaryOnly`: just the totals, for a
+ * window where every input was consistent). Params: window, filters,
+ * {min_requests:UInt32}, {limit:UInt32}.
+ */
+export function sameInputSql(f: Filters, summaryOnly = false): string {
+  return `SELECT ${summaryOnly ? 'fingerprints, inconsistent_fingerprints, total_requests, total_modal' : '*'}
+FROM (
+    SELECT
+        input_fp,
+        any(fp)                                       AS input_fingerprint,
+        sum(c)                                        AS requests,
+        max(c)                                        AS modal_count,
+        argMax(verdict, c)                            AS modal_verdict,
+        groupArray((verdict, c))                      AS outcomes,
+        arrayDistinct(arrayFlatten(groupArray(provs))) AS providers,
+        argMax(last_request, last_at)                 AS latest_request_id,
+        count() OVER ()                               AS fingerprints,
+        countIf(length(outcomes) > 1) OVER ()         AS inconsistent_fingerprints,
+        sum(requests) OVER ()                         AS total_requests,
+        sum(modal_count) OVER ()                      AS total_modal
+    FROM (
+        SELECT input_fp, any(input_fingerprint) AS fp, verdict, count() AS c,
+               groupUniqArray(8)(provider) AS provs,
+               argMax(request_id, path_at) AS last_request, max(path_at) AS last_at
+        FROM path_records FINAL
+        WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
+        GROUP BY input_fp, verdict
+    )
+    GROUP BY input_fp
+    HAVING requests >= {min_requests:UInt32}
+)
+${summaryOnly ? '' : 'WHERE length(outcomes) > 1\nORDER BY requests - modal_count DESC, requests DESC, input_fp'}
+LIMIT {limit:UInt32}`;
+}
+
+/** Input flip rate: share of repeated inputs (>= 2 settled requests in the group) whose outcome is not constant. */
+export function inputFlipSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
+  const bucketInner = bucket === 'none' ? 'toInt64(0)' : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const inner = ['bucket_start_ms', ...dims].join(', ');
+  return `SELECT ${inner}, count() AS repeated_inputs, countIf(n_outcomes > 1) AS flipped_inputs
+FROM (
+    SELECT ${bucketInner} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''}, input_fp,
+           count() AS n, uniqExact(verdict) AS n_outcomes
+    FROM path_records FINAL
+    WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
+    GROUP BY ${inner}, input_fp
+    HAVING n >= 2
+)
+GROUP BY ${inner}
+ORDER BY ${inner}
+LIMIT {limit:UInt32}`;
+}
+
+/** Verdict flip (correction) rate from the version history: settled requests whose final verdict was corrected. */
+export function correctionRateSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
+  const bucketExpr = bucket === 'none' ? 'toInt64(0)' : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const inner = ['bucket_start_ms', ...dims].join(', ');
+  return `SELECT ${bucketExpr} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''},
+       uniqExactIf(request_id, NOT provisional) AS settled_requests,
+       uniqExactIf(request_id, is_correction)   AS corrected_requests
+FROM path_versions FINAL
+WHERE ${WINDOW} AND ${NOT_ORPHAN}${filterSql(f)}
+GROUP BY ${inner}
+ORDER BY ${inner}
+LIMIT {limit:UInt32}`;
+}
+
+/** Cohorts `explain` can contrast against the rest. */
+export const EXPLAIN_COHORTS = Object.freeze([
+  'delivered_late',
+  'failed',
+  'missing_dispatch',
+  'missing_outcome',
+  'expired',
+  'overdue',
+  'not_on_time',
+] as const);
+export type ExplainCohort = (typeof EXPLAIN_COHORTS)[number];
+
+/**
+ * Explain a cohort: every (dimension, value) of the population ranked by lift = P(cohort | value) /
+ * P(cohort | not value), Laplace-smoothed so small counts do not explode; support thresholds drop noise.
+ * The pseudo-dimension ('*', '*') carries the population totals through the same pass.
+ * Params: window, filters, {cohort:String}, {min_support:UInt32}, {min_cohort:UInt32}, {limit:UInt32}.
+ */
+export function explainSql(cohort: ExplainCohort, f: Filters): string {
+  const inCohort = cohort === 'not_on_time' ? `verdict != 'delivered_on_time'` : `verdict = {cohort:String}`;
+  return `SELECT dimension, value, support, cohort_count, cohort_rate, rest_rate, lift, population, population_cohort
+FROM (
+    SELECT
+        kv.1                                                   AS dimension,
+        kv.2                                                   AS value,
+        count()                                                AS support,
+        countIf(in_cohort)                                     AS cohort_count,
+        max(if(dimension = '*', support, 0)) OVER ()           AS population,
+        max(if(dimension = '*', cohort_count, 0)) OVER ()      AS population_cohort,
+        cohort_count / support                                 AS cohort_rate,
+        (population_cohort - cohort_count) / greatest(population - support, 1) AS rest_rate,
+        ((cohort_count + 1) / (support + 2)) / ((population_cohort - cohort_count + 1) / (population - support + 2)) AS lift
+    FROM (
+        SELECT ${inCohort} AS in_cohort,
+               arrayConcat(
+                   [('*', '*'), ('route', toString(route)), ('provider', toString(provider)),
+                    ('first_provider', toString(first_provider)), ('operation', toString(operation)),
+                    ('channel', toString(channel)), ('attempts', toString(attempt_count)),
+                    ('error_code', toString(error_code))],
+                   arrayMap(k -> ('flag', toString(k)), flags),
+                   arrayZip(arrayMap(k -> concat('attr.', toString(k)), mapKeys(attributes)), mapValues(attributes))
+               ) AS dims
+        FROM path_records FINAL
+        WHERE ${WINDOW} AND ${NOT_ORPHAN}${filterSql(f)}
+    )
+    ARRAY JOIN dims AS kv
+    GROUP BY dimension, value
+)
+WHERE dimension != '*' AND support >= {min_support:UInt32} AND cohort_count >= {min_cohort:UInt32}
+ORDER BY lift DESC, support DESC
+LIMIT {limit:UInt32}`;
+}
+
+/** Classes an open anomaly can have: overdue (SLA passed, no outcome yet) or missing (give-up passed). */
+export const ANOMALY_KINDS = Object.freeze(['overdue', 'missing_dispatch', 'missing_outcome'] as const);
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+
+/** Open anomalies: latest version still overdue or missing. Params: window, filters, {kinds:Array(String)}, {limit:UInt32}. */
+export function openAnomaliesSql(f: Filters): string {
+  return `SELECT
+    tenant_id, request_id, version, verdict, provisional, operation, channel, route, provider, attempt_count, fired_by,
+    toUnixTimestamp64Milli(accepted_at)  AS accepted_at_ms,
+    toUnixTimestamp64Milli(path_at)      AS path_at_ms,
+    toUnixTimestamp64Milli(decided_at)   AS decided_at_ms,
+    sla_ms, give_up_ms
+FROM path_records FINAL
+WHERE ${WINDOW} AND verdict IN {kinds:Array(String)}${filterSql(f)}
+ORDER BY path_at ASC, request_id
+LIMIT {limit:UInt32}`;
+}
+
+export function anomalyCountsSql(f: Filters): string {
+  return `SELECT verdict, count() AS n
+FROM path_records FINAL
+WHERE ${WINDOW} AND verdict IN {kinds:Array(String)}${filterSql(f)}
+GROUP BY verdict`;
+}

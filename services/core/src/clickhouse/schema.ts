@@ -1,0 +1,170 @@
+/**
+ * The path store's DDL as ordered migrations. Never edit an applied migration: add a new one (the checksum check
+ * stops start-up otherwise). Design notes for every choice are in SCHEMA.md next to this file.
+ */
+import type { Migration } from './migrations.js';
+
+const PATH_RECORDS = `CREATE TABLE IF NOT EXISTS path_records
+(
+    tenant_id            LowCardinality(String),
+    request_id           String                                   CODEC(ZSTD(1)),
+    path_at              DateTime64(3, 'UTC')                     CODEC(Delta(8), ZSTD(1)),
+    version              UInt32                                   CODEC(T64, ZSTD(1)),
+    verdict_id           String                                   CODEC(ZSTD(1)),
+    verdict              LowCardinality(String),
+    provisional          Bool,
+    is_correction        Bool,
+    previous_verdict     LowCardinality(String),
+    error_category       LowCardinality(String),
+    error_code           LowCardinality(String),
+    flags                Array(LowCardinality(String)),
+    api_ok               Bool,
+    execution_ok         Nullable(Bool),
+    outcome_ok           Nullable(Bool),
+    fired_by             LowCardinality(String),
+    watermark_lag_ms     Int64                                    CODEC(T64, ZSTD(1)),
+    decided_at           DateTime64(3, 'UTC')                     CODEC(Delta(8), ZSTD(1)),
+    emitted_at           DateTime64(3, 'UTC')                     CODEC(Delta(8), ZSTD(1)),
+    operation            LowCardinality(String),
+    channel              LowCardinality(String),
+    input_fingerprint    String                                   CODEC(ZSTD(1)),
+    attributes           Map(LowCardinality(String), String)      CODEC(ZSTD(1)),
+    accepted_at          Nullable(DateTime64(3, 'UTC'))           CODEC(Delta(8), ZSTD(1)),
+    sla_ms               UInt32                                   CODEC(T64, ZSTD(1)),
+    give_up_ms           UInt32                                   CODEC(T64, ZSTD(1)),
+    first_dispatch_at    Nullable(DateTime64(3, 'UTC'))           CODEC(Delta(8), ZSTD(1)),
+    provider_accepted_at Nullable(DateTime64(3, 'UTC'))           CODEC(Delta(8), ZSTD(1)),
+    final_at             Nullable(DateTime64(3, 'UTC'))           CODEC(Delta(8), ZSTD(1)),
+    evidence_level       LowCardinality(String),
+    callbacks            UInt32                                   CODEC(T64, ZSTD(1)),
+    duplicate_callbacks  UInt32                                   CODEC(T64, ZSTD(1)),
+    attempts Nested
+    (
+        attempt_id          String,
+        attempt_no          UInt16,
+        reason              LowCardinality(String),
+        route               LowCardinality(String),
+        provider            LowCardinality(String),
+        provider_message_id Nullable(String),
+        submit_outcome      LowCardinality(String),
+        dispatched_at       DateTime64(3, 'UTC'),
+        last_status         LowCardinality(Nullable(String)),
+        last_status_at      Nullable(DateTime64(3, 'UTC'))
+    ),
+    hops Nested
+    (
+        kind   LowCardinality(String),
+        at     DateTime64(3, 'UTC'),
+        detail String
+    ),
+    route                LowCardinality(String)  MATERIALIZED attempts.route[-1],
+    provider             LowCardinality(String)  MATERIALIZED attempts.provider[-1],
+    first_provider       LowCardinality(String)  MATERIALIZED attempts.provider[1],
+    attempt_count        UInt16                  MATERIALIZED length(attempts.attempt_id),
+    input_fp             UInt64                  MATERIALIZED cityHash64(input_fingerprint),
+    dispatch_ms          Nullable(Int64)         MATERIALIZED dateDiff('millisecond', accepted_at, first_dispatch_at),
+    provider_ms          Nullable(Int64)         MATERIALIZED dateDiff('millisecond', first_dispatch_at, provider_accepted_at),
+    delivery_ms          Nullable(Int64)         MATERIALIZED dateDiff('millisecond', provider_accepted_at, final_at),
+    e2e_ms               Nullable(Int64)         MATERIALIZED dateDiff('millisecond', accepted_at, final_at),
+    is_deleted           UInt8                   DEFAULT 0,
+    written_at           DateTime64(3, 'UTC')    DEFAULT now64(3) CODEC(Delta(8), ZSTD(1)),
+    INDEX idx_request_id request_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_input_fp   input_fp   TYPE bloom_filter(0.01)  GRANULARITY 1
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+PARTITION BY toYYYYMM(path_at)
+ORDER BY (tenant_id, toDate(path_at), request_id)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000`;
+
+const PATH_VERSIONS = `CREATE TABLE IF NOT EXISTS path_versions
+(
+    tenant_id        LowCardinality(String),
+    request_id       String                        CODEC(ZSTD(1)),
+    path_at          DateTime64(3, 'UTC')          CODEC(Delta(8), ZSTD(1)),
+    version          UInt32,
+    operation        LowCardinality(String),
+    channel          LowCardinality(String),
+    route            LowCardinality(String),
+    provider         LowCardinality(String),
+    verdict          LowCardinality(String),
+    provisional      Bool,
+    is_correction    Bool,
+    previous_verdict LowCardinality(String),
+    error_code       LowCardinality(String),
+    flags            Array(LowCardinality(String)),
+    fired_by         LowCardinality(String),
+    watermark_lag_ms Int64                         CODEC(T64, ZSTD(1)),
+    decided_at       DateTime64(3, 'UTC')          CODEC(Delta(8), ZSTD(1)),
+    emitted_at       DateTime64(3, 'UTC')          CODEC(Delta(8), ZSTD(1)),
+    INDEX idx_request_id request_id TYPE bloom_filter(0.001) GRANULARITY 1
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(path_at)
+ORDER BY (tenant_id, toDate(path_at), request_id, version)
+SETTINGS non_replicated_deduplication_window = 1000`;
+
+const PATH_VERSIONS_MV = `CREATE MATERIALIZED VIEW IF NOT EXISTS path_versions_mv TO path_versions AS
+SELECT tenant_id, request_id, path_at, version, operation, channel, route, provider, verdict, provisional, is_correction, previous_verdict, error_code,
+       flags, fired_by, watermark_lag_ms, decided_at, emitted_at
+FROM path_records
+WHERE is_deleted = 0`;
+
+const QUANTILES = 'quantilesTDigest(0.5, 0.9, 0.95, 0.99)';
+
+const ROLLUP = `CREATE TABLE IF NOT EXISTS path_rollup_hourly
+(
+    tenant_id         LowCardinality(String),
+    bucket            DateTime('UTC'),
+    operation         LowCardinality(String),
+    channel           LowCardinality(String),
+    route             LowCardinality(String),
+    provider          LowCardinality(String),
+    refresh_id        UInt64,
+    requests          UInt64,
+    settled           UInt64,
+    on_time           UInt64,
+    late              UInt64,
+    failed            UInt64,
+    missing_dispatch  UInt64,
+    missing_outcome   UInt64,
+    expired           UInt64,
+    overdue           UInt64,
+    orphans           UInt64,
+    retried           UInt64,
+    failed_over       UInt64,
+    corrected         UInt64,
+    execution_ok      UInt64,
+    e2e_count         UInt64,
+    e2e_sum_ms        Int64,
+    e2e_q             AggregateFunction(${QUANTILES}, Int64),
+    dispatch_q        AggregateFunction(${QUANTILES}, Int64),
+    provider_q        AggregateFunction(${QUANTILES}, Int64),
+    delivery_q        AggregateFunction(${QUANTILES}, Int64),
+    computed_at       DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(refresh_id)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (tenant_id, bucket, operation, channel, route, provider)
+SETTINGS non_replicated_deduplication_window = 1000`;
+
+const ROLLUP_GENERATIONS = `CREATE TABLE IF NOT EXISTS path_rollup_generations
+(
+    tenant_id    LowCardinality(String),
+    bucket       DateTime('UTC'),
+    refresh_id   UInt64,
+    computed_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(refresh_id)
+ORDER BY (tenant_id, bucket)
+SETTINGS non_replicated_deduplication_window = 1000`;
+
+const PATHS_VIEW = `CREATE VIEW IF NOT EXISTS paths AS
+SELECT *, route, provider, first_provider, attempt_count, input_fp, dispatch_ms, provider_ms, delivery_ms, e2e_ms
+FROM path_records FINAL`;
+
+export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
+  { id: 1, name: 'path_records', statements: [PATH_RECORDS] },
+  { id: 2, name: 'path_versions', statements: [PATH_VERSIONS, PATH_VERSIONS_MV] },
+  { id: 3, name: 'path_rollup_hourly', statements: [ROLLUP, ROLLUP_GENERATIONS] },
+  { id: 4, name: 'paths_view', statements: [PATHS_VIEW] },
+]);
