@@ -99,14 +99,20 @@ function clientSettings(maxMemoryUsageBytes: number | undefined): ClickHouseSett
 }
 
 // Codes where trying again later can help (server busy, network, memory, disk, replicas, cancelled).
-const RETRIABLE_CODES = new Set([3, 159, 164, 202, 203, 209, 210, 236, 241, 242, 243, 252, 285, 319, 394, 425, 439, 999, 1000]);
+const RETRIABLE_CODES = new Set([3, 159, 202, 203, 209, 210, 236, 241, 242, 243, 252, 285, 319, 394, 425, 439, 999, 1000]);
 
 /** Maps any client/engine failure to a StoreError; retriable when the server, network, memory or disk may recover. */
 export function toStoreError(err: unknown, what: string): StoreError {
   if (err instanceof StoreError) return err;
-  const e = err as { code?: unknown; type?: unknown; message?: unknown };
+  const e = err as { code?: unknown; type?: unknown; message?: unknown; clickhouseCode?: unknown };
   const msg = typeof e.message === 'string' ? e.message : String(err);
-  const code = typeof e.code === 'string' && /^\d+$/.test(e.code) ? Number(e.code) : undefined;
+  // @clickhouse/client errors carry the numeric code as a string; chdb's native errors as `clickhouseCode`.
+  const code =
+    typeof e.code === 'string' && /^\d+$/.test(e.code)
+      ? Number(e.code)
+      : typeof e.clickhouseCode === 'number'
+        ? e.clickhouseCode
+        : undefined;
   const clickhouseType = typeof e.type === 'string' ? e.type : undefined;
   // No ClickHouse code: a network/socket/timeout failure (or chdb transport), which may recover.
   const retriable = err instanceof TypeError ? false : code === undefined ? true : RETRIABLE_CODES.has(code);
