@@ -68,52 +68,71 @@ export function generateUnits(input: GeneratorOptionsInput, count: number, start
   return out;
 }
 
-function before(a: ScriptedEvent, b: ScriptedEvent): boolean {
-  return a.publishAt < b.publishAt || (a.publishAt === b.publishAt && (a.unit < b.unit || (a.unit === b.unit && a.seq < b.seq)));
+/** Heap entry of one shape (events of different kinds have different shapes, which makes comparisons slow). */
+interface Slot {
+  readonly p: number;
+  readonly u: number;
+  readonly s: number;
+  readonly e: ScriptedEvent;
+}
+
+function before(a: Slot, b: Slot): boolean {
+  return a.p < b.p || (a.p === b.p && (a.u < b.u || (a.u === b.u && a.s < b.s)));
 }
 
 /** Binary min-heap of events by (publishAt, unit, seq). */
 export class EventQueue {
-  private readonly heap: ScriptedEvent[] = [];
+  private readonly heap: Slot[] = [];
 
   get size(): number {
     return this.heap.length;
   }
 
   peek(): ScriptedEvent | undefined {
-    return this.heap[0];
+    return this.heap[0]?.e;
   }
 
   push(e: ScriptedEvent): void {
+    const slot: Slot = { p: e.publishAt, u: e.unit, s: e.seq, e };
     const h = this.heap;
-    h.push(e);
+    h.push(slot);
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(e, h[parent] as ScriptedEvent)) break;
-      h[i] = h[parent] as ScriptedEvent;
+      const ps = h[parent] as Slot;
+      if (!before(slot, ps)) break;
+      h[i] = ps;
       i = parent;
     }
-    h[i] = e;
+    h[i] = slot;
   }
 
   pop(): ScriptedEvent | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
-    if (h.length === 0 || last === undefined) return top;
+    if (h.length === 0 || last === undefined) return top?.e;
     let i = 0;
+    const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= h.length) break;
+      if (l >= n) break;
       const r = l + 1;
-      const child = r < h.length && before(h[r] as ScriptedEvent, h[l] as ScriptedEvent) ? r : l;
-      if (!before(h[child] as ScriptedEvent, last)) break;
-      h[i] = h[child] as ScriptedEvent;
+      let child = l;
+      let cs = h[l] as Slot;
+      if (r < n) {
+        const rs = h[r] as Slot;
+        if (before(rs, cs)) {
+          child = r;
+          cs = rs;
+        }
+      }
+      if (!before(cs, last)) break;
+      h[i] = cs;
       i = child;
     }
     h[i] = last;
-    return top;
+    return top?.e;
   }
 }
 

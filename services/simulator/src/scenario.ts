@@ -21,10 +21,7 @@ import type {
   FaultKind,
   InputKind,
   InvalidKind,
-  ScriptedCallback,
-  ScriptedDispatch,
   ScriptedEvent,
-  ScriptedRequest,
   ScriptedUnit,
   UnitKind,
   VerdictExpectation,
@@ -593,28 +590,24 @@ function draftRequest(
 
 /** Fixes recorded_at, picks wire formats and trace spans, and sorts by publish time. */
 function finalizeDrafts(drafts: readonly AnyDraft[], unit: number, traceId: string, rng: Rng, jsonShare: number): ScriptedEvent[] {
-  const ordered = drafts
-    .map((d, i) => ({ d, i }))
-    .sort((x, y) => x.d.publishAt - y.d.publishAt || x.i - y.i)
-    .map((x) => x.d);
-  return ordered.map((d, seq) => {
+  const ordered = drafts.length > 1 ? [...drafts].sort((x, y) => x.publishAt - y.publishAt) : drafts; // stable sort
+  const out: ScriptedEvent[] = [];
+  for (let seq = 0; seq < ordered.length; seq++) {
+    const d = ordered[seq] as AnyDraft;
     // The producer records the event between occurrence and publish.
     d.value.envelope.recorded_at = d.occurredAt + Math.floor((d.publishAt - d.occurredAt) / 2);
     const format: WireFormat = rng.chance(jsonShare) ? 'json' : 'avro';
-    const base = {
-      unit,
-      seq,
-      label: d.label,
-      occurredAt: d.occurredAt,
-      publishAt: d.publishAt,
-      key: d.key,
-      traceparent: `00-${traceId}-${rng.hex(16)}-01`,
-      format,
-    };
-    if (d.kind === 'request') return { ...base, kind: 'request', value: d.value as RequestAccepted } satisfies ScriptedRequest;
-    if (d.kind === 'dispatch') return { ...base, kind: 'dispatch', value: d.value as DispatchAttempted } satisfies ScriptedDispatch;
-    return { ...base, kind: 'callback', value: d.value as ProviderCallback } satisfies ScriptedCallback;
-  });
+    const traceparent = `00-${traceId}-${rng.hex(16)}-01`;
+    const { label, occurredAt, publishAt, key } = d;
+    if (d.kind === 'request') {
+      out.push({ kind: 'request', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as RequestAccepted });
+    } else if (d.kind === 'dispatch') {
+      out.push({ kind: 'dispatch', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as DispatchAttempted });
+    } else {
+      out.push({ kind: 'callback', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as ProviderCallback });
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

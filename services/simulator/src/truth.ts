@@ -85,9 +85,10 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
 
   // Distinct callbacks (first published copy wins), duplicates counted.
   const distinct = new Map<string, ScriptedCallback>();
-  for (const c of [...callbacks].sort((a, b) => a.publishAt - b.publishAt)) {
+  for (const c of callbacks) {
     const id = callbackIdentity(c);
-    if (!distinct.has(id)) distinct.set(id, c);
+    const seen = distinct.get(id);
+    if (!seen || c.publishAt < seen.publishAt) distinct.set(id, c);
   }
   const distinctCallbacks = [...distinct.values()];
   const duplicateCallbacks = callbacks.length - distinct.size;
