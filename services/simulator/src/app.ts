@@ -10,7 +10,16 @@ import type { OutboundRecord } from './wire.js';
 export interface SimulatorAppDeps {
   readonly config: Pick<
     SimulatorConfig,
-    'preset' | 'ratePerSec' | 'seed' | 'speed' | 'units' | 'jsonShare' | 'safetyMarginMs' | 'watermarkBoundMs' | 'statsIntervalMs'
+    | 'preset'
+    | 'ratePerSec'
+    | 'seed'
+    | 'speed'
+    | 'units'
+    | 'jsonShare'
+    | 'safetyMarginMs'
+    | 'watermarkBoundMs'
+    | 'retryGraceMs'
+    | 'statsIntervalMs'
   >;
   readonly producer: Pick<Producer, 'send'>;
   readonly logger: Logger;
@@ -30,7 +39,9 @@ export interface SimulatorApp {
 }
 
 /** Sends records in publish order: consecutive records of one topic go in one produce request. */
-export function producerSink(producer: Pick<Producer, 'send'>): (records: readonly OutboundRecord[]) => Promise<void> {
+export function producerSink(
+  producer: Pick<Producer, 'send'>,
+): (records: readonly OutboundRecord[]) => Promise<void> {
   return async (records) => {
     let i = 0;
     while (i < records.length) {
@@ -55,7 +66,11 @@ export function createSimulatorApp(deps: SimulatorAppDeps): SimulatorApp {
     preset: config.preset,
     seed,
     ...(config.ratePerSec === undefined ? {} : { ratePerSec: config.ratePerSec }),
-    timing: { safetyMarginMs: config.safetyMarginMs, watermarkBoundMs: config.watermarkBoundMs },
+    timing: {
+      safetyMarginMs: config.safetyMarginMs,
+      watermarkBoundMs: config.watermarkBoundMs,
+      retryGraceMs: config.retryGraceMs,
+    },
     wire: { jsonShare: config.jsonShare },
   };
   const sink = producerSink(deps.producer);
@@ -101,7 +116,10 @@ export function createSimulatorApp(deps: SimulatorAppDeps): SimulatorApp {
     simulator,
     seed,
     async start() {
-      log.info({ seed, preset: config.preset, speed: config.speed, units: config.units ?? null }, 'simulator starting');
+      log.info(
+        { seed, preset: config.preset, speed: config.speed, units: config.units ?? null },
+        'simulator starting',
+      );
       scheduleStats();
       try {
         return await simulator.runBatch({ speed: config.speed, units: config.units ?? Infinity });

@@ -35,7 +35,12 @@ export async function benchSimulator(options: SimulatorBenchOptions = {}): Promi
   const units = options.units ?? 50_000;
   const input = { preset: options.preset ?? 'bench', seed: 1, startEventTime: Date.now() } as const;
   const results: SimulatorBenchResult[] = [];
-  const row = (stage: SimulatorBenchResult['stage'], events: number, secs: number, bytes: number | null): SimulatorBenchResult => ({
+  const row = (
+    stage: SimulatorBenchResult['stage'],
+    events: number,
+    secs: number,
+    bytes: number | null,
+  ): SimulatorBenchResult => ({
     stage,
     units,
     events,

@@ -11,14 +11,16 @@ const number =
   (min: number, max: number) =>
   (raw: string): number => {
     const n = Number(raw);
-    if (!/^-?\d+(\.\d+)?$/.test(raw) || !Number.isFinite(n) || n < min || n > max) throw new Error(`must be a number between ${min} and ${max}`);
+    if (!/^-?\d+(\.\d+)?$/.test(raw) || !Number.isFinite(n) || n < min || n > max)
+      throw new Error(`must be a number between ${min} and ${max}`);
     return n;
   };
 
 const speed = (raw: string): number | 'max' => {
   if (raw === 'max') return 'max';
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > 1_000_000) throw new Error("must be a positive number (virtual ms per wall ms) or 'max'");
+  if (!Number.isFinite(n) || n <= 0 || n > 1_000_000)
+    throw new Error("must be a positive number (virtual ms per wall ms) or 'max'");
   return n;
 };
 
@@ -79,8 +81,14 @@ export const simulatorConfigSpec = {
   }),
   watermarkBoundMs: v({
     env: 'SIM_WATERMARK_BOUND_MS',
-    doc: "Assumed reconciler out-of-orderness bound; keep >= RECONCILER_MAX_OUT_OF_ORDERNESS_MS (its default 500).",
+    doc: 'Assumed reconciler out-of-orderness bound; keep >= RECONCILER_MAX_OUT_OF_ORDERNESS_MS (its default 500).',
     default: 1_000,
+    parse: parse.int(0, 3_600_000),
+  }),
+  retryGraceMs: v({
+    env: 'SIM_RETRY_GRACE_MS',
+    doc: "Assumed reconciler retry grace (a failure receipt is decided this long after it occurred); keep equal to the reconciler's.",
+    default: 5_000,
     parse: parse.int(0, 3_600_000),
   }),
   statsIntervalMs: v({
@@ -101,11 +109,18 @@ export const simulatorConfigSpec = {
     default: true,
     parse: parse.bool,
   }),
-  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+  logLevel: v<LogLevel>({
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
 };
 
 export type SimulatorConfig = ConfigOf<typeof simulatorConfigSpec>;
 
-export function loadSimulatorConfig(env: Readonly<Record<string, string | undefined>> = process.env): SimulatorConfig {
+export function loadSimulatorConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SimulatorConfig {
   return readConfig(env, simulatorConfigSpec);
 }

@@ -19,7 +19,11 @@ export type SimulatorErrorCode =
 export class SimulatorError extends PathwatchError {
   declare readonly code: SimulatorErrorCode;
 
-  constructor(code: SimulatorErrorCode, message: string, opts: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: SimulatorErrorCode,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown } = {},
+  ) {
     super(code, message, opts);
   }
 }

@@ -61,7 +61,11 @@ export function createGenerator(input: GeneratorOptionsInput = {}, startEventTim
 }
 
 /** Convenience: the first `count` units of a generator (tests). */
-export function generateUnits(input: GeneratorOptionsInput, count: number, startEventTime = 0): ScriptedUnit[] {
+export function generateUnits(
+  input: GeneratorOptionsInput,
+  count: number,
+  startEventTime = 0,
+): ScriptedUnit[] {
   const gen = createGenerator(input, startEventTime);
   const out: ScriptedUnit[] = [];
   for (let i = 0; i < count; i++) out.push(gen.next());
@@ -150,7 +154,10 @@ export interface EventStream {
  * Merges units' events into global publish order. Units are pulled lazily: a unit's events are never published
  * before its arrival, so once the next arrival lies after the earliest pending event, that event is next.
  */
-export function createEventStream(gen: Generator, opts: { maxUnits?: number; onUnit?: (unit: ScriptedUnit) => void } = {}): EventStream {
+export function createEventStream(
+  gen: Generator,
+  opts: { maxUnits?: number; onUnit?: (unit: ScriptedUnit) => void } = {},
+): EventStream {
   const maxUnits = opts.maxUnits ?? Infinity;
   const queue = new EventQueue();
   let pulled = 0;

@@ -1,7 +1,12 @@
 // Public API of @pathwatch/simulator. Names are listed explicitly (no `export *`).
 export { SimulatorError } from './errors.js';
 export type { SimulatorErrorCode } from './errors.js';
-export { PRESET_NAMES, OUTCOME_FAULTS, resolveGeneratorOptions, validateGeneratorOptions } from './options.js';
+export {
+  PRESET_NAMES,
+  OUTCOME_FAULTS,
+  resolveGeneratorOptions,
+  validateGeneratorOptions,
+} from './options.js';
 export type {
   CountrySpec,
   FaultRates,
@@ -40,12 +45,26 @@ export type {
 export { deriveTruth, callbackIdentity } from './truth.js';
 export type { DerivedTruth, TruthContext } from './truth.js';
 export { INVALID_REASON_CODES, fingerprintOf } from './scenario.js';
-export { EventQueue, createEventStream, createGenerator, currentSchemaVersions, generateUnits } from './generator.js';
+export {
+  EventQueue,
+  createEventStream,
+  createGenerator,
+  currentSchemaVersions,
+  generateUnits,
+} from './generator.js';
 export type { EventStream, Generator } from './generator.js';
 export { createWireEncoder } from './wire.js';
 export type { OutboundRecord, WireEncoder } from './wire.js';
 export { createSimulator } from './simulator.js';
-export type { ExpectedClass, RunOptions, RunReport, SetTimer, Simulator, SimulatorDeps, SimulatorStats } from './simulator.js';
+export type {
+  ExpectedClass,
+  RunOptions,
+  RunReport,
+  SetTimer,
+  Simulator,
+  SimulatorDeps,
+  SimulatorStats,
+} from './simulator.js';
 export { simulatorConfigSpec, loadSimulatorConfig } from './config.js';
 export type { SimulatorConfig } from './config.js';
 export { createSimulatorApp, producerSink } from './app.js';

@@ -168,6 +168,12 @@ export interface TimingSpec {
   readonly lateEvidence: Window;
   /** Minimum provider-side time from acceptance to a delivered receipt. @default 150 */
   readonly minDeliveryMs: number;
+  /**
+   * The reconciler's retry grace: a failure or expiry receipt decides `failed` / `expired` only this long (event
+   * time) after it occurred, since a retry or failover may still follow. Must match the reconciler.
+   * @default 5000
+   */
+  readonly retryGraceMs: number;
 }
 
 export interface WireSpec {
@@ -239,8 +245,24 @@ const COUNTRIES: readonly CountrySpec[] = [
 ];
 
 const OPERATIONS: readonly OperationSpec[] = [
-  { name: 'otp.send', channel: 'sms', weight: 50, slaMs: 5_000, giveUpMs: 20_000, templates: ['otp-v3', 'otp-v4'], priority: 'high' },
-  { name: 'otp.send', channel: 'voice', weight: 8, slaMs: 12_000, giveUpMs: 40_000, templates: ['otp-voice-v1'], priority: 'high' },
+  {
+    name: 'otp.send',
+    channel: 'sms',
+    weight: 50,
+    slaMs: 5_000,
+    giveUpMs: 20_000,
+    templates: ['otp-v3', 'otp-v4'],
+    priority: 'high',
+  },
+  {
+    name: 'otp.send',
+    channel: 'voice',
+    weight: 8,
+    slaMs: 12_000,
+    giveUpMs: 40_000,
+    templates: ['otp-voice-v1'],
+    priority: 'high',
+  },
   {
     name: 'order.notify',
     channel: 'whatsapp',
@@ -325,8 +347,20 @@ const PROVIDERS: readonly ProviderSpec[] = [
 ];
 
 const ROUTES: readonly RouteSpec[] = [
-  { name: 'relaycom/eu-direct', provider: 'relaycom', channel: 'sms', countries: ['DE', 'FR', 'GB'], weight: 6 },
-  { name: 'beaconsms/eu-bulk', provider: 'beaconsms', channel: 'sms', countries: ['DE', 'FR', 'GB'], weight: 4 },
+  {
+    name: 'relaycom/eu-direct',
+    provider: 'relaycom',
+    channel: 'sms',
+    countries: ['DE', 'FR', 'GB'],
+    weight: 6,
+  },
+  {
+    name: 'beaconsms/eu-bulk',
+    provider: 'beaconsms',
+    channel: 'sms',
+    countries: ['DE', 'FR', 'GB'],
+    weight: 4,
+  },
   { name: 'relaycom/latam', provider: 'relaycom', channel: 'sms', countries: ['BR'], weight: 5 },
   { name: 'beaconsms/latam', provider: 'beaconsms', channel: 'sms', countries: ['BR'], weight: 5 },
   { name: 'northwire/apac', provider: 'northwire', channel: 'sms', countries: ['IN'], weight: 6 },
@@ -454,6 +488,7 @@ const TIMING: TimingSpec = {
   dispatchDelay: { minMs: 150, maxMs: 800 },
   lateEvidence: { minMs: 0, maxMs: 10_000 },
   minDeliveryMs: 150,
+  retryGraceMs: 5_000,
 };
 
 const WIRE: WireSpec = { jsonShare: 0.25, slaInRequestShare: 1 };
@@ -471,7 +506,10 @@ const PRESETS: Readonly<Record<PresetName, PresetDefaults>> = {
 };
 
 /** Fills a partial input from its preset and validates the result. `startEventTime` defaults to `now`. */
-export function resolveGeneratorOptions(input: GeneratorOptionsInput = {}, now: number = 0): GeneratorOptions {
+export function resolveGeneratorOptions(
+  input: GeneratorOptionsInput = {},
+  now: number = 0,
+): GeneratorOptions {
   const preset = PRESETS[input.preset ?? 'demo'];
   const options: GeneratorOptions = {
     seed: input.seed ?? 1,
@@ -524,7 +562,8 @@ export function validateGeneratorOptions(o: GeneratorOptions): void {
   const f = o.faults;
   const others = OUTCOME_FAULTS.filter((k) => k !== 'providerFailure').reduce((s, k) => s + f[k], 0);
   const outcomeSum = others + f.providerFailure * maxFailureFactor(o);
-  if (outcomeSum > 1) problems.push(`outcome faults (providerFailure scaled by hot spots) sum to ${outcomeSum.toFixed(3)} > 1`);
+  if (outcomeSum > 1)
+    problems.push(`outcome faults (providerFailure scaled by hot spots) sum to ${outcomeSum.toFixed(3)} > 1`);
   const execSum = f.retry + f.failover + f.ambiguousTimeout;
   if (execSum > 1) problems.push(`retry + failover + ambiguousTimeout = ${execSum} > 1`);
   const unitSum = f.orphanCallback + f.orphanDispatch + f.invalidRecord;
@@ -533,21 +572,27 @@ export function validateGeneratorOptions(o: GeneratorOptions): void {
   if (o.countries.length === 0) problems.push('countries must not be empty');
   if (o.operations.length === 0) problems.push('operations must not be empty');
   const t = o.timing;
-  if (t.safetyMarginMs < 0 || t.watermarkBoundMs < 0) problems.push('timing.safetyMarginMs and watermarkBoundMs must be >= 0');
+  if (t.safetyMarginMs < 0 || t.watermarkBoundMs < 0 || t.retryGraceMs < 0) {
+    problems.push('timing.safetyMarginMs, watermarkBoundMs and retryGraceMs must be >= 0');
+  }
   if (!(t.ingestLag.maxMs >= 0)) problems.push('timing.ingestLag.maxMs is required and must be >= 0');
   if (t.crossTopicGapMs < 0) problems.push('timing.crossTopicGapMs must be >= 0');
   if (t.retryBackoffMs.length === 0) problems.push('timing.retryBackoffMs must not be empty');
   for (const w of ['duplicateDelay', 'outOfOrderDelay', 'dispatchDelay', 'lateEvidence'] as const) {
-    if (!(t[w].minMs >= 0 && t[w].maxMs >= t[w].minMs)) problems.push(`timing.${w} must satisfy 0 <= minMs <= maxMs`);
+    if (!(t[w].minMs >= 0 && t[w].maxMs >= t[w].minMs))
+      problems.push(`timing.${w} must satisfy 0 <= minMs <= maxMs`);
   }
-  if (t.dispatchDelay.minMs < t.crossTopicGapMs) problems.push('timing.dispatchDelay.minMs must be >= crossTopicGapMs');
+  if (t.dispatchDelay.minMs < t.crossTopicGapMs)
+    problems.push('timing.dispatchDelay.minMs must be >= crossTopicGapMs');
   const providers = new Set(o.providers.map((p) => p.name));
-  for (const r of o.routes) if (!providers.has(r.provider)) problems.push(`route ${r.name}: unknown provider ${r.provider}`);
+  for (const r of o.routes)
+    if (!providers.has(r.provider)) problems.push(`route ${r.name}: unknown provider ${r.provider}`);
   for (const op of o.operations) {
     const label = `operation ${op.name}/${op.channel}`;
     if (op.templates.length === 0) problems.push(`${label}: templates must not be empty`);
     // Between SLA and give-up there must be room for "late but before give-up" evidence outside both margins.
-    const lateWindow = op.giveUpMs - t.safetyMarginMs - t.ingestLag.maxMs - (op.slaMs + t.watermarkBoundMs + t.safetyMarginMs);
+    const lateWindow =
+      op.giveUpMs - t.safetyMarginMs - t.ingestLag.maxMs - (op.slaMs + t.watermarkBoundMs + t.safetyMarginMs);
     if (!(op.slaMs > 2 * t.safetyMarginMs)) problems.push(`${label}: slaMs must exceed 2 x safetyMarginMs`);
     if (lateWindow < 500) {
       problems.push(
@@ -555,8 +600,24 @@ export function validateGeneratorOptions(o: GeneratorOptions): void {
           'margins; need >= 500 (raise giveUpMs or lower watermarkBoundMs/safetyMarginMs/ingestLag.maxMs)',
       );
     }
+    // Failure and expiry receipts are decided retryGraceMs after they occur; that must land before give-up.
+    const failureWindow =
+      op.giveUpMs -
+      t.safetyMarginMs -
+      Math.max(t.retryGraceMs, t.ingestLag.maxMs) -
+      (op.slaMs + t.watermarkBoundMs + t.safetyMarginMs);
+    if ((f.providerFailure > 0 || f.expired > 0) && failureWindow < 500) {
+      problems.push(
+        `${label}: giveUpMs ${op.giveUpMs} leaves ${failureWindow} ms for failure receipts decided retryGraceMs (${t.retryGraceMs}) ` +
+          'after they occur, outside the margins; need >= 500 (raise giveUpMs, lower retryGraceMs, or set providerFailure/expired to 0)',
+      );
+    }
     for (const c of o.countries) {
-      if (!o.routes.some((r) => r.channel === op.channel && (r.countries === null || r.countries.includes(c.code)))) {
+      if (
+        !o.routes.some(
+          (r) => r.channel === op.channel && (r.countries === null || r.countries.includes(c.code)),
+        )
+      ) {
         problems.push(`${label}: no route serves country ${c.code}`);
       }
     }

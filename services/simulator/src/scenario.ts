@@ -63,7 +63,9 @@ export function createScenarioContext(options: GeneratorOptions, versions: Schem
       const k = `${channel}\u0000${country}`;
       let r = routeCache.get(k);
       if (!r) {
-        r = options.routes.filter((x) => x.channel === channel && (x.countries === null || x.countries.includes(country)));
+        r = options.routes.filter(
+          (x) => x.channel === channel && (x.countries === null || x.countries.includes(country)),
+        );
         routeCache.set(k, r);
       }
       return r;
@@ -131,6 +133,32 @@ export function fingerprintOf(parts: readonly string[]): string {
 
 function uniformIn(rng: Rng, lo: number, hi: number): number {
   return Math.round(lo + (hi - lo) * rng.next());
+}
+
+type Interval = readonly [number, number];
+
+/**
+ * Moves a natural time into the nearest allowed interval (a little inside its edge, so edges do not pile up);
+ * a tail beyond the last interval is redrawn uniformly inside it. Null when no interval exists.
+ */
+function placeIn(rng: Rng, x: number, intervals: readonly (Interval | null)[]): number | null {
+  const ok = intervals.filter((i): i is Interval => i !== null).sort((a, b) => a[0] - b[0]);
+  const lastInterval = ok.at(-1);
+  if (!lastInterval) return null;
+  if (x > lastInterval[1]) return uniformIn(rng, lastInterval[0], lastInterval[1]);
+  let best: number | null = null;
+  let bestDistance = Infinity;
+  for (const [lo, hi] of ok) {
+    if (x >= lo && x <= hi) return x;
+    const jitter = rng.int(Math.min(300, hi - lo) + 1);
+    const candidate = x < lo ? lo + jitter : hi - jitter;
+    const distance = Math.abs(candidate - x);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
 }
 
 /** Draws the unit kind of arrival `index` (orphans and invalid records are arrivals too). */
@@ -219,10 +247,18 @@ function draftRequest(
   const attempts: Attempt[] = [];
   let at = t0 + rng.latency(t.queueLatency);
   const provider = (r: RouteSpec): ProviderSpec => ctx.providers.get(r.provider) as ProviderSpec;
-  const attempt = (route: RouteSpec, reason: AttemptReason, outcome: SubmitOutcome, hidden = false): Attempt => {
+  const attempt = (
+    route: RouteSpec,
+    reason: AttemptReason,
+    outcome: SubmitOutcome,
+    hidden = false,
+  ): Attempt => {
     const p = provider(route);
     const no = attempts.length + 1;
-    const latencyMs = outcome === 'timeout' ? t.submitTimeoutMs : Math.min(rng.latency(p.submitLatency), Math.max(1, t.submitTimeoutMs - 1));
+    const latencyMs =
+      outcome === 'timeout'
+        ? t.submitTimeoutMs
+        : Math.min(rng.latency(p.submitLatency), Math.max(1, t.submitTimeoutMs - 1));
     const a: Attempt = {
       id: `${requestId}/a${no}`,
       no,
@@ -235,7 +271,14 @@ function draftRequest(
       hiddenPmid: hidden ? `${messageIdPrefix(p.style)}${rng.hex(24)}` : null,
       doneAt: at + latencyMs,
       latencyMs,
-      errorCode: outcome === 'accepted' ? null : outcome === 'timeout' ? 'ETIMEDOUT' : outcome === 'rejected' ? '429' : '503',
+      errorCode:
+        outcome === 'accepted'
+          ? null
+          : outcome === 'timeout'
+            ? 'ETIMEDOUT'
+            : outcome === 'rejected'
+              ? '429'
+              : '503',
     };
     attempts.push(a);
     at = a.doneAt + (t.retryBackoffMs[Math.min(no - 1, t.retryBackoffMs.length - 1)] ?? 0);
@@ -301,33 +344,36 @@ function draftRequest(
   // --- final receipt time (event time) ------------------------------------------------------------------------
   const acceptedAt = last.doneAt;
   const earliest = acceptedAt + t.minDeliveryMs;
-  const onWindow = earliest <= onTimeMax ? ([earliest, onTimeMax] as const) : null;
-  const lateLo = Math.max(lateMin, earliest);
-  const lateWindow = lateLo <= lateMax ? ([lateLo, lateMax] as const) : null;
-  /** Moves a natural time out of the margins to the nearer allowed window; tails past give-up are redrawn. */
-  const place = (x: number): number | null => {
-    if (onWindow && x <= onWindow[1]) return Math.max(x, onWindow[0]);
-    if (lateWindow && x >= lateWindow[0] && x <= lateWindow[1]) return x;
-    if (lateWindow && x > lateWindow[1]) return uniformIn(rng, lateWindow[0], lateWindow[1]);
-    // In the gap around the SLA: to the nearer edge, with a little jitter inward.
-    const toOn = onWindow ? x - onWindow[1] : Infinity;
-    const toLate = lateWindow ? lateWindow[0] - x : Infinity;
-    if (onWindow && toOn <= toLate) return Math.max(onWindow[0], onWindow[1] - rng.int(Math.min(300, onWindow[1] - onWindow[0]) + 1));
-    if (lateWindow) return Math.min(lateWindow[1], lateWindow[0] + rng.int(301));
-    return null;
-  };
+  const g = t.retryGraceMs;
+  const interval = (lo: number, hi: number): Interval | null => (lo <= hi ? [lo, hi] : null);
+  const onWindow = interval(earliest, onTimeMax);
+  const lateWindow = interval(Math.max(lateMin, earliest), lateMax);
+  // Failure receipts are decided retryGraceMs later: that decision must also stay out of the margins.
+  const failureWindows = [
+    interval(earliest, Math.min(onTimeMax, slaAt - m - g)),
+    interval(Math.max(earliest, slaAt + m - g), Math.min(onTimeMax, giveUpAt - m - g)),
+    interval(Math.max(earliest, lateMin, slaAt + m - g), Math.min(lateMax, giveUpAt - m - g)),
+  ];
+  const expiryWindow = interval(Math.max(lateMin, earliest), Math.min(lateMax, giveUpAt - m - g));
   const naturalDelivery = (): number =>
-    acceptedAt + Math.max(t.minDeliveryMs, Math.round(rng.latency(last.provider.deliveryLatency) * (hot?.latencyFactor ?? 1)));
+    acceptedAt +
+    Math.max(
+      t.minDeliveryMs,
+      Math.round(rng.latency(last.provider.deliveryLatency) * (hot?.latencyFactor ?? 1)),
+    );
 
   let finalAt: number | null = null;
   let finalKind: 'delivered' | 'failure' | 'expired' | null = null;
   let finalPublishOverride: number | null = null;
   if (outcome === 'deliver') {
-    finalAt = place(naturalDelivery());
+    finalAt = placeIn(rng, naturalDelivery(), [onWindow, lateWindow]);
     finalKind = 'delivered';
-  } else if (outcome === 'delayBeyondSla' || outcome === 'expired') {
+  } else if (outcome === 'delayBeyondSla') {
     finalAt = lateWindow ? uniformIn(rng, lateWindow[0], lateWindow[1]) : null;
-    finalKind = outcome === 'expired' ? 'expired' : 'delivered';
+    finalKind = 'delivered';
+  } else if (outcome === 'expired') {
+    finalAt = expiryWindow ? uniformIn(rng, expiryWindow[0], expiryWindow[1]) : null;
+    finalKind = 'expired';
   } else if (outcome === 'lateEvidenceAfterGiveUp') {
     finalAt = uniformIn(rng, Math.max(afterMin, earliest), Math.max(afterMax, earliest));
     finalKind = 'delivered';
@@ -337,13 +383,17 @@ function draftRequest(
     finalKind = 'delivered';
     finalPublishOverride = uniformIn(rng, lateMin, giveUpAt - m);
   } else if (outcome === 'providerFailure') {
-    finalAt = place(acceptedAt + rng.latency(last.provider.failureLatency));
+    finalAt = placeIn(rng, acceptedAt + rng.latency(last.provider.failureLatency), failureWindows);
     finalKind = 'failure';
   }
   if (finalKind !== null && finalAt === null) return undefined; // no room for this outcome: redraft
 
   // Hot spot: label it when it shaped this request (slow delivery or its failure category).
-  if (hot && ((hot.latencyFactor !== 1 && finalKind === 'delivered') || (hot.failureFactor !== 1 && finalKind === 'failure'))) {
+  if (
+    hot &&
+    ((hot.latencyFactor !== 1 && finalKind === 'delivered') ||
+      (hot.failureFactor !== 1 && finalKind === 'failure'))
+  ) {
     faults.add('hot_spot');
   }
 
@@ -392,7 +442,12 @@ function draftRequest(
       key: requestId,
       attemptId: a.id,
       value: {
-        envelope: envelope(a.doneAt, `//notify/dispatcher/worker-${rng.int(4)}`, requestId, ctx.versions.dispatch),
+        envelope: envelope(
+          a.doneAt,
+          `//notify/dispatcher/worker-${rng.int(4)}`,
+          requestId,
+          ctx.versions.dispatch,
+        ),
         attempt_id: a.id,
         attempt_no: a.no,
         attempt_reason: a.reason,
@@ -429,7 +484,12 @@ function draftRequest(
       key: requestId,
       attemptId: a.id,
       value: {
-        envelope: envelope(occurredAt, `//notify/webhook-ingress/${a.provider.name}`, requestId, ctx.versions.callback),
+        envelope: envelope(
+          occurredAt,
+          `//notify/webhook-ingress/${a.provider.name}`,
+          requestId,
+          ctx.versions.callback,
+        ),
         provider: a.provider.name,
         provider_message_id: pmid,
         provider_event_id: a.provider.eventIds ? `${a.provider.name}-ev-${rng.hex(16)}` : null,
@@ -453,7 +513,9 @@ function draftRequest(
   let final: Draft<ProviderCallback> | null = null;
   if (outcome !== 'dropDispatch' && last.pmid !== null) {
     const pmid = last.pmid;
-    let sentAt: number | null = last.provider.sentLatency ? acceptedAt + rng.latency(last.provider.sentLatency) : null;
+    let sentAt: number | null = last.provider.sentLatency
+      ? acceptedAt + rng.latency(last.provider.sentLatency)
+      : null;
     if (sentAt !== null && skipWanted) {
       faults.add('skip_intermediate');
       sentAt = null;
@@ -467,10 +529,21 @@ function draftRequest(
     }
     if (finalAt !== null && finalKind !== null) {
       if (finalKind === 'delivered') {
-        final = callback(last, pmid, finalAt, 'callback:delivered', 'delivered', true, last.provider.deliveredEvidence, null);
+        final = callback(
+          last,
+          pmid,
+          finalAt,
+          'callback:delivered',
+          'delivered',
+          true,
+          last.provider.deliveredEvidence,
+          null,
+        );
       } else {
         const category: ErrorCategory =
-          finalKind === 'expired' ? 'expired' : (hot?.failureCategory ?? rng.weighted(FAILURE_MIX, (x) => x.weight).category);
+          finalKind === 'expired'
+            ? 'expired'
+            : (hot?.failureCategory ?? rng.weighted(FAILURE_MIX, (x) => x.weight).category);
         const { status, evidence } = failureStatus(category);
         final = callback(last, pmid, finalAt, `callback:${status}`, status, true, evidence, category);
       }
@@ -481,12 +554,27 @@ function draftRequest(
 
   // Ambiguous timeout the provider had accepted: it delivers too (a double send), on the same side of the SLA.
   const first = attempts[0];
-  if (first?.hiddenPmid && final && finalAt !== null && (outcome === 'deliver' || outcome === 'delayBeyondSla')) {
+  if (
+    first?.hiddenPmid &&
+    final &&
+    finalAt !== null &&
+    (outcome === 'deliver' || outcome === 'delayBeyondSla')
+  ) {
     const firstEarliest = first.doneAt - first.latencyMs + t.minDeliveryMs;
-    const [lo, hi] = finalAt <= slaAt ? [firstEarliest, onTimeMax] : [Math.max(firstEarliest, lateMin), lateMax];
+    const [lo, hi] =
+      finalAt <= slaAt ? [firstEarliest, onTimeMax] : [Math.max(firstEarliest, lateMin), lateMax];
     if (lo <= hi) {
       faults.add('ambiguous_timeout_delivers');
-      callback(first, first.hiddenPmid, uniformIn(rng, lo, hi), 'callback:delivered', 'delivered', true, first.provider.deliveredEvidence, null);
+      callback(
+        first,
+        first.hiddenPmid,
+        uniformIn(rng, lo, hi),
+        'callback:delivered',
+        'delivered',
+        true,
+        first.provider.deliveredEvidence,
+        null,
+      );
     }
   }
 
@@ -507,7 +595,10 @@ function draftRequest(
     faults.add('callback_before_dispatch');
     const firstPublish = Math.min(...lastCallbacks.map((c) => c.publishAt));
     const disp = dispatchDrafts.get(last.id) as Draft<DispatchAttempted>;
-    disp.publishAt = Math.max(disp.publishAt, firstPublish + uniformIn(rng, t.dispatchDelay.minMs, t.dispatchDelay.maxMs));
+    disp.publishAt = Math.max(
+      disp.publishAt,
+      firstPublish + uniformIn(rng, t.dispatchDelay.minMs, t.dispatchDelay.maxMs),
+    );
   }
   if (noRequestIdWanted && lastCallbacks.length > 0) {
     faults.add('callback_without_request_id');
@@ -545,6 +636,7 @@ function draftRequest(
     safetyMarginMs: m,
     watermarkBoundMs: b,
     crossTopicGapMs: t.crossTopicGapMs,
+    retryGraceMs: g,
   });
   if (truth.borderline.length > 0) return undefined;
 
@@ -589,7 +681,13 @@ function draftRequest(
 }
 
 /** Fixes recorded_at, picks wire formats and trace spans, and sorts by publish time. */
-function finalizeDrafts(drafts: readonly AnyDraft[], unit: number, traceId: string, rng: Rng, jsonShare: number): ScriptedEvent[] {
+function finalizeDrafts(
+  drafts: readonly AnyDraft[],
+  unit: number,
+  traceId: string,
+  rng: Rng,
+  jsonShare: number,
+): ScriptedEvent[] {
   const ordered = drafts.length > 1 ? [...drafts].sort((x, y) => x.publishAt - y.publishAt) : drafts; // stable sort
   const out: ScriptedEvent[] = [];
   for (let seq = 0; seq < ordered.length; seq++) {
@@ -600,11 +698,44 @@ function finalizeDrafts(drafts: readonly AnyDraft[], unit: number, traceId: stri
     const traceparent = `00-${traceId}-${rng.hex(16)}-01`;
     const { label, occurredAt, publishAt, key } = d;
     if (d.kind === 'request') {
-      out.push({ kind: 'request', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as RequestAccepted });
+      out.push({
+        kind: 'request',
+        unit,
+        seq,
+        label,
+        occurredAt,
+        publishAt,
+        key,
+        traceparent,
+        format,
+        value: d.value as RequestAccepted,
+      });
     } else if (d.kind === 'dispatch') {
-      out.push({ kind: 'dispatch', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as DispatchAttempted });
+      out.push({
+        kind: 'dispatch',
+        unit,
+        seq,
+        label,
+        occurredAt,
+        publishAt,
+        key,
+        traceparent,
+        format,
+        value: d.value as DispatchAttempted,
+      });
     } else {
-      out.push({ kind: 'callback', unit, seq, label, occurredAt, publishAt, key, traceparent, format, value: d.value as ProviderCallback });
+      out.push({
+        kind: 'callback',
+        unit,
+        seq,
+        label,
+        occurredAt,
+        publishAt,
+        key,
+        traceparent,
+        format,
+        value: d.value as ProviderCallback,
+      });
     }
   }
   return out;
@@ -703,6 +834,7 @@ function draftOrphan(
     safetyMarginMs: o.timing.safetyMarginMs,
     watermarkBoundMs: o.timing.watermarkBoundMs,
     crossTopicGapMs: o.timing.crossTopicGapMs,
+    retryGraceMs: o.timing.retryGraceMs,
   });
   if (truth.borderline.length > 0) return undefined;
   const expectation: VerdictExpectation = {

@@ -179,7 +179,10 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
     } catch (err) {
       sendErrors += records.length;
       for (const e of events) lostUnits.add(e.unit);
-      log?.error({ err, records: records.length, firstKey: records[0]?.key }, 'send failed: events lost for this run');
+      log?.error(
+        { err, records: records.length, firstKey: records[0]?.key },
+        'send failed: events lost for this run',
+      );
       return;
     }
     eventsSent += records.length;
@@ -194,7 +197,8 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
   async function loop(s: EventStream, options: GeneratorOptions, speed: number | 'max'): Promise<RunReport> {
     const wallStart = now();
     const virtualStart = options.startEventTime;
-    const virtualNow = (): number => (speed === 'max' ? Infinity : virtualStart + (now() - wallStart) * speed);
+    const virtualNow = (): number =>
+      speed === 'max' ? Infinity : virtualStart + (now() - wallStart) * speed;
     let virtualEnd = virtualStart;
     const sentBefore = eventsSent;
     const errorsBefore = sendErrors;
@@ -207,7 +211,8 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
         batch.push(s.next() as ScriptedEvent);
       }
       if (batch.length > 0) {
-        if (speed !== 'max') behindScheduleMs = Math.max(0, (limit - (batch[0] as ScriptedEvent).publishAt) / speed);
+        if (speed !== 'max')
+          behindScheduleMs = Math.max(0, (limit - (batch[0] as ScriptedEvent).publishAt) / speed);
         await sendEvents(batch);
         virtualEnd = (batch.at(-1) as ScriptedEvent).publishAt;
       }
@@ -234,16 +239,26 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
 
   function begin(options: RunOptions = {}): Promise<RunReport> {
     if (running || generator) {
-      throw new SimulatorError('SIM_ALREADY_RUNNING', 'a simulator runs once; create another simulator for another run');
+      throw new SimulatorError(
+        'SIM_ALREADY_RUNNING',
+        'a simulator runs once; create another simulator for another run',
+      );
     }
     const speed = options.speed ?? 1;
-    if (speed !== 'max' && !(speed > 0)) throw new SimulatorError('SIM_INVALID_OPTIONS', `speed must be > 0 or 'max' (got ${speed})`);
+    if (speed !== 'max' && !(speed > 0))
+      throw new SimulatorError('SIM_INVALID_OPTIONS', `speed must be > 0 or 'max' (got ${speed})`);
     generator = createGenerator(deps.generatorOptions, now());
     const opts = generator.options;
-    stream = createEventStream(generator, { onUnit, ...(options.units === undefined ? {} : { maxUnits: options.units }) });
+    stream = createEventStream(generator, {
+      onUnit,
+      ...(options.units === undefined ? {} : { maxUnits: options.units }),
+    });
     running = true;
     stopping = false;
-    log?.info({ seed: opts.seed, ratePerSec: opts.ratePerSec, speed, units: options.units ?? null }, 'simulator started');
+    log?.info(
+      { seed: opts.seed, ratePerSec: opts.ratePerSec, speed, units: options.units ?? null },
+      'simulator started',
+    );
     const run = loop(stream, opts, speed).finally(() => {
       running = false;
     });

@@ -17,14 +17,23 @@
 //   Deciding evidence published at p (and after the request, and - when it has no request_id - after its
 //   dispatch) yields: p <= sla - margin: final at once; sla + bound + margin <= p <= give-up - margin: provisional
 //   overdue first; p >= give-up + bound + margin: overdue, missing_outcome, then a correction. Anything in
-//   between is "borderline" and the generator redrafts it.
+//   between is "borderline" and the generator redrafts it. A failure/expiry receipt is decided only once the
+//   clock passes its occurred_at + retry grace (reconciler retryGraceMs), so it may pass through overdue even
+//   when the receipt itself arrived before the SLA.
 // - Flags: retried (an attempt with reason retry), failed_over (reason failover), ambiguous_submit (a submit
 //   timeout), duplicate_callback, multi_delivered (delivered receipts on >1 attempt); callback_before_dispatch
 //   (a callback published before its attempt's dispatch) is order dependent, so listed in timingFlags.
 // - Layers: api_ok = 2xx; execution_ok = some submit accepted (or a timed-out attempt proven by a callback);
 //   outcome_ok = delivered_on_time. ASSUME orphans: api_ok false, execution_ok and outcome_ok null.
 import type { ErrorCategory, EvidenceLevel, VerdictClass } from '@pathwatch/schemas';
-import type { ExpectedLayers, ScriptedCallback, ScriptedDispatch, ScriptedEvent, ScriptedRequest, VerdictFlag } from './model.js';
+import type {
+  ExpectedLayers,
+  ScriptedCallback,
+  ScriptedDispatch,
+  ScriptedEvent,
+  ScriptedRequest,
+  VerdictFlag,
+} from './model.js';
 
 export interface TruthContext {
   /** Effective horizons (the request's, or the operation configuration's when the request omits them). */
@@ -33,6 +42,8 @@ export interface TruthContext {
   readonly safetyMarginMs: number;
   readonly watermarkBoundMs: number;
   readonly crossTopicGapMs: number;
+  /** A failure/expiry receipt is decided this long (event time) after it occurred (the reconciler's retry grace). */
+  readonly retryGraceMs: number;
 }
 
 export interface DerivedTruth {
@@ -57,18 +68,33 @@ export interface DerivedTruth {
 }
 
 const FINAL_STATUSES = new Set(['delivered', 'undelivered', 'rejected', 'failed', 'expired']);
-const EVIDENCE_RANK: Readonly<Record<EvidenceLevel, number>> = { none: 0, provider_synthetic: 1, operator: 2, handset: 3 };
+const EVIDENCE_RANK: Readonly<Record<EvidenceLevel, number>> = {
+  none: 0,
+  provider_synthetic: 1,
+  operator: 2,
+  handset: 3,
+};
 
 type Zone = 'before_sla' | 'overdue' | 'after_give_up';
+const ZONE_ORDER: Readonly<Record<Zone, number>> = { before_sla: 0, overdue: 1, after_give_up: 2 };
 
 export function callbackIdentity(c: ScriptedCallback): string {
   const v = c.value;
-  return [v.provider, v.provider_message_id, v.provider_event_id ?? '', v.status, v.status_raw, v.provider_event_time ?? '', v.provider_sequence ?? ''].join('\u0000');
+  return [
+    v.provider,
+    v.provider_message_id,
+    v.provider_event_id ?? '',
+    v.status,
+    v.status_raw,
+    v.provider_event_time ?? '',
+    v.provider_sequence ?? '',
+  ].join('\u0000');
 }
 
 function maxEvidence(callbacks: readonly ScriptedCallback[]): EvidenceLevel {
   let best: EvidenceLevel = 'none';
-  for (const c of callbacks) if (EVIDENCE_RANK[c.value.evidence_level] > EVIDENCE_RANK[best]) best = c.value.evidence_level;
+  for (const c of callbacks)
+    if (EVIDENCE_RANK[c.value.evidence_level] > EVIDENCE_RANK[best]) best = c.value.evidence_level;
   return best;
 }
 
@@ -94,10 +120,17 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
   const duplicateCallbacks = callbacks.length - distinct.size;
 
   const attemptOf = (c: ScriptedCallback): ScriptedDispatch | undefined => {
-    const byId = c.value.attempt_id === null ? undefined : dispatches.find((d) => d.value.attempt_id === c.value.attempt_id);
+    const byId =
+      c.value.attempt_id === null
+        ? undefined
+        : dispatches.find((d) => d.value.attempt_id === c.value.attempt_id);
     return (
       byId ??
-      dispatches.find((d) => d.value.provider === c.value.provider && d.value.provider_message_id === c.value.provider_message_id)
+      dispatches.find(
+        (d) =>
+          d.value.provider === c.value.provider &&
+          d.value.provider_message_id === c.value.provider_message_id,
+      )
     );
   };
 
@@ -111,7 +144,10 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
     const d = attemptOf(c);
     if (!d) continue;
     const gap = d.publishAt - c.publishAt;
-    if (Math.abs(gap) < ctx.crossTopicGapMs) borderline.push(`callback ${c.value.envelope.event_id} within ${ctx.crossTopicGapMs} ms of its dispatch`);
+    if (Math.abs(gap) < ctx.crossTopicGapMs)
+      borderline.push(
+        `callback ${c.value.envelope.event_id} within ${ctx.crossTopicGapMs} ms of its dispatch`,
+      );
     if (gap > 0) timingFlags.add('callback_before_dispatch');
   }
 
@@ -156,7 +192,8 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
   const apiOk = request.value.api_status >= 200 && request.value.api_status < 300;
 
   for (const d of dispatches) {
-    if (Math.max(d.publishAt, request.publishAt) > giveUpAt - m) borderline.push(`dispatch ${d.value.attempt_id} published after give-up - margin`);
+    if (Math.max(d.publishAt, request.publishAt) > giveUpAt - m)
+      borderline.push(`dispatch ${d.value.attempt_id} published after give-up - margin`);
   }
 
   if (dispatches.length === 0) {
@@ -183,10 +220,13 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
   const delivered = finals.filter((c) => c.value.status === 'delivered');
   const provenTimeout = callbacks.some((c) => attemptOf(c)?.value.submit_outcome === 'timeout');
   const executionOk = dispatches.some((d) => d.value.submit_outcome === 'accepted') || provenTimeout;
-  if (!dispatches.some((d) => d.value.submit_outcome === 'accepted' || d.value.submit_outcome === 'timeout')) {
+  if (
+    !dispatches.some((d) => d.value.submit_outcome === 'accepted' || d.value.submit_outcome === 'timeout')
+  ) {
     borderline.push('every submit failed (request-level semantics open)');
   }
-  if (delivered.length > 0 && delivered.length < finals.length) borderline.push('delivered and failure receipts mixed');
+  if (delivered.length > 0 && delivered.length < finals.length)
+    borderline.push('delivered and failure receipts mixed');
   if (delivered.length === 0 && finals.length > 1) borderline.push('several distinct failure receipts');
 
   let verdict: VerdictClass;
@@ -197,10 +237,14 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
     finalAt = Math.min(...delivered.map((c) => c.occurredAt));
     verdict = finalAt <= slaAt ? 'delivered_on_time' : 'delivered_late';
     for (const c of delivered) {
-      if (Math.abs(c.occurredAt - slaAt) < m) borderline.push(`delivered at ${c.occurredAt - acceptedAt} ms, within ${m} ms of the SLA`);
-      if (c.occurredAt <= slaAt !== (finalAt <= slaAt)) borderline.push('delivered receipts on both sides of the SLA');
+      if (Math.abs(c.occurredAt - slaAt) < m)
+        borderline.push(`delivered at ${c.occurredAt - acceptedAt} ms, within ${m} ms of the SLA`);
+      if (c.occurredAt <= slaAt !== finalAt <= slaAt)
+        borderline.push('delivered receipts on both sides of the SLA');
     }
-    const attemptsDelivered = new Set(delivered.map((c) => attemptOf(c)?.value.attempt_id ?? c.value.provider_message_id));
+    const attemptsDelivered = new Set(
+      delivered.map((c) => attemptOf(c)?.value.attempt_id ?? c.value.provider_message_id),
+    );
     if (attemptsDelivered.size > 1) flags.add('multi_delivered');
   } else if (finals.length > 0) {
     const f = finals[0] as ScriptedCallback;
@@ -218,8 +262,22 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
     lifecycle = ['overdue', 'missing_outcome'];
     decidedAt = giveUpAt;
   } else {
-    let zone: Zone | null | undefined;
+    let zone: Zone | undefined;
     decidedAt = -Infinity;
+    if (delivered.length === 0 && finalAt !== null) {
+      // A failure is decided once the clock passes finalAt + retry grace (and the receipt is in).
+      const graceEnd = finalAt + ctx.retryGraceMs;
+      const graceZone: Zone | null =
+        graceEnd <= slaAt - m
+          ? 'before_sla'
+          : graceEnd >= slaAt + m && graceEnd <= giveUpAt - m
+            ? 'overdue'
+            : null;
+      if (graceZone === null)
+        borderline.push(`failure decided at ${graceEnd - acceptedAt} ms, inside a horizon margin`);
+      zone = graceZone ?? undefined;
+      decidedAt = graceEnd + b;
+    }
     for (const f of finals) {
       const lo = Math.max(f.publishAt, request.publishAt);
       // Without request_id the callback is only usable once its dispatch (carrying the provider id) is in.
@@ -227,9 +285,14 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
       const zLo = zoneOf(lo);
       const zHi = zoneOf(hi);
       if (zLo === null || zHi === null || zLo !== zHi) {
-        borderline.push(`final evidence usable at ${lo - acceptedAt}..${hi - acceptedAt} ms, inside a horizon margin`);
+        borderline.push(
+          `final evidence usable at ${lo - acceptedAt}..${hi - acceptedAt} ms, inside a horizon margin`,
+        );
       } else if (zone === undefined) {
         zone = zLo;
+      } else if (delivered.length === 0) {
+        // Failure: decided at the later of the receipt's arrival and the end of its retry grace.
+        if (ZONE_ORDER[zLo] > ZONE_ORDER[zone]) zone = zLo;
       } else if (zone !== zLo) {
         borderline.push('final receipts usable in different lifecycle zones');
       }

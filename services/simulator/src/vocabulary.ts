@@ -59,7 +59,15 @@ export const ERROR_CODES: Readonly<Record<StatusStyle, Readonly<Record<FailureCa
     barred: '30004',
     expired: '30036',
   },
-  smpp: { temporary: '027', permanent_number: '001', unroutable: '011', filtered: '088', network: '069', barred: '013', expired: '008' },
+  smpp: {
+    temporary: '027',
+    permanent_number: '001',
+    unroutable: '011',
+    filtered: '088',
+    network: '069',
+    barred: '013',
+    expired: '008',
+  },
   email: {
     temporary: '4.2.2',
     permanent_number: '5.1.1',
@@ -81,7 +89,10 @@ export const ERROR_CODES: Readonly<Record<StatusStyle, Readonly<Record<FailureCa
 };
 
 /** Carrier undelivered mix (reference/domain.md §9.2 F6): absent 40 %, unknown number 25 %, landline 10 %, filtered 15 %, other 10 %. */
-export const FAILURE_MIX: readonly { readonly category: Exclude<FailureCategory, 'expired'>; readonly weight: number }[] = [
+export const FAILURE_MIX: readonly {
+  readonly category: Exclude<FailureCategory, 'expired'>;
+  readonly weight: number;
+}[] = [
   { category: 'temporary', weight: 40 },
   { category: 'permanent_number', weight: 25 },
   { category: 'unroutable', weight: 10 },
@@ -92,8 +103,10 @@ export const FAILURE_MIX: readonly { readonly category: Exclude<FailureCategory,
 
 /** Normalised status and evidence of a failure receipt by error category. */
 export function failureStatus(category: ErrorCategory): { status: CallbackStatus; evidence: EvidenceLevel } {
-  if (category === 'barred' || category === 'rejected') return { status: 'rejected', evidence: 'provider_synthetic' };
-  if (category === 'network' || category === 'internal') return { status: 'failed', evidence: 'provider_synthetic' };
+  if (category === 'barred' || category === 'rejected')
+    return { status: 'rejected', evidence: 'provider_synthetic' };
+  if (category === 'network' || category === 'internal')
+    return { status: 'failed', evidence: 'provider_synthetic' };
   if (category === 'expired') return { status: 'expired', evidence: 'provider_synthetic' };
   return { status: 'undelivered', evidence: 'operator' };
 }

@@ -27,13 +27,21 @@ export function createWireEncoder(codec: Codec): WireEncoder {
   const topics = codec.catalog.topics;
   const topicFor = (kind: InputKind): string => topics[kind];
 
-  const encodeValue = (kind: InputKind, value: RequestAccepted | DispatchAttempted | ProviderCallback, format: 'avro' | 'json'): Buffer => {
+  const encodeValue = (
+    kind: InputKind,
+    value: RequestAccepted | DispatchAttempted | ProviderCallback,
+    format: 'avro' | 'json',
+  ): Buffer => {
     try {
       if (kind === 'request') return codec.encode('request', value as RequestAccepted, { format });
       if (kind === 'dispatch') return codec.encode('dispatch', value as DispatchAttempted, { format });
       return codec.encode('callback', value as ProviderCallback, { format });
     } catch (err) {
-      throw new SimulatorError('SIM_ENCODE_FAILED', `cannot encode a ${kind} event as ${format}: ${(err as Error).message}`, { cause: err });
+      throw new SimulatorError(
+        'SIM_ENCODE_FAILED',
+        `cannot encode a ${kind} event as ${format}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   };
 
@@ -63,7 +71,10 @@ export function createWireEncoder(codec: Codec): WireEncoder {
       }
       case 'schema_invalid_json': {
         // Well-formed JSON without the required envelope.
-        const obj = JSON.parse(encodeValue(e.topicKind, e.template, 'json').toString('utf8')) as Record<string, unknown>;
+        const obj = JSON.parse(encodeValue(e.topicKind, e.template, 'json').toString('utf8')) as Record<
+          string,
+          unknown
+        >;
         delete obj['envelope'];
         return Buffer.from(JSON.stringify(obj), 'utf8');
       }
@@ -79,7 +90,8 @@ export function createWireEncoder(codec: Codec): WireEncoder {
     topicFor,
     encode(e) {
       const headers = { traceparent: e.traceparent };
-      if (e.kind === 'invalid') return { topic: topicFor(e.topicKind), key: e.key, value: invalidBytes(e), headers };
+      if (e.kind === 'invalid')
+        return { topic: topicFor(e.topicKind), key: e.key, value: invalidBytes(e), headers };
       return { topic: topicFor(e.kind), key: e.key, value: encodeValue(e.kind, e.value, e.format), headers };
     },
   };

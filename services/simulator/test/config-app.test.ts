@@ -9,15 +9,37 @@ import type { OutboundRecord } from '../src/wire.js';
 describe('loadSimulatorConfig', () => {
   it('applies documented defaults', () => {
     const c = loadSimulatorConfig({ KAFKA_BROKERS: 'localhost:19092' });
-    expect(c).toMatchObject({ brokers: ['localhost:19092'], preset: 'demo', speed: 1, jsonShare: 0.25, safetyMarginMs: 500, watermarkBoundMs: 1_000, topicPartitions: 4 });
+    expect(c).toMatchObject({
+      brokers: ['localhost:19092'],
+      preset: 'demo',
+      speed: 1,
+      jsonShare: 0.25,
+      safetyMarginMs: 500,
+      watermarkBoundMs: 1_000,
+      topicPartitions: 4,
+    });
     expect(c.ratePerSec).toBeUndefined();
     expect(c.seed).toBeUndefined();
     expect(c.units).toBeUndefined();
   });
 
   it('parses overrides', () => {
-    const c = loadSimulatorConfig({ KAFKA_BROKERS: 'a:1,b:2', SIM_PRESET: 'chaos', SIM_RATE_PER_SEC: '2.5', SIM_SPEED: 'max', SIM_SEED: '7', SIM_UNITS: '100' });
-    expect(c).toMatchObject({ brokers: ['a:1', 'b:2'], preset: 'chaos', ratePerSec: 2.5, speed: 'max', seed: 7, units: 100 });
+    const c = loadSimulatorConfig({
+      KAFKA_BROKERS: 'a:1,b:2',
+      SIM_PRESET: 'chaos',
+      SIM_RATE_PER_SEC: '2.5',
+      SIM_SPEED: 'max',
+      SIM_SEED: '7',
+      SIM_UNITS: '100',
+    });
+    expect(c).toMatchObject({
+      brokers: ['a:1', 'b:2'],
+      preset: 'chaos',
+      ratePerSec: 2.5,
+      speed: 'max',
+      seed: 7,
+      units: 100,
+    });
   });
 
   it('names every bad variable', () => {
@@ -28,7 +50,12 @@ describe('loadSimulatorConfig', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['KAFKA_BROKERS', 'SIM_JSON_SHARE', 'SIM_PRESET', 'SIM_SPEED']);
+    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'KAFKA_BROKERS',
+      'SIM_JSON_SHARE',
+      'SIM_PRESET',
+      'SIM_SPEED',
+    ]);
   });
 });
 
@@ -41,7 +68,12 @@ describe('producerSink', () => {
         return Promise.resolve();
       },
     });
-    const rec = (topic: string, key: string): OutboundRecord => ({ topic, key, value: Buffer.from(key), headers: { traceparent: 'x' } });
+    const rec = (topic: string, key: string): OutboundRecord => ({
+      topic,
+      key,
+      value: Buffer.from(key),
+      headers: { traceparent: 'x' },
+    });
     await sink([rec('a', '1'), rec('a', '2'), rec('b', '3'), rec('a', '4')]);
     expect(calls).toEqual([
       { topic: 'a', keys: ['1', '2'] },
@@ -57,7 +89,13 @@ describe('createSimulatorApp', () => {
     const produced: { topic: string; value: Buffer }[] = [];
     const app = createSimulatorApp({
       config: {
-        ...loadSimulatorConfig({ KAFKA_BROKERS: 'localhost:1', SIM_PRESET: 'chaos', SIM_SEED: '12', SIM_UNITS: '300', SIM_SPEED: 'max' }),
+        ...loadSimulatorConfig({
+          KAFKA_BROKERS: 'localhost:1',
+          SIM_PRESET: 'chaos',
+          SIM_SEED: '12',
+          SIM_UNITS: '300',
+          SIM_SPEED: 'max',
+        }),
         statsIntervalMs: 0,
       },
       producer: {

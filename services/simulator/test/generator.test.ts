@@ -1,7 +1,13 @@
 import { recordKey } from '@pathwatch/schemas';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, createGenerator, generateUnits } from '../src/generator.js';
-import type { FaultKind, ScriptedCallback, ScriptedEvent, ScriptedUnit, VerdictExpectation } from '../src/model.js';
+import type {
+  FaultKind,
+  ScriptedCallback,
+  ScriptedEvent,
+  ScriptedUnit,
+  VerdictExpectation,
+} from '../src/model.js';
 import { resolveGeneratorOptions } from '../src/options.js';
 import type { GeneratorOptionsInput } from '../src/options.js';
 
@@ -15,13 +21,17 @@ const expectationsOf = (us: readonly ScriptedUnit[]): VerdictExpectation[] =>
   us.map((u) => u.expectation).filter((e): e is VerdictExpectation => e.kind !== 'invalid');
 const reqExp = expectationsOf(requests);
 const withFault = (f: FaultKind): VerdictExpectation[] => reqExp.filter((e) => e.faults.includes(f));
-const callbacksOf = (u: ScriptedUnit): ScriptedCallback[] => u.events.filter((e): e is ScriptedCallback => e.kind === 'callback');
+const callbacksOf = (u: ScriptedUnit): ScriptedCallback[] =>
+  u.events.filter((e): e is ScriptedCallback => e.kind === 'callback');
 
 /** |observed - expected| within 5 binomial sigmas plus 0.5 % of the population (redrafts bias rates slightly). */
 function expectRate(observed: number, population: number, p: number): void {
   const expected = population * p;
   const tolerance = 5 * Math.sqrt(population * p * (1 - p)) + 0.005 * population;
-  expect(Math.abs(observed - expected), `observed ${observed}, expected ${expected.toFixed(1)} ± ${tolerance.toFixed(1)}`).toBeLessThanOrEqual(tolerance);
+  expect(
+    Math.abs(observed - expected),
+    `observed ${observed}, expected ${expected.toFixed(1)} ± ${tolerance.toFixed(1)}`,
+  ).toBeLessThanOrEqual(tolerance);
 }
 
 describe('determinism', () => {
@@ -77,16 +87,24 @@ describe('fault rates', () => {
   it('draws execution faults at their rates among dispatched requests', () => {
     const dispatched = reqExp.filter((e) => !e.faults.includes('drop_dispatch'));
     expectRate(withFault('ambiguous_timeout').length, dispatched.length, f.ambiguousTimeout);
-    const retriedOrFailedOver = dispatched.filter((e) => (e.faults.includes('retry') || e.faults.includes('failover')) && !e.faults.includes('ambiguous_timeout'));
+    const retriedOrFailedOver = dispatched.filter(
+      (e) =>
+        (e.faults.includes('retry') || e.faults.includes('failover')) &&
+        !e.faults.includes('ambiguous_timeout'),
+    );
     expectRate(retriedOrFailedOver.length, dispatched.length, f.retry + f.failover);
     const ambiguous = withFault('ambiguous_timeout');
     // Delivers only when the request itself ends delivered before give-up, hence "at most" the knob.
-    expect(withFault('ambiguous_timeout_delivers').length).toBeLessThanOrEqual(ambiguous.length * f.ambiguousTimeoutDelivers * 1.2);
+    expect(withFault('ambiguous_timeout_delivers').length).toBeLessThanOrEqual(
+      ambiguous.length * f.ambiguousTimeoutDelivers * 1.2,
+    );
     expect(withFault('ambiguous_timeout_delivers').length).toBeGreaterThan(0);
   });
 
   it('applies modifiers to requests that have callbacks', () => {
-    const withCallbacks = requests.filter((u) => callbacksOf(u).length > 0).map((u) => u.expectation as VerdictExpectation);
+    const withCallbacks = requests
+      .filter((u) => callbacksOf(u).length > 0)
+      .map((u) => u.expectation as VerdictExpectation);
     const share = (k: FaultKind): number => withCallbacks.filter((e) => e.faults.includes(k)).length;
     expectRate(share('duplicate_callback'), withCallbacks.length, f.duplicateCallback);
     expectRate(share('callback_before_dispatch'), withCallbacks.length, f.callbackBeforeDispatch);
@@ -108,11 +126,21 @@ describe('ground truth consistency', () => {
       expect(e.layers.executionOk).toBe(true);
     }
     for (const e of withFault('delay_beyond_sla')) expect(e.lifecycle).toEqual(['overdue', 'delivered_late']);
+    const grace = options.timing.retryGraceMs;
     for (const e of withFault('provider_failure')) {
       expect(e.verdict).toBe('failed');
       expect(e.errorCategory).not.toBeNull();
       expect(e.errorCode).not.toBeNull();
+      // Decided at receipt + retry grace: past the SLA means a provisional overdue first.
+      if ((e.finalAt as number) + grace > (e.slaDeadlineAt as number))
+        expect(e.lifecycle).toEqual(['overdue', 'failed']);
+      expect((e.finalAt as number) + grace).toBeLessThanOrEqual(
+        (e.giveUpAt as number) - options.timing.safetyMarginMs,
+      );
     }
+    const failed = withFault('provider_failure');
+    expect(failed.some((e) => e.lifecycle.length === 1)).toBe(true);
+    expect(failed.some((e) => e.lifecycle.length === 2)).toBe(true);
     for (const e of withFault('expired')) {
       expect(e.lifecycle).toEqual(['overdue', 'expired']);
       expect(e.errorCategory).toBe('expired');
@@ -121,7 +149,8 @@ describe('ground truth consistency', () => {
       expect(e.lifecycle).toEqual(['overdue', 'missing_outcome', 'delivered_late']);
       expect(e.correctionExpected).toBe(true);
     }
-    for (const e of withFault('delayed_receipt')) expect(e.lifecycle).toEqual(['overdue', 'delivered_on_time']);
+    for (const e of withFault('delayed_receipt'))
+      expect(e.lifecycle).toEqual(['overdue', 'delivered_on_time']);
   });
 
   it('derives missing_* and corrections only from the faults that cause them', () => {
@@ -142,10 +171,30 @@ describe('ground truth consistency', () => {
     for (const e of reqExp) {
       same(e, 'retried', e.flags.includes('retried'), e.faults.includes('retry'));
       same(e, 'failed_over', e.flags.includes('failed_over'), e.faults.includes('failover'));
-      same(e, 'ambiguous_submit', e.flags.includes('ambiguous_submit'), e.faults.includes('ambiguous_timeout'));
-      same(e, 'multi_delivered', e.flags.includes('multi_delivered'), e.faults.includes('ambiguous_timeout_delivers'));
-      same(e, 'duplicate_callback', e.flags.includes('duplicate_callback'), e.faults.includes('duplicate_callback'));
-      same(e, 'callback_before_dispatch', e.timingFlags.includes('callback_before_dispatch'), e.faults.includes('callback_before_dispatch'));
+      same(
+        e,
+        'ambiguous_submit',
+        e.flags.includes('ambiguous_submit'),
+        e.faults.includes('ambiguous_timeout'),
+      );
+      same(
+        e,
+        'multi_delivered',
+        e.flags.includes('multi_delivered'),
+        e.faults.includes('ambiguous_timeout_delivers'),
+      );
+      same(
+        e,
+        'duplicate_callback',
+        e.flags.includes('duplicate_callback'),
+        e.faults.includes('duplicate_callback'),
+      );
+      same(
+        e,
+        'callback_before_dispatch',
+        e.timingFlags.includes('callback_before_dispatch'),
+        e.faults.includes('callback_before_dispatch'),
+      );
       same(e, 'duplicate count', e.duplicateCallbacks > 0, e.faults.includes('duplicate_callback'));
       same(e, 'lifecycle ends in the verdict', e.lifecycle.at(-1) === e.verdict, true);
       same(e, 'passesThroughOverdue', e.passesThroughOverdue, e.lifecycle[0] === 'overdue');
@@ -157,10 +206,26 @@ describe('ground truth consistency', () => {
   it('covers every verdict class and flag', () => {
     const classes = new Set(expectationsOf(units).map((e) => e.verdict));
     expect([...classes].sort()).toEqual(
-      ['delivered_late', 'delivered_on_time', 'expired', 'failed', 'missing_dispatch', 'missing_outcome', 'orphan_callback', 'orphan_dispatch'].sort(),
+      [
+        'delivered_late',
+        'delivered_on_time',
+        'expired',
+        'failed',
+        'missing_dispatch',
+        'missing_outcome',
+        'orphan_callback',
+        'orphan_dispatch',
+      ].sort(),
     );
     const flags = new Set(reqExp.flatMap((e) => [...e.flags, ...e.timingFlags]));
-    expect([...flags].sort()).toEqual(['ambiguous_submit', 'callback_before_dispatch', 'duplicate_callback', 'failed_over', 'multi_delivered', 'retried']);
+    expect([...flags].sort()).toEqual([
+      'ambiguous_submit',
+      'callback_before_dispatch',
+      'duplicate_callback',
+      'failed_over',
+      'multi_delivered',
+      'retried',
+    ]);
   });
 
   it('agrees with the raw events on timeliness and keeps deciding times out of the margins', () => {
@@ -176,16 +241,21 @@ describe('ground truth consistency', () => {
         const first = Math.min(...delivered.map((c) => c.value.envelope.occurred_at));
         expect(e.verdict).toBe(first <= sla ? 'delivered_on_time' : 'delivered_late');
         expect(e.finalAt).toBe(first);
-        for (const c of delivered) expect(Math.abs(c.value.envelope.occurred_at - sla)).toBeGreaterThanOrEqual(m);
+        for (const c of delivered)
+          expect(Math.abs(c.value.envelope.occurred_at - sla)).toBeGreaterThanOrEqual(m);
       }
       for (const c of finals) {
         const p = c.publishAt;
         const inSlaGap = p > sla - m && p < sla + b + m;
         const inGiveUpGap = p > giveUp - m && p < giveUp + b + m;
-        expect(inSlaGap || inGiveUpGap, `unit ${u.index}: final receipt published at +${p - (e.acceptedAt as number)} ms`).toBe(false);
+        expect(
+          inSlaGap || inGiveUpGap,
+          `unit ${u.index}: final receipt published at +${p - (e.acceptedAt as number)} ms`,
+        ).toBe(false);
       }
       if (e.verdict === 'missing_outcome' || e.verdict === 'missing_dispatch') expect(finals).toEqual([]);
-      for (const d of u.events) if (d.kind === 'dispatch') expect(d.publishAt).toBeLessThanOrEqual(giveUp - m);
+      for (const d of u.events)
+        if (d.kind === 'dispatch') expect(d.publishAt).toBeLessThanOrEqual(giveUp - m);
     }
   });
 
@@ -199,12 +269,15 @@ describe('ground truth consistency', () => {
     const varied = [...byFingerprint.values()].filter((s) => s.size >= 2).length;
     expect(varied).toBeGreaterThan(50);
 
-    const demo = expectationsOf(generateUnits({ preset: 'demo', seed: 11, startEventTime: T0 }, 8_000)).filter((e) => e.kind === 'request');
+    const demo = expectationsOf(
+      generateUnits({ preset: 'demo', seed: 11, startEventTime: T0 }, 8_000),
+    ).filter((e) => e.kind === 'request');
     const lateShare = (pred: (e: VerdictExpectation) => boolean): number => {
       const xs = demo.filter((e) => e.channel === 'sms' && e.verdict.startsWith('delivered') && pred(e));
       return xs.filter((e) => e.verdict === 'delivered_late').length / xs.length;
     };
-    const hot = (e: VerdictExpectation): boolean => e.providers.at(-1) === 'beaconsms' && e.attributes['country'] === 'BR';
+    const hot = (e: VerdictExpectation): boolean =>
+      e.providers.at(-1) === 'beaconsms' && e.attributes['country'] === 'BR';
     expect(lateShare(hot)).toBeGreaterThan(0.5);
     expect(lateShare((e) => !hot(e))).toBeLessThan(0.15);
   });
@@ -225,8 +298,10 @@ describe('event time vs publish time', () => {
         if (e.kind === 'invalid') continue;
         const env = e.value.envelope;
         if (env.occurred_at !== e.occurredAt) violations.push(`${at}: occurred_at differs from the script`);
-        if (env.recorded_at < e.occurredAt || env.recorded_at > e.publishAt) violations.push(`${at}: recorded_at outside [occurred, publish]`);
-        if (e.kind === 'request' && (e.occurredAt !== u.anchorAt || e.publishAt - e.occurredAt > maxLag)) violations.push(`${at}: request lag`);
+        if (env.recorded_at < e.occurredAt || env.recorded_at > e.publishAt)
+          violations.push(`${at}: recorded_at outside [occurred, publish]`);
+        if (e.kind === 'request' && (e.occurredAt !== u.anchorAt || e.publishAt - e.occurredAt > maxLag))
+          violations.push(`${at}: request lag`);
       }
     }
     expect(violations).toEqual([]);
@@ -236,7 +311,12 @@ describe('event time vs publish time', () => {
     for (const u of units) {
       for (const e of u.events) {
         if (e.kind === 'invalid') continue;
-        const key = e.kind === 'request' ? recordKey('request', e.value) : e.kind === 'dispatch' ? recordKey('dispatch', e.value) : recordKey('callback', e.value);
+        const key =
+          e.kind === 'request'
+            ? recordKey('request', e.value)
+            : e.kind === 'dispatch'
+              ? recordKey('dispatch', e.value)
+              : recordKey('callback', e.value);
         expect(e.key).toBe(key);
       }
     }
@@ -250,12 +330,16 @@ describe('event time vs publish time', () => {
       const cbs = callbacksOf(u);
       if (e.faults.includes('out_of_order_callback')) {
         const sent = cbs.find((c) => c.value.status === 'sent') as ScriptedCallback;
-        const final = cbs.find((c) => c.value.is_final && c.value.provider_message_id === sent.value.provider_message_id) as ScriptedCallback;
+        const final = cbs.find(
+          (c) => c.value.is_final && c.value.provider_message_id === sent.value.provider_message_id,
+        ) as ScriptedCallback;
         expect(sent.occurredAt).toBeLessThan(final.occurredAt);
         expect(sent.publishAt).toBeGreaterThan(final.publishAt);
       }
       if (e.faults.includes('callback_before_dispatch')) {
-        expect(cbs.some((c) => c.publishAt < (byAttempt(u, c.value.provider_message_id)?.publishAt ?? -Infinity))).toBe(true);
+        expect(
+          cbs.some((c) => c.publishAt < (byAttempt(u, c.value.provider_message_id)?.publishAt ?? -Infinity)),
+        ).toBe(true);
       }
       if (e.faults.includes('callback_without_request_id')) {
         const bare = cbs.filter((c) => c.value.envelope.request_id === null);
@@ -266,7 +350,9 @@ describe('event time vs publish time', () => {
         }
       }
       if (e.faults.includes('late_evidence_after_give_up')) {
-        expect((e.finalAt as number) - (e.giveUpAt as number)).toBeGreaterThanOrEqual(options.timing.watermarkBoundMs + options.timing.safetyMarginMs);
+        expect((e.finalAt as number) - (e.giveUpAt as number)).toBeGreaterThanOrEqual(
+          options.timing.watermarkBoundMs + options.timing.safetyMarginMs,
+        );
       }
     }
   });
@@ -281,7 +367,10 @@ describe('event stream', () => {
     for (let e = stream.next(); e !== undefined; e = stream.next()) out.push(e);
     expect(seen.length).toBe(3_000);
     expect(out.length).toBe(seen.reduce((s, u) => s + u.events.length, 0));
-    for (let i = 1; i < out.length; i++) expect((out[i] as ScriptedEvent).publishAt).toBeGreaterThanOrEqual((out[i - 1] as ScriptedEvent).publishAt);
+    for (let i = 1; i < out.length; i++)
+      expect((out[i] as ScriptedEvent).publishAt).toBeGreaterThanOrEqual(
+        (out[i - 1] as ScriptedEvent).publishAt,
+      );
     expect(new Set(out.map((e) => `${e.unit}/${e.seq}`)).size).toBe(out.length);
   });
 });
@@ -289,9 +378,23 @@ describe('event stream', () => {
 describe('options', () => {
   it('rejects horizons that leave no room outside the margins, naming the operation', () => {
     expect(() =>
-      resolveGeneratorOptions({ operations: [{ name: 'otp.send', channel: 'sms', weight: 1, slaMs: 5_000, giveUpMs: 6_000, templates: ['t'], priority: 'high' }] }),
+      resolveGeneratorOptions({
+        operations: [
+          {
+            name: 'otp.send',
+            channel: 'sms',
+            weight: 1,
+            slaMs: 5_000,
+            giveUpMs: 6_000,
+            templates: ['t'],
+            priority: 'high',
+          },
+        ],
+      }),
     ).toThrow(/otp\.send\/sms: giveUpMs 6000/);
-    expect(() => resolveGeneratorOptions({ faults: { dropDispatch: 0.7, dropFinalCallback: 0.7 } })).toThrow(/sum to/);
+    expect(() => resolveGeneratorOptions({ faults: { dropDispatch: 0.7, dropFinalCallback: 0.7 } })).toThrow(
+      /sum to/,
+    );
     expect(() => resolveGeneratorOptions({ faults: { retry: 1.5 } })).toThrow(/faults.retry/);
   });
 
@@ -301,8 +404,25 @@ describe('options', () => {
         preset: 'chaos',
         seed: 5,
         startEventTime: T0,
-        timing: { safetyMarginMs: 150, watermarkBoundMs: 200, ingestLag: { medianMs: 5, p99Ms: 40, maxMs: 50 }, submitTimeoutMs: 300, retryBackoffMs: [50, 100] },
-        operations: [{ name: 'otp.send', channel: 'sms', weight: 1, slaMs: 1_500, giveUpMs: 4_000, templates: ['otp-v3'], priority: 'high' }],
+        timing: {
+          safetyMarginMs: 150,
+          watermarkBoundMs: 200,
+          ingestLag: { medianMs: 5, p99Ms: 40, maxMs: 50 },
+          submitTimeoutMs: 300,
+          retryBackoffMs: [50, 100],
+          retryGraceMs: 300,
+        },
+        operations: [
+          {
+            name: 'otp.send',
+            channel: 'sms',
+            weight: 1,
+            slaMs: 1_500,
+            giveUpMs: 4_000,
+            templates: ['otp-v3'],
+            priority: 'high',
+          },
+        ],
       },
       2_000,
     );

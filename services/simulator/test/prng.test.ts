@@ -42,13 +42,17 @@ describe('Rng', () => {
 
   it('samples lognormal latencies with the requested median and p99', () => {
     const r = Rng.from(3);
-    const xs = Array.from({ length: 40_000 }, () => r.latency({ medianMs: 200, p99Ms: 2_000 })).sort((x, y) => x - y);
+    const xs = Array.from({ length: 40_000 }, () => r.latency({ medianMs: 200, p99Ms: 2_000 })).sort(
+      (x, y) => x - y,
+    );
     const q = (p: number): number => xs[Math.floor(p * xs.length)] as number;
     expect(q(0.5)).toBeGreaterThan(185);
     expect(q(0.5)).toBeLessThan(215);
     expect(q(0.99)).toBeGreaterThan(1_700);
     expect(q(0.99)).toBeLessThan(2_350);
-    const clamped = Array.from({ length: 2_000 }, () => r.latency({ medianMs: 200, p99Ms: 2_000, minMs: 150, maxMs: 300 }));
+    const clamped = Array.from({ length: 2_000 }, () =>
+      r.latency({ medianMs: 200, p99Ms: 2_000, minMs: 150, maxMs: 300 }),
+    );
     expect(Math.min(...clamped)).toBe(150);
     expect(Math.max(...clamped)).toBe(300);
   });

@@ -54,7 +54,12 @@ describe('createSimulator', () => {
     const clock = manualClock(T0);
     const sent: { record: OutboundRecord; at: number }[] = [];
     const generatorOptions: GeneratorOptionsInput = { preset: 'chaos', seed: 3, ratePerSec: 40 };
-    const sim = createSimulator({ generatorOptions, now: clock.now, setTimer: clock.setTimer, send: (record) => void sent.push({ record, at: clock.now() }) });
+    const sim = createSimulator({
+      generatorOptions,
+      now: clock.now,
+      setTimer: clock.setTimer,
+      send: (record) => void sent.push({ record, at: clock.now() }),
+    });
     const run = sim.runBatch({ units: 150, speed: 1 });
     let finished = false;
     void run.then(() => (finished = true));
@@ -132,7 +137,12 @@ describe('createSimulator', () => {
   it('runs continuously until stopped', async () => {
     const clock = manualClock(T0);
     let count = 0;
-    const sim = createSimulator({ generatorOptions: { preset: 'demo', seed: 4 }, now: clock.now, setTimer: clock.setTimer, send: () => void count++ });
+    const sim = createSimulator({
+      generatorOptions: { preset: 'demo', seed: 4 },
+      now: clock.now,
+      setTimer: clock.setTimer,
+      send: () => void count++,
+    });
     sim.start({ speed: 1 });
     await clock.advance(3_000);
     expect(sim.stats().running).toBe(true);

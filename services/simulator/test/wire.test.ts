@@ -7,7 +7,10 @@ import { createWireEncoder } from '../src/wire.js';
 const T0 = Date.UTC(2026, 0, 1);
 const codec = createCodec();
 const encoder = createWireEncoder(codec);
-const units = generateUnits({ preset: 'chaos', seed: 77, startEventTime: T0, faults: { invalidRecord: 0.1 } }, 2_000);
+const units = generateUnits(
+  { preset: 'chaos', seed: 77, startEventTime: T0, faults: { invalidRecord: 0.1 } },
+  2_000,
+);
 const events: ScriptedEvent[] = units.flatMap((u) => u.events);
 
 describe('wire encoding', () => {
