@@ -145,7 +145,12 @@ export interface VerdictExpectation {
   readonly lifecycle: readonly VerdictClass[];
   /** A provisional `overdue` version precedes the final one. */
   readonly passesThroughOverdue: boolean;
-  /** A final verdict is later changed by late evidence (is_correction = true). */
+  /**
+   * The verdict CLASS changes after a final version because late evidence arrived (missing_outcome ->
+   * delivered_late): a version with is_correction = true and previous_verdict = missing_outcome. The reconciler
+   * also emits is_correction versions when only flags or evidence change after a final version (a duplicate
+   * or a second delivery arriving later, a callback attached to its late dispatch); those are not predicted.
+   */
   readonly correctionExpected: boolean;
   /** The final class relies on a missing_* verdict having fired (no evidence settles it). */
   readonly decidedByHorizon: boolean;

@@ -20,9 +20,10 @@
 //   between is "borderline" and the generator redrafts it. A failure/expiry receipt is decided only once the
 //   clock passes its occurred_at + retry grace (reconciler retryGraceMs), so it may pass through overdue even
 //   when the receipt itself arrived before the SLA.
-// - Flags: retried (an attempt with reason retry), failed_over (reason failover), ambiguous_submit (a submit
-//   timeout), duplicate_callback, multi_delivered (delivered receipts on >1 attempt); callback_before_dispatch
-//   (a callback published before its attempt's dispatch) is order dependent, so listed in timingFlags.
+// - Flags: retried (two or more attempts, failovers included), failed_over (an attempt with reason failover or
+//   channel_fallback, or on another provider than the first), ambiguous_submit (a submit timeout),
+//   duplicate_callback, multi_delivered (delivered receipts on >1 attempt); callback_before_dispatch (a callback
+//   published before its attempt's dispatch) is order dependent, so listed in timingFlags.
 // - Layers: api_ok = 2xx; execution_ok = some submit accepted (or a timed-out attempt proven by a callback);
 //   outcome_ok = delivered_on_time. ASSUME orphans: api_ok false, execution_ok and outcome_ok null.
 import type { ErrorCategory, EvidenceLevel, VerdictClass } from '@pathwatch/schemas';
@@ -136,8 +137,18 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
 
   const flags = new Set<VerdictFlag>();
   const timingFlags = new Set<VerdictFlag>();
-  if (dispatches.some((d) => d.value.attempt_reason === 'retry')) flags.add('retried');
-  if (dispatches.some((d) => d.value.attempt_reason === 'failover')) flags.add('failed_over');
+  if (dispatches.length >= 2) flags.add('retried');
+  const firstProvider = dispatches[0]?.value.provider;
+  if (
+    dispatches.some(
+      (d) =>
+        d.value.attempt_reason === 'failover' ||
+        d.value.attempt_reason === 'channel_fallback' ||
+        d.value.provider !== firstProvider,
+    )
+  ) {
+    flags.add('failed_over');
+  }
   if (dispatches.some((d) => d.value.submit_outcome === 'timeout')) flags.add('ambiguous_submit');
   if (duplicateCallbacks > 0) flags.add('duplicate_callback');
   for (const c of callbacks) {

@@ -169,7 +169,13 @@ describe('ground truth consistency', () => {
       if (a !== b) violations.push(`${e.key}: ${what}`);
     };
     for (const e of reqExp) {
-      same(e, 'retried', e.flags.includes('retried'), e.faults.includes('retry'));
+      same(
+        e,
+        'retried',
+        e.flags.includes('retried'),
+        e.faults.includes('retry') || e.faults.includes('failover') || e.faults.includes('ambiguous_timeout'),
+      );
+      same(e, 'retried = several attempts', e.flags.includes('retried'), e.attempts >= 2);
       same(e, 'failed_over', e.flags.includes('failed_over'), e.faults.includes('failover'));
       same(
         e,
