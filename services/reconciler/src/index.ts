@@ -1,1 +1,32 @@
-export {};
+// Public API of @pathwatch/reconciler. Names are listed explicitly (no `export *`).
+export {
+  createEngine,
+  DEFAULT_ACTION_RULES,
+  EngineError,
+  FLAG_NAMES,
+  IngestStatus,
+  INGEST_STATUS_NAMES,
+  META_KEY,
+  PSEUDO_KEY_PREFIX,
+  resolveOptions,
+} from './engine/index.js';
+export type {
+  ActionRule,
+  ChangelogRecord,
+  ClockView,
+  DeadlineRule,
+  Engine,
+  EngineOptions,
+  EngineOutputs,
+  EngineStats,
+  IngestStatusCode,
+  InputKind,
+  InputPosition,
+  InputWatermark,
+  ResolvedOptions,
+  WallClock,
+} from './engine/index.js';
+// Kafka wiring (app.ts) and the port it drives: for main.ts and the benchmark harness (@pathwatch/bench).
+export { buildReconciler, STAGES } from './app.js';
+export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStats } from './app.js';
+export type { EnginePort } from './engine-port.js';

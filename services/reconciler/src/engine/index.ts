@@ -1,0 +1,20 @@
+// Public API of the reconciler engine (pure TypeScript: no Kafka, no I/O).
+export { createEngine } from './engine.js';
+export { IngestStatus, INGEST_STATUS_NAMES } from './types.js';
+export type {
+  ChangelogRecord,
+  ClockView,
+  Engine,
+  EngineOutputs,
+  EngineStats,
+  IngestStatusCode,
+  InputKind,
+  InputPosition,
+  WallClock,
+} from './types.js';
+export { DEFAULT_ACTION_RULES, resolveOptions } from './options.js';
+export type { ActionRule, DeadlineRule, EngineOptions, ResolvedOptions } from './options.js';
+export type { InputWatermark } from './clock.js';
+export { EngineError } from './errors.js';
+export { META_KEY, PSEUDO_KEY_PREFIX } from './snapshot.js';
+export { FLAG_NAMES } from './codes.js';

@@ -1,0 +1,106 @@
+// Public types of the engine API.
+import type { Action, DispatchAttempted, ProviderCallback, RequestAccepted, Verdict } from '@pathwatch/schemas';
+import type { InputWatermark } from './clock.js';
+
+/**
+ * Where an input event came from: the Kafka partition (the same number on every co-partitioned input topic)
+ * and the offset. The engine keeps one watermark per (topic, partition): the method called tells the topic.
+ */
+export interface InputPosition {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export type InputKind = 'request' | 'dispatch' | 'callback';
+
+/** Injected processing-time clock. */
+export interface WallClock {
+  now(): number;
+}
+
+/** Result of feeding one event. Everything except APPLIED/DUPLICATE should go to the dead-letter topic. */
+export const IngestStatus = {
+  /** Incorporated into the request's state (a version may or may not have been emitted). */
+  APPLIED: 0,
+  /** Exact duplicate (same event, or the request/attempt was already known): no state change. */
+  DUPLICATE: 1,
+  /** Missing or absurd required fields (request_id on requests/dispatches, non-finite times). */
+  INVALID: 2,
+  /** A request event for a request already forgotten, or older than give-up + correction horizon. */
+  TOO_LATE: 3,
+  /** Per-request caps (attempts, callbacks, blob size) exceeded. */
+  REFUSED: 4,
+} as const;
+export type IngestStatusCode = (typeof IngestStatus)[keyof typeof IngestStatus];
+export const INGEST_STATUS_NAMES = ['applied', 'duplicate', 'invalid', 'too_late', 'refused'] as const;
+
+export interface EngineOutputs {
+  readonly verdicts: Verdict[];
+  readonly actions: Action[];
+}
+
+/**
+ * One changed piece of state for the compacted changelog topic, co-partitioned with the inputs (`partition`
+ * is the request's home partition). A null value deletes the key.
+ */
+export interface ChangelogRecord {
+  readonly partition: number;
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+export interface ClockView {
+  /** Event-time clock (null until any event was seen). */
+  readonly eventTime: number | null;
+  readonly source: 'watermark' | 'wall_clock';
+  /** Processing time minus the clock. */
+  readonly lagMs: number | null;
+  readonly inputs: (InputWatermark & { readonly kind: InputKind; readonly partition: number })[];
+  /** After a restore: deadlines before this event time are released at a bounded rate. */
+  readonly recoveryUntil: number | null;
+}
+
+export interface EngineStats {
+  readonly openRequests: number;
+  readonly pendingCallbacks: number;
+  readonly closedTraces: number;
+  readonly tombstones: number;
+  readonly deadlines: { readonly open: number; readonly pending: number; readonly closed: number };
+  readonly recoveryQueue: number;
+  /** Off-heap bytes: arena pages, slot table, hash indexes, deadline indexes, tombstones. */
+  readonly bytes: {
+    readonly arenaReserved: number;
+    readonly arenaInUse: number;
+    readonly arenaFree: number;
+    readonly slots: number;
+    readonly indexes: number;
+    readonly deadlines: number;
+    readonly tombstones: number;
+    readonly total: number;
+  };
+  readonly interned: { readonly strings: number; readonly attributeSets: number; readonly overflowed: number };
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/** The engine. Structurally satisfies the wiring's EnginePort (src/engine-port.ts) and adds introspection. */
+export interface Engine {
+  onRequest(ev: RequestAccepted, at: InputPosition): IngestStatusCode;
+  onDispatch(ev: DispatchAttempted, at: InputPosition): IngestStatusCode;
+  onCallback(ev: ProviderCallback, at: InputPosition): IngestStatusCode;
+  /** Processing-time step (call every ~100-250 ms even without input): idle detection, wall-clock advance, recovery release. */
+  tick(): void;
+  /** Verdict versions and actions emitted since the last call, in emission order. */
+  drainOutputs(): EngineOutputs;
+  /** State changes since the last call (commit them atomically with the drained outputs and the input offsets). */
+  drainChangelog(): ChangelogRecord[];
+  /** Loads one partition's state from its changelog records (before that partition's inputs). */
+  restore(partition: number, records: Iterable<{ readonly key: string; readonly value: Uint8Array }>): void;
+  /** Forgets, silently, the state of partitions this instance no longer owns. */
+  dropPartitions(partitions: readonly number[]): void;
+  /** Tells the clock how many records of an input topic-partition are still unread (0 = caught up). */
+  setBacklog(kind: InputKind, partition: number, records: number): void;
+  /** (provider, provider_message_id) -> request_id through the dispatch index, or null. */
+  lookupRequestId(provider: string, providerMessageId: string): string | null;
+  stats(): EngineStats;
+  watermarks(): ClockView;
+}
