@@ -164,6 +164,11 @@ export interface TimingSpec {
   readonly outOfOrderDelay: Window;
   /** How long after the first callback the delayed dispatch is published. */
   readonly dispatchDelay: Window;
+  /**
+   * callback_before_dispatch is scripted only when the dispatch is held back at most this long (dispatcher lag),
+   * i.e. when an early callback exists. @default 3000
+   */
+  readonly maxDispatchLagMs: number;
   /** Late evidence occurs this long after give-up + bound + margin. */
   readonly lateEvidence: Window;
   /** Minimum provider-side time from acceptance to a delivered receipt. @default 150 */
@@ -486,6 +491,7 @@ const TIMING: TimingSpec = {
   duplicateDelay: { minMs: 150, maxMs: 2_000 },
   outOfOrderDelay: { minMs: 150, maxMs: 1_000 },
   dispatchDelay: { minMs: 150, maxMs: 800 },
+  maxDispatchLagMs: 3_000,
   lateEvidence: { minMs: 0, maxMs: 10_000 },
   minDeliveryMs: 150,
   retryGraceMs: 5_000,

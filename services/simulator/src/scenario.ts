@@ -579,7 +579,17 @@ function draftRequest(
   }
 
   // --- publish-time faults ------------------------------------------------------------------------------------
-  const cbd = cbdWanted && lastCallbacks.length > 0;
+  // A dispatcher lags by a bounded time: only an early callback can overtake its dispatch.
+  const lastDispatch = dispatchDrafts.get(last.id);
+  const ooo = oooWanted && sent !== null && final !== null;
+  // The earliest callback once an out-of-order `sent` has moved behind the final receipt.
+  const firstCallbackPublish = Math.min(
+    ...lastCallbacks.filter((c) => !(ooo && c === sent)).map((c) => c.publishAt),
+  );
+  const cbd =
+    cbdWanted &&
+    lastDispatch !== undefined &&
+    firstCallbackPublish + t.dispatchDelay.maxMs - lastDispatch.publishAt <= t.maxDispatchLagMs;
   // Callbacks follow their dispatch by a clear gap unless the fault says otherwise.
   for (const d of drafts) {
     if (d.kind !== 'callback' || d.attemptId === null) continue;
@@ -587,17 +597,15 @@ function draftRequest(
     const disp = dispatchDrafts.get(d.attemptId);
     if (disp) d.publishAt = Math.max(d.publishAt, disp.publishAt + t.crossTopicGapMs);
   }
-  if (oooWanted && sent && final) {
+  if (ooo && sent && final) {
     faults.add('out_of_order_callback');
     sent.publishAt = final.publishAt + uniformIn(rng, t.outOfOrderDelay.minMs, t.outOfOrderDelay.maxMs);
   }
   if (cbd) {
     faults.add('callback_before_dispatch');
-    const firstPublish = Math.min(...lastCallbacks.map((c) => c.publishAt));
-    const disp = dispatchDrafts.get(last.id) as Draft<DispatchAttempted>;
-    disp.publishAt = Math.max(
-      disp.publishAt,
-      firstPublish + uniformIn(rng, t.dispatchDelay.minMs, t.dispatchDelay.maxMs),
+    lastDispatch.publishAt = Math.max(
+      lastDispatch.publishAt,
+      firstCallbackPublish + uniformIn(rng, t.dispatchDelay.minMs, t.dispatchDelay.maxMs),
     );
   }
   if (noRequestIdWanted && lastCallbacks.length > 0) {

@@ -25,7 +25,8 @@
 //   duplicate_callback, multi_delivered (delivered receipts on >1 attempt); callback_before_dispatch (a callback
 //   published before its attempt's dispatch) is order dependent, so listed in timingFlags.
 // - Layers: api_ok = 2xx; execution_ok = some submit accepted (or a timed-out attempt proven by a callback);
-//   outcome_ok = delivered_on_time. ASSUME orphans: api_ok false, execution_ok and outcome_ok null.
+//   outcome_ok = delivered_on_time. Orphans: api_ok false, execution_ok true when a submit was accepted or a
+//   callback exists (else null), outcome_ok null.
 import type { ErrorCategory, EvidenceLevel, VerdictClass } from '@pathwatch/schemas';
 import type {
   ExpectedLayers,
@@ -182,7 +183,14 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
       passesThroughOverdue: false,
       correctionExpected: false,
       decidedByHorizon: true,
-      layers: { apiOk: false, executionOk: null, outcomeOk: null },
+      layers: {
+        apiOk: false,
+        executionOk:
+          dispatches.some((d) => d.value.submit_outcome === 'accepted') || distinctCallbacks.length > 0
+            ? true
+            : null,
+        outcomeOk: null,
+      },
       finalAt: null,
       decidedAt: lastPublishAt,
       borderline,
@@ -205,6 +213,18 @@ export function deriveTruth(events: readonly ScriptedEvent[], ctx: TruthContext)
   for (const d of dispatches) {
     if (Math.max(d.publishAt, request.publishAt) > giveUpAt - m)
       borderline.push(`dispatch ${d.value.attempt_id} published after give-up - margin`);
+  }
+  // A failed submit decides `failed` once its retry grace passes, unless the next attempt is in by then.
+  const byNo = [...dispatches].sort((x, y) => x.value.attempt_no - y.value.attempt_no);
+  for (let i = 0; i + 1 < byNo.length; i++) {
+    const d = byNo[i] as ScriptedDispatch;
+    const next = byNo[i + 1] as ScriptedDispatch;
+    const failedSubmit = d.value.submit_outcome === 'rejected' || d.value.submit_outcome === 'error';
+    if (failedSubmit && next.publishAt > d.occurredAt + ctx.retryGraceMs - m) {
+      borderline.push(
+        `attempt ${next.value.attempt_no} published after the retry grace of the failed attempt before it`,
+      );
+    }
   }
 
   if (dispatches.length === 0) {
