@@ -3,6 +3,7 @@
  * the README's configuration table.
  */
 import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -43,26 +44,50 @@ export const reconcilerConfigSpec = {
   idleTimeoutMs: v({
     env: 'RECONCILER_IDLE_TIMEOUT_MS',
     doc: 'A partition with no input for this long (processing time) stops holding the event-time clock back.',
-    default: 300,
+    default: 1000,
     parse: parse.int(10, 3_600_000),
   }),
   defaultSlaMs: v({
     env: 'RECONCILER_DEFAULT_SLA_MS',
     doc: 'Outcome SLA when neither the request nor the operation table sets one.',
-    default: 10_000,
+    default: 30_000,
     parse: parse.int(1, 30 * 86_400_000),
   }),
   defaultGiveUpMs: v({
     env: 'RECONCILER_DEFAULT_GIVE_UP_MS',
     doc: 'Give-up horizon (absence becomes missing_*) when neither the request nor the operation table sets one.',
-    default: 60_000,
+    default: 600_000,
     parse: parse.int(1, 365 * 86_400_000),
   }),
   correctionHorizonMs: v({
     env: 'RECONCILER_CORRECTION_HORIZON_MS',
     doc: 'How long (event time) a closed request is remembered so late evidence becomes a correction, not an orphan.',
-    default: 600_000,
+    default: 3_600_000,
     parse: parse.int(0, 30 * 86_400_000),
+  }),
+  retryGraceMs: v({
+    env: 'RECONCILER_RETRY_GRACE_MS',
+    doc: 'After the last attempt failed finally, how long (event time) a retry or failover may still arrive before `failed`.',
+    default: 5000,
+    parse: parse.int(0, 86_400_000),
+  }),
+  orphanGraceMs: v({
+    env: 'RECONCILER_ORPHAN_GRACE_MS',
+    doc: 'How long (event time) a dispatch or callback waits for its request before it is an orphan.',
+    default: 60_000,
+    parse: parse.int(0, 30 * 86_400_000),
+  }),
+  recoveryReleasePerSec: v({
+    env: 'RECONCILER_RECOVERY_RELEASE_PER_SEC',
+    doc: 'After a restart, verdicts overdue because Pathwatch was down are released at most this fast (no storm).',
+    default: 2000,
+    parse: parse.int(1, 10_000_000),
+  }),
+  changelogTopic: v({
+    env: 'RECONCILER_CHANGELOG_TOPIC',
+    doc: 'Compacted topic with the reconciler state, co-partitioned with the inputs.',
+    default: 'pathwatch.reconciler-state',
+    parse: parse.string,
   }),
   topicPartitions: v({
     env: 'PATHWATCH_TOPIC_PARTITIONS',
@@ -83,4 +108,17 @@ export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
 
 export function loadReconcilerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ReconcilerConfig {
   return readConfig(env, reconcilerConfigSpec);
+}
+
+/** The engine options this configuration sets (the rest keep the engine's documented defaults). */
+export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
+  return {
+    defaultDeadlines: { slaMs: config.defaultSlaMs, giveUpMs: config.defaultGiveUpMs },
+    maxOutOfOrdernessMs: config.maxOutOfOrdernessMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    correctionHorizonMs: config.correctionHorizonMs,
+    retryGraceMs: config.retryGraceMs,
+    orphanGraceMs: config.orphanGraceMs,
+    recoveryReleasePerSec: config.recoveryReleasePerSec,
+  };
 }

@@ -30,3 +30,5 @@ export type {
 export { buildReconciler, STAGES } from './app.js';
 export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStats } from './app.js';
 export type { EnginePort } from './engine-port.js';
+export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
+export type { ReconcilerConfig } from './config.js';

@@ -1,0 +1,36 @@
+/**
+ * Reconciler process: config, logger, clients, signals. `node dist/main.js` with KAFKA_BROKERS set.
+ */
+import { createKafka, createMetrics, createRootLogger, onShutdown } from '@pathwatch/core';
+import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import { buildReconciler } from './app.js';
+import { engineOptionsFrom, loadReconcilerConfig } from './config.js';
+import { createEngine } from './engine/index.js';
+
+async function main(): Promise<void> {
+  const config = loadReconcilerConfig();
+  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-reconciler' });
+  if (!config.brokers) throw new Error('KAFKA_BROKERS is required when the reconciler runs on its own (npm start runs a local broker).');
+  const metrics = createMetrics();
+  const kafka = createKafka({ brokers: config.brokers, clientId: `pathwatch-reconciler-${config.instanceId}`, logger });
+  const app = buildReconciler(
+    { kafka, codec: createCodec(), engine: createEngine(engineOptionsFrom(config)), logger, metrics, now: Date.now },
+    {
+      topics: DEFAULT_TOPICS,
+      changelogTopic: config.changelogTopic,
+      groupId: config.groupId,
+      instanceId: config.instanceId,
+      commitIntervalMs: config.commitIntervalMs,
+      tickIntervalMs: config.tickIntervalMs,
+      topicPartitions: config.topicPartitions,
+      createTopics: config.createTopics,
+    },
+  );
+  onShutdown(logger, () => app.close());
+  await app.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`pathwatch-reconciler: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
