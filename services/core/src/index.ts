@@ -78,3 +78,5 @@ export type {
   TimelineEvent,
   VersionEntry,
 } from './clickhouse/path-store.js';
+export { clickhouseConfigSpec, clickhouseOptionsFromConfig } from './clickhouse/config-spec.js';
+export type { ClickHouseConfig } from './clickhouse/config-spec.js';

@@ -1,0 +1,242 @@
+/**
+ * The path writer service: consumes verdict versions, lands them in the path store through the batching
+ * PathWriter (commit after the insert), dead-letters what cannot be decoded or stored, and keeps rollups fresh on
+ * a timer. Builds without side effects; `start()` connects. The store is passed in (in the all-in-one process it
+ * is shared with the query API) and is not closed here.
+ */
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  createDeadLetterPublisher,
+  runStage,
+  type Consumer,
+  type CoreMetrics,
+  type DeadLetterPublisher,
+  type DecodeResult,
+  type KafkaClient,
+  type Logger,
+  type PathStore,
+  type Producer,
+} from '@pathwatch/core';
+import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
+import { PathWriter, STAGES, type WriterMetrics, type WriterStatus } from './writer.js';
+
+export interface PathWriterAppConfig {
+  topics: Pick<TopicNames, 'verdict' | 'dead_letter'>;
+  groupId: string;
+  maxBatchRows: number;
+  flushIntervalMs: number;
+  maxBufferedRows: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  maxRetries: number;
+  rollupIntervalMs: number;
+  topicPartitions: number;
+  createTopics: boolean;
+  /** Consumer group session timeout: how long a crashed member holds its partitions. @default 30000 */
+  sessionTimeoutMs?: number;
+}
+
+export interface PathWriterAppDeps {
+  kafka: KafkaClient;
+  store: Pick<PathStore, 'insertVerdicts' | 'refreshRollups'>;
+  codec: Codec;
+  logger: Logger;
+  metrics: CoreMetrics;
+  /** Processing (wall) time. */
+  now: () => number;
+  /** @default setTimeout-based */
+  setTimer?: (fn: () => void, ms: number) => () => void;
+}
+
+export interface PathWriterAppStatus extends WriterStatus {
+  running: boolean;
+  /** Wall time of the last successful rollup refresh (null: none yet). */
+  lastRollupAtMs: number | null;
+  lastRollupError: string | null;
+}
+
+export interface PathWriterApp {
+  start(): Promise<void>;
+  /** Stops consuming, writes and commits what is buffered, refreshes rollups once more. Idempotent. */
+  close(): Promise<void>;
+  status(): PathWriterAppStatus;
+  /** Ready: consuming and ClickHouse accepting inserts. */
+  ready(): boolean;
+  /** Writes what is buffered now (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Re-aggregates rollups now. */
+  refreshRollups(): Promise<void>;
+}
+
+function writerMetrics(m: CoreMetrics): WriterMetrics {
+  const rows = new Counter({ name: 'pathwatch_path_writer_rows_total', help: 'Path rows inserted into ClickHouse.', registers: [m.registry] });
+  const batchSeconds = new Histogram({
+    name: 'pathwatch_path_writer_batch_seconds',
+    help: 'Duration of one batch: insert plus dead letters, retries included.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [m.registry],
+  });
+  const failures = new Counter({ name: 'pathwatch_path_writer_insert_failures_total', help: 'Failed insert attempts (each is retried).', registers: [m.registry] });
+  const buffered = new Gauge({ name: 'pathwatch_path_writer_buffered_rows', help: 'Rows waiting for ClickHouse.', registers: [m.registry] });
+  const paused = new Gauge({ name: 'pathwatch_path_writer_paused', help: '1 while consumption is paused (ClickHouse failing or buffer full).', registers: [m.registry] });
+  return {
+    rowsWritten: (n) => rows.inc(n),
+    batchFlushed: (_rows, seconds) => batchSeconds.observe(seconds),
+    insertFailed: () => failures.inc(),
+    buffered: (n) => buffered.set(n),
+    paused: (p) => paused.set(p ? 1 : 0),
+  };
+}
+
+export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppConfig): PathWriterApp {
+  const log = deps.logger.child({ module: 'path-writer' });
+  const setTimer =
+    deps.setTimer ??
+    ((fn: () => void, ms: number) => {
+      const h = setTimeout(fn, ms);
+      return () => clearTimeout(h);
+    });
+  let consumer: Consumer | undefined;
+  let producer: Producer | undefined;
+  let deadLetters: DeadLetterPublisher | undefined;
+  let running = false;
+  let closed = false;
+  let cancelRollup: (() => void) | undefined;
+  let rollupRun: Promise<void> | undefined;
+  let lastRollupAtMs: number | null = null;
+  let lastRollupError: string | null = null;
+  const metrics = writerMetrics(deps.metrics);
+
+  const writer = new PathWriter({
+    sink: { insert: (rows, token) => deps.store.insertVerdicts(rows, token) },
+    source: {
+      commit: async (offsets) => {
+        if (consumer) await consumer.commit(offsets);
+      },
+      pause: () => consumer?.pause([config.topics.verdict]),
+      resume: () => consumer?.resume([config.topics.verdict]),
+      deadLetter: async (items) => {
+        if (!deadLetters) throw new Error('dead-letter producer not started');
+        await deadLetters.publish(STAGES.validate, items);
+      },
+    },
+    logger: deps.logger,
+    maxBatchRows: config.maxBatchRows,
+    flushIntervalMs: config.flushIntervalMs,
+    maxBufferedRows: config.maxBufferedRows,
+    retryInitialMs: config.retryInitialMs,
+    retryMaxMs: config.retryMaxMs,
+    maxRetries: config.maxRetries,
+    metrics,
+    setTimer,
+  });
+
+  function decode(value: Buffer | null): DecodeResult<Verdict> {
+    try {
+      return { ok: true, value: deps.codec.decode('verdict', value) };
+    } catch (err) {
+      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      throw err;
+    }
+  }
+
+  async function refreshRollups(): Promise<void> {
+    rollupRun ??= (async () => {
+      try {
+        await deps.store.refreshRollups();
+        lastRollupAtMs = deps.now();
+        lastRollupError = null;
+      } catch (err) {
+        lastRollupError = err instanceof Error ? err.message : String(err);
+        log.warn({ err, stage: STAGES.rollup }, 'rollup refresh failed: will retry on the next tick');
+      } finally {
+        rollupRun = undefined;
+      }
+    })();
+    return rollupRun;
+  }
+
+  function scheduleRollups(): void {
+    if (closed) return;
+    cancelRollup = setTimer(() => {
+      void refreshRollups().finally(scheduleRollups);
+    }, config.rollupIntervalMs);
+  }
+
+  return {
+    async start() {
+      if (config.createTopics) {
+        const admin = await deps.kafka.admin();
+        try {
+          await admin.ensureTopics(
+            [config.topics.verdict, config.topics.dead_letter].map((topic) => ({ topic, partitions: config.topicPartitions })),
+          );
+        } finally {
+          await admin.close();
+        }
+      }
+      producer = await deps.kafka.producer({ idempotent: true });
+      consumer = await deps.kafka.consumer({
+        groupId: config.groupId,
+        topics: [config.topics.verdict],
+        ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: config.sessionTimeoutMs }),
+      });
+      deadLetters = createDeadLetterPublisher({
+        producer,
+        topic: config.topics.dead_letter,
+        encode: (r) => deps.codec.encode('dead_letter', r),
+        metrics: deps.metrics,
+        logger: deps.logger,
+        now: deps.now,
+      });
+      await runStage<Verdict>({
+        stage: STAGES.decode,
+        consumer,
+        decode: (msg) => decode(msg.value),
+        deadLetters,
+        handle: (records, batch, control) => {
+          // Every message of the batch in offset order: the runner already dead-lettered the ones that did not
+          // decode, so they go in as positions only and the committed offset moves past them in order.
+          const good = new Map(records.map((r) => [r.msg.offset, r.value]));
+          return writer.enqueue(
+            batch.messages.map((msg) => ({ verdict: good.get(msg.offset) ?? null, msg })),
+            { heartbeat: () => control.heartbeat(), isRunning: () => control.isRunning() },
+          );
+        },
+        metrics: deps.metrics,
+        logger: deps.logger,
+      });
+      running = true;
+      scheduleRollups();
+      log.info({ topic: config.topics.verdict, groupId: config.groupId }, 'path writer started');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      cancelRollup?.();
+      consumer?.pause([config.topics.verdict]);
+      await writer.stop();
+      await rollupRun;
+      await refreshRollups();
+      running = false;
+      await consumer?.close();
+      await producer?.close();
+      log.info({ ...writer.status() }, 'path writer stopped');
+    },
+
+    status() {
+      return { ...writer.status(), running, lastRollupAtMs, lastRollupError };
+    },
+
+    ready() {
+      const s = writer.status();
+      return running && s.consecutiveFailures < config.maxRetries;
+    },
+
+    flush: () => writer.flushAll(),
+    refreshRollups,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Path writer configuration: the only place it reads the environment. Every default is documented here and in
+ * the README's configuration table (configDocRows(pathWriterConfigSpec)).
+ */
+import { LOG_LEVELS, clickhouseConfigSpec, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+
+const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
+
+export const pathWriterConfigSpec = {
+  brokers: v<string[] | undefined>({
+    env: 'KAFKA_BROKERS',
+    doc: 'Kafka bootstrap servers, comma-separated host:port. Unset: `npm start` runs a local broker.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'local broker',
+    parse: parse.brokers,
+  }),
+  groupId: v({ env: 'PATH_WRITER_GROUP_ID', doc: 'Consumer group of the path writer.', default: 'pathwatch-path-writer', parse: parse.string }),
+  maxBatchRows: v({
+    env: 'PATH_WRITER_MAX_BATCH_ROWS',
+    doc: 'Rows per ClickHouse insert (a full batch is written at once).',
+    default: 10_000,
+    parse: parse.int(1, 1_000_000),
+  }),
+  flushIntervalMs: v({
+    env: 'PATH_WRITER_FLUSH_INTERVAL_MS',
+    doc: 'A partial batch is written after at most this long.',
+    default: 1000,
+    parse: parse.int(10, 600_000),
+  }),
+  maxBufferedRows: v({
+    env: 'PATH_WRITER_MAX_BUFFERED_ROWS',
+    doc: 'Consumption pauses while this many rows wait for ClickHouse (memory bound during an outage).',
+    default: 50_000,
+    parse: parse.int(1, 10_000_000),
+  }),
+  retryInitialMs: v({
+    env: 'PATH_WRITER_RETRY_INITIAL_MS',
+    doc: 'First retry delay after a failed insert; doubles on each failure.',
+    default: 200,
+    parse: parse.int(1, 60_000),
+  }),
+  retryMaxMs: v({ env: 'PATH_WRITER_RETRY_MAX_MS', doc: 'Cap on the retry delay.', default: 10_000, parse: parse.int(1, 600_000) }),
+  maxRetries: v({
+    env: 'PATH_WRITER_MAX_RETRIES',
+    doc: 'Consecutive failed inserts before consumption is paused (retries continue; nothing is dropped).',
+    default: 3,
+    parse: parse.int(1, 1000),
+  }),
+  rollupIntervalMs: v({
+    env: 'PATH_WRITER_ROLLUP_INTERVAL_MS',
+    doc: 'How often rollup buckets touched by new rows are re-aggregated (dashboard freshness).',
+    default: 15_000,
+    parse: parse.int(1000, 3_600_000),
+  }),
+  rollupCorrectionWindowHours: v({
+    env: 'PATH_WRITER_ROLLUP_CORRECTION_WINDOW_HOURS',
+    doc: 'Buckets older than this are not re-aggregated (corrections older stay correct in raw queries only).',
+    default: 168,
+    parse: parse.int(1, 24 * 366),
+  }),
+  topicPartitions: v({
+    env: 'PATHWATCH_TOPIC_PARTITIONS',
+    doc: 'Partitions for topics Pathwatch creates.',
+    default: 4,
+    parse: parse.int(1, 1024),
+  }),
+  createTopics: v({ env: 'PATHWATCH_CREATE_TOPICS', doc: 'Create missing topics at start.', default: true, parse: parse.bool }),
+  ...clickhouseConfigSpec,
+  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+};
+
+export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;
+
+export function loadPathWriterConfig(env: Readonly<Record<string, string | undefined>> = process.env): PathWriterConfig {
+  return readConfig(env, pathWriterConfigSpec);
+}
