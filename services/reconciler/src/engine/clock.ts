@@ -133,7 +133,8 @@ export class HybridClock {
       if (wasIdle || i === this.minIdx || this.minIdx < 0) return this.recomputeActive();
       return false;
     }
-    if (wasIdle) this.minIdx = -1;
+    // A waking input may bound a clock that was advancing on wall time (no active input before).
+    if (wasIdle) return this.recomputeActive();
     return false;
   }
 

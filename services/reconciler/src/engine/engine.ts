@@ -1341,14 +1341,7 @@ class ReconcilerEngine implements Engine {
     this.wr64(slot, K.O_BASE, t);
     this.wr16(slot, K.O_TENANT, this.tenants.id(tenant));
     this.wr16(slot, K.O_API, 0);
-    const tomb = this.findTomb(rid);
-    if (tomb >= 0) {
-      // Late evidence for a forgotten request: continue its version sequence, flagged.
-      this.wr32(slot, K.O_VERSION, this.tombVersion[tomb]!);
-      this.wr8(slot, K.O_LCLASS, this.tombClass[tomb]!);
-      this.wr8(slot, K.O_LMISC, K.M_BEYOND);
-      this.removeTomb(tomb);
-    }
+    this.continueFromTomb(slot, rid);
     return slot;
   }
 
@@ -1359,7 +1352,18 @@ class ReconcilerEngine implements Engine {
     this.wr64(slot, K.O_BASE, t);
     this.wr16(slot, K.O_TENANT, this.tenants.id(tenant));
     this.wr16(slot, K.O_CHANNEL, pid);
+    this.continueFromTomb(slot, pseudoKey(this.names.value(pid), pmid));
     return slot;
+  }
+
+  /** Late evidence for a forgotten key: continue its version sequence, flagged beyond_correction_horizon. */
+  private continueFromTomb(slot: number, key: string): void {
+    const tomb = this.findTomb(key);
+    if (tomb < 0) return;
+    this.wr32(slot, K.O_VERSION, this.tombVersion[tomb]!);
+    this.wr8(slot, K.O_LCLASS, this.tombClass[tomb]!);
+    this.wr8(slot, K.O_LMISC, K.M_BEYOND);
+    this.removeTomb(tomb);
   }
 
   /** Drops a slot created for an event that was then refused (no other state refers to it). */
@@ -1653,8 +1657,13 @@ class ReconcilerEngine implements Engine {
     const ost = this.rd8(other, K.O_STATE);
     if ((ost & K.ST_CLOSED) !== 0) this.closedCount--;
     else this.pendingCount--;
-    this.pendingRecords.push({ partition: this.rd16(other, K.O_PART), key: pseudoKey(provider, pmid), value: null });
+    const oVersion = this.rd32(other, K.O_VERSION);
+    const oPart = this.rd16(other, K.O_PART);
+    const oClass = this.rd8(other, K.O_LCLASS);
     this.releaseSlot(other);
+    // A pseudo key that already published versions keeps its sequence for a later episode.
+    if (oVersion > 0) this.addTomb(pseudoKey(provider, pmid), oVersion, oClass, oPart);
+    else this.pendingRecords.push({ partition: oPart, key: pseudoKey(provider, pmid), value: null });
     this.o.onBinding?.(provider, pmid, rid);
   }
 
@@ -1667,9 +1676,14 @@ class ReconcilerEngine implements Engine {
     this.c.forgotten++;
     if ((st & K.ST_PSEUDO) !== 0) {
       const pid = this.rd16(slot, K.O_CHANNEL);
-      this.pmidIndex.remove(this.pmidHash(pid, key), slot);
-      this.pendingRecords.push({ partition: this.rd16(slot, K.O_PART), key: pseudoKey(this.names.value(pid), key), value: null });
+      const pmid = decodeAt(this.arena.u8[this.slotAddr[slot]! >>> PAGE_BITS]!, (this.slotAddr[slot]! & MASK) + K.HDR);
+      this.pmidIndex.remove(this.pmidHash(pid, pmid), slot);
+      const partition = this.rd16(slot, K.O_PART);
+      const lastClass = this.rd8(slot, K.O_LCLASS);
       this.releaseSlot(slot);
+      // Pseudo keys version like requests: a later episode under the same key continues the sequence.
+      if (version > 0) this.addTomb(pseudoKey(this.names.value(pid), pmid), version, lastClass, partition);
+      else this.pendingRecords.push({ partition, key: pseudoKey(this.names.value(pid), pmid), value: null });
       return;
     }
     this.ridIndex.remove(hash32(key, SEED_RID), slot);
@@ -1720,7 +1734,8 @@ class ReconcilerEngine implements Engine {
     for (let pos = a & mask; ; pos = (pos + 1) & mask) {
       const s = idx.slots[pos]!;
       if (s === NO_SLOT) return -1;
-      if (idx.hashes[pos] === a && this.tombB[s] === bb) return s;
+      // A tombstone counts while the clock is before its expiry (the FIFO drops it lazily).
+      if (idx.hashes[pos] === a && this.tombB[s] === bb && this.tombExpiry[s]! > this.clock.now) return s;
     }
   }
 
