@@ -53,6 +53,8 @@ export {
   generateUnits,
 } from './generator.js';
 export type { EventStream, Generator } from './generator.js';
+export { replayPaced } from './replay.js';
+export type { ReplayHandlers, ReplayOptions, ReplayReport } from './replay.js';
 export { createWireEncoder } from './wire.js';
 export type { OutboundRecord, WireEncoder } from './wire.js';
 export { createSimulator } from './simulator.js';

@@ -209,12 +209,16 @@ export interface GeneratorOptions {
   readonly wire: WireSpec;
 }
 
-export const PRESET_NAMES = ['demo', 'healthy', 'chaos', 'bench'] as const;
+export const PRESET_NAMES = ['demo', 'healthy', 'chaos', 'bench', 'fast'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** What callers pass: a preset plus overrides (nested objects merge one level deep, arrays replace). */
 export interface GeneratorOptionsInput {
-  /** @default 'demo' */
+  /**
+   * demo: every fault visible at 20 req/s; healthy: low rates; chaos: high rates for tests; bench: 5000 req/s at
+   * healthy rates; fast: chaos faults with horizons of seconds (OTP SLA 1.5 s, give-up 4 s) for broker tests.
+   * @default 'demo'
+   */
   readonly preset?: PresetName;
   readonly seed?: number;
   /** @default the runner's now() at start */
@@ -499,9 +503,65 @@ const TIMING: TimingSpec = {
 
 const WIRE: WireSpec = { jsonShare: 0.25, slaInRequestShare: 1 };
 
+function scaled(spec: LatencySpec, k: number): LatencySpec {
+  const round = (x: number): number => Math.max(1, Math.round(x * k));
+  return {
+    medianMs: round(spec.medianMs),
+    p99Ms: round(spec.p99Ms),
+    ...(spec.minMs === undefined ? {} : { minMs: round(spec.minMs) }),
+    ...(spec.maxMs === undefined ? {} : { maxMs: round(spec.maxMs) }),
+  };
+}
+
+/** Provider latencies at a fifth, for the compressed horizons of the `fast` preset. */
+const FAST_PROVIDERS: readonly ProviderSpec[] = PROVIDERS.map((p) => ({
+  ...p,
+  submitLatency: scaled(p.submitLatency, 0.2),
+  sentLatency: p.sentLatency ? scaled(p.sentLatency, 0.2) : null,
+  deliveryLatency: scaled(p.deliveryLatency, 0.2),
+  failureLatency: scaled(p.failureLatency, 0.2),
+}));
+
+/** Horizons of a few seconds, so tests on a real broker settle every verdict quickly. */
+const FAST_OPERATIONS: readonly OperationSpec[] = OPERATIONS.map((op) => {
+  const horizons: Readonly<Record<string, readonly [number, number]>> = {
+    sms: [1_500, 4_000],
+    voice: [3_000, 8_000],
+    whatsapp: [2_000, 6_000],
+    email: [2_500, 7_000],
+  };
+  const [slaMs, giveUpMs] = horizons[op.channel] ?? [2_000, 6_000];
+  return { ...op, slaMs, giveUpMs };
+});
+
+/**
+ * Timing of the `fast` preset. Pair it with a reconciler configured for maxOutOfOrdernessMs <= 200 (e.g. 100),
+ * retryGraceMs = 300 and a short orphan grace (e.g. 5000).
+ */
+const FAST_TIMING: TimingSpec = {
+  safetyMarginMs: 300,
+  watermarkBoundMs: 200,
+  crossTopicGapMs: 30,
+  apiLatency: { medianMs: 20, p99Ms: 100, minMs: 2 },
+  queueLatency: { medianMs: 15, p99Ms: 200, minMs: 1, maxMs: 300 },
+  ingestLag: { medianMs: 5, p99Ms: 40, minMs: 1, maxMs: 50 },
+  submitTimeoutMs: 300,
+  retryBackoffMs: [50, 100, 200],
+  duplicateDelay: { minMs: 50, maxMs: 400 },
+  outOfOrderDelay: { minMs: 50, maxMs: 300 },
+  dispatchDelay: { minMs: 60, maxMs: 200 },
+  maxDispatchLagMs: 800,
+  lateEvidence: { minMs: 0, maxMs: 2_000 },
+  minDeliveryMs: 40,
+  retryGraceMs: 300,
+};
+
 interface PresetDefaults {
   readonly ratePerSec: number;
   readonly faults: FaultRates;
+  readonly operations?: readonly OperationSpec[];
+  readonly providers?: readonly ProviderSpec[];
+  readonly timing?: TimingSpec;
 }
 
 const PRESETS: Readonly<Record<PresetName, PresetDefaults>> = {
@@ -509,6 +569,13 @@ const PRESETS: Readonly<Record<PresetName, PresetDefaults>> = {
   healthy: { ratePerSec: 20, faults: HEALTHY_FAULTS },
   chaos: { ratePerSec: 50, faults: CHAOS_FAULTS },
   bench: { ratePerSec: 5_000, faults: HEALTHY_FAULTS },
+  fast: {
+    ratePerSec: 50,
+    faults: CHAOS_FAULTS,
+    operations: FAST_OPERATIONS,
+    providers: FAST_PROVIDERS,
+    timing: FAST_TIMING,
+  },
 };
 
 /** Fills a partial input from its preset and validates the result. `startEventTime` defaults to `now`. */
@@ -524,13 +591,13 @@ export function resolveGeneratorOptions(
     arrival: input.arrival ?? 'poisson',
     tenants: input.tenants ?? TENANTS,
     countries: input.countries ?? COUNTRIES,
-    operations: input.operations ?? OPERATIONS,
-    providers: input.providers ?? PROVIDERS,
+    operations: input.operations ?? preset.operations ?? OPERATIONS,
+    providers: input.providers ?? preset.providers ?? PROVIDERS,
     routes: input.routes ?? ROUTES,
     hotSpots: input.hotSpots ?? HOT_SPOTS,
     inputPoolSize: input.inputPoolSize ?? 20,
     faults: { ...preset.faults, ...input.faults },
-    timing: { ...TIMING, ...input.timing },
+    timing: { ...(preset.timing ?? TIMING), ...input.timing },
     wire: { ...WIRE, ...input.wire },
   };
   validateGeneratorOptions(options);

@@ -9,6 +9,7 @@ import type {
   VerdictExpectation,
 } from '../src/model.js';
 import { resolveGeneratorOptions } from '../src/options.js';
+import { replayPaced } from '../src/replay.js';
 import type { GeneratorOptionsInput } from '../src/options.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -435,6 +436,15 @@ describe('options', () => {
     expect(() => resolveGeneratorOptions({ faults: { retry: 1.5 } })).toThrow(/faults.retry/);
   });
 
+  it('offers a fast preset (horizons of seconds) that covers every class', () => {
+    const fast = expectationsOf(generateUnits({ preset: 'fast', seed: 6, startEventTime: T0 }, 3_000));
+    expect(new Set(fast.map((e) => e.verdict)).size).toBe(8);
+    const sms = fast.find((e) => e.channel === 'sms' && e.kind === 'request');
+    expect(sms?.slaMs).toBe(1_500);
+    expect(sms?.giveUpMs).toBe(4_000);
+    expect(resolveGeneratorOptions({ preset: 'fast' }).timing.retryGraceMs).toBe(300);
+  });
+
   it('generates exact truth for compressed test horizons', () => {
     const fast = generateUnits(
       {
@@ -465,5 +475,26 @@ describe('options', () => {
     );
     const classes = new Set(expectationsOf(fast).map((e) => e.verdict));
     expect(classes.size).toBe(8);
+  });
+});
+
+describe('replayPaced', () => {
+  it('delivers events in publish order with ticks in between and through the tail', () => {
+    const stream = createEventStream(createGenerator(CHAOS), { maxUnits: 300 });
+    const seen: { kind: 'tick' | 'event'; at: number }[] = [];
+    const report = replayPaced(
+      stream,
+      {
+        onEvent: (e) => seen.push({ kind: 'event', at: e.publishAt }),
+        onTick: (at) => seen.push({ kind: 'tick', at }),
+      },
+      { tickMs: 50, tailMs: 2_000 },
+    );
+    const at = seen.map((s) => s.at);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(seen.filter((s) => s.kind === 'event').length).toBe(report.events);
+    expect(report.endedAt).toBeGreaterThan((report.lastPublishAt as number) + 1_900);
+    const ticks = seen.filter((s) => s.kind === 'tick').map((s) => s.at);
+    for (let i = 1; i < ticks.length; i++) expect((ticks[i] as number) - (ticks[i - 1] as number)).toBe(50);
   });
 });
