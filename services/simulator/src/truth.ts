@@ -1,32 +1,31 @@
-// Ground truth from a unit's events: a small reference model of the reconciler's semantics (DESIGN.md
-// "Semantics"), computed from the scripted events alone, not from the fault labels that produced them.
+// Ground truth from a unit's events: a small reference model of the reconciler's semantics
+// (services/reconciler/SEMANTICS.md, section numbers below), computed from the scripted events alone, not from
+// the fault labels that produced them. It covers the cases the generator produces; anything else is reported
+// as "borderline" and the generator redrafts the unit.
 //
-// Rules (assumptions that must match the reconciler are marked ASSUME):
-// - No request but a dispatch -> orphan_dispatch; no request, no dispatch, callbacks -> orphan_callback.
-// - Request without any dispatch -> missing_dispatch (decided at give-up).
-// - Callbacks are matched to attempts by attempt_id, else by (provider, provider_message_id) of a dispatch.
-// - Duplicates: callbacks identical in (provider, provider_message_id, provider_event_id, status, status_raw,
-//   provider_event_time, provider_sequence) count once; the extra copies are duplicate_callbacks.
-// - Final evidence = distinct callbacks with is_final and status delivered | undelivered | rejected | failed | expired.
-//   Any delivered receipt (on any attempt) -> delivered; timeliness by the EARLIEST delivered occurred_at vs
-//   accepted_at + sla_ms (on time iff <=). Else a failure receipt -> failed (its error_category, ASSUME `unknown`
-//   when null), or expired for status expired. Else -> missing_outcome (decided at give-up).
-// - ASSUME submit-level failures (dispatch submit_outcome rejected/error/timeout) are not final outcomes: a retry or
-//   failover may follow. The generator never ends a request on a failed submit, so no rule is needed for that.
-// - Processing-time lifecycle: the reconciler's clock trails the newest event time by its out-of-orderness bound.
-//   Deciding evidence published at p (and after the request, and - when it has no request_id - after its
-//   dispatch) yields: p <= sla - margin: final at once; sla + bound + margin <= p <= give-up - margin: provisional
-//   overdue first; p >= give-up + bound + margin: overdue, missing_outcome, then a correction. Anything in
-//   between is "borderline" and the generator redrafts it. A failure/expiry receipt is decided only once the
-//   clock passes its occurred_at + retry grace (reconciler retryGraceMs), so it may pass through overdue even
-//   when the receipt itself arrived before the SLA.
-// - Flags: retried (two or more attempts, failovers included), failed_over (an attempt with reason failover or
-//   channel_fallback, or on another provider than the first), ambiguous_submit (a submit timeout),
-//   duplicate_callback, multi_delivered (delivered receipts on >1 attempt); callback_before_dispatch (a callback
-//   published before its attempt's dispatch) is order dependent, so listed in timingFlags.
-// - Layers: api_ok = 2xx; execution_ok = some submit accepted (or a timed-out attempt proven by a callback);
-//   outcome_ok = delivered_on_time. Orphans: api_ok false, execution_ok true when a submit was accepted or a
-//   callback exists (else null), outcome_ok null.
+// - §3.1 No request but a dispatch -> orphan_dispatch; no request, no dispatch, callbacks -> orphan_callback.
+// - §3.5 Request without any dispatch or callback -> missing_dispatch (decided at give-up).
+// - §2 Callbacks belong to the attempt with their attempt_id, else the one that recorded (provider,
+//   provider_message_id). §1 Duplicate reports (same natural key, new event id) are kept and counted but are no
+//   evidence; the generator's copies are identical in every field but the envelope.
+// - §2/§3.2 Final evidence = distinct callbacks with is_final and status delivered | undelivered | rejected |
+//   failed | expired. Any delivered receipt -> delivered; on time iff the EARLIEST delivered time <= accepted_at
+//   + sla_ms. §3.4 Else a failure receipt on the last attempt -> failed (its error_category, `unknown` when null)
+//   or expired, decided once T passes receipt time + retryGraceMs. Else missing_outcome at give-up.
+// - §2 A failed submit (rejected/error) is a failure too: the generator always follows it with the next attempt
+//   well within its retry grace (else borderline), so it never decides a request.
+// - §5 Lifecycle: T trails the newest event time by the out-of-orderness bound. Deciding evidence usable at
+//   processing time p (after its request, and - without request_id - after its dispatch) yields:
+//   p <= sla - margin: final at once; sla + bound + margin <= p <= give-up - margin: provisional overdue first;
+//   p >= give-up + bound + margin: overdue, missing_outcome, then a class correction (§4). A failure is decided
+//   at the later of p and receipt time + retry grace, so it may pass through overdue even when the receipt
+//   arrived before the SLA. Times between those zones are borderline.
+// - §3 Flags: retried (>= 2 attempts), failed_over (reason failover/channel_fallback or >= 2 providers),
+//   ambiguous_submit (a submit timeout), duplicate_callback, multi_delivered (>= 2 attempts delivered);
+//   callback_before_dispatch depends on arrival order, so it is listed in timingFlags.
+// - §3 Layers: api_ok = request present and 2xx; execution_ok = a submit accepted or a callback exists, false
+//   for missing_dispatch; outcome_ok = delivered_on_time, false for other final classes, null for orphans.
+//   Evidence level: delivered -> the successes' level; failed/expired -> that receipt's; else the highest.
 import type { ErrorCategory, EvidenceLevel, VerdictClass } from '@pathwatch/schemas';
 import type {
   ExpectedLayers,
