@@ -80,6 +80,8 @@ export function createSimulatorApp(deps: SimulatorAppDeps): SimulatorApp {
     sendBatch: sink,
     now,
     logger,
+    // The process only logs counters; keep little ground truth in memory.
+    expectationRetention: 10_000,
     ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
     ...(deps.codec ? { codec: deps.codec } : {}),
   });

@@ -34,7 +34,7 @@ export interface SimulatorDeps {
   readonly logger?: Logger;
   /**
    * Ground-truth entries kept for expectations(); older ones are dropped first (counters keep counting).
-   * @default 200000
+   * @default 100000
    */
   readonly expectationRetention?: number;
   /** @default 500 */
@@ -116,7 +116,7 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
   const now = deps.now ?? Date.now;
   const setTimer = deps.setTimer ?? defaultSetTimer;
   const encoder: WireEncoder = createWireEncoder(deps.codec ?? createCodec());
-  const retention = deps.expectationRetention ?? 200_000;
+  const retention = deps.expectationRetention ?? 100_000;
   const maxBatch = Math.max(1, deps.maxBatchRecords ?? 500);
   const maxSleepMs = deps.maxSleepMs ?? 250;
   const log = deps.logger?.child({ stage: 'simulator.send' });
