@@ -171,7 +171,9 @@ function kafkaLogCreator(root: Logger) {
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
       const obj = { namespace, ...rest };
-      if (level === KafkaLogLevel.ERROR) log.error(obj, message);
+      // Back-to-back transactions routinely meet CONCURRENT_TRANSACTIONS for a few ms; kafkajs retries it.
+      if (String(rest['error'] ?? message).includes('concurrent operation on the same transaction')) log.debug(obj, message);
+      else if (level === KafkaLogLevel.ERROR) log.error(obj, message);
       else if (level === KafkaLogLevel.WARN) log.warn(obj, message);
       else if (level === KafkaLogLevel.INFO) log.debug(obj, message);
       else log.trace(obj, message);

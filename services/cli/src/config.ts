@@ -1,0 +1,64 @@
+/**
+ * Configuration of the all-in-one runner and the CLI: the only place the CLI reads the environment. Each hosted
+ * service reads its own variables through its own config loader, given the same environment.
+ */
+import path from 'node:path';
+import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+
+const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
+
+export const cliConfigSpec = {
+  home: v({
+    env: 'PATHWATCH_HOME',
+    doc: 'Directory for local state: the local broker, the embedded ClickHouse data, logs.',
+    default: '.pathwatch',
+    parse: parse.string,
+  }),
+  brokers: v<string[] | undefined>({
+    env: 'KAFKA_BROKERS',
+    doc: 'Kafka bootstrap servers, comma-separated host:port. Unset: a local single-node broker is started.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'local broker',
+    parse: parse.brokers,
+  }),
+  httpHost: v({ env: 'HTTP_HOST', doc: 'Address the query API listens on.', default: '127.0.0.1', parse: parse.string }),
+  httpPort: v({ env: 'HTTP_PORT', doc: 'Port of the query API (0 = any free port).', default: 8080, parse: parse.int(0, 65_535) }),
+  simEnabled: v({ env: 'SIM_ENABLED', doc: 'Run the traffic simulator inside `pathwatch start`.', default: true, parse: parse.bool }),
+  summaryIntervalMs: v({
+    env: 'PATHWATCH_SUMMARY_INTERVAL_MS',
+    doc: 'How often `pathwatch start` prints its live summary.',
+    default: 2000,
+    parse: parse.int(200, 600_000),
+  }),
+  logFile: v<string | undefined>({
+    env: 'LOG_FILE',
+    doc: 'Where `pathwatch start` writes its JSON logs (stdout shows the live summary). `-` = stdout.',
+    default: undefined,
+    optional: true,
+    defaultDoc: '$PATHWATCH_HOME/logs/pathwatch.log',
+    parse: parse.string,
+  }),
+  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+};
+
+export type CliConfig = ConfigOf<typeof cliConfigSpec> & {
+  readonly kafkaStateDir: string;
+  readonly logPath: string | undefined;
+};
+
+export function loadCliConfig(env: Readonly<Record<string, string | undefined>> = process.env): CliConfig {
+  const c = readConfig(env, cliConfigSpec);
+  const home = path.resolve(c.home);
+  return Object.freeze({
+    ...c,
+    home,
+    kafkaStateDir: path.join(home, 'kafka'),
+    logPath: c.logFile === '-' ? undefined : path.resolve(c.logFile ?? path.join(home, 'logs', 'pathwatch.log')),
+  });
+}
+
+/** The process environment, handed to each hosted service's own config loader. */
+export function processEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}

@@ -1,0 +1,172 @@
+/**
+ * `pathwatch start`: the whole pipeline in one process — the embedded default. A real Kafka broker (local,
+ * unless KAFKA_BROKERS), the embedded ClickHouse (unless CLICKHOUSE_URL), the reconciler, the path writer, the
+ * query API and the simulator. Prints a live summary; Ctrl-C stops everything in order and leaves nothing
+ * running.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import {
+  clickhouseOptionsFromConfig,
+  createKafka,
+  createMetrics,
+  createRootLogger,
+  type KafkaClient,
+  type Logger,
+  type PathStore,
+  openPathStore,
+} from '@pathwatch/core';
+import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
+import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
+import { buildReconciler, createEngine, engineOptionsFrom, loadReconcilerConfig, type ReconcilerApp } from '@pathwatch/reconciler';
+import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
+import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import { loadCliConfig, processEnv } from './config.js';
+import { createProgress } from './progress.js';
+import { startSummary } from './summary.js';
+
+export async function runStart(): Promise<number> {
+  const env = processEnv();
+  const config = loadCliConfig(env);
+  // Validate every hosted service's configuration before starting anything (fail fast, all problems at once).
+  const withBrokers = { ...env, KAFKA_BROKERS: env['KAFKA_BROKERS'] ?? '127.0.0.1:9092' };
+  const dataDirDefault = env['CLICKHOUSE_DATA_DIR'] ?? path.join(config.home, 'clickhouse');
+  const rcConfig = loadReconcilerConfig(withBrokers);
+  const pwConfig = loadPathWriterConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault });
+  const simConfig = loadSimulatorConfig(withBrokers);
+
+  const progress = createProgress();
+  const logger = createLogger(config.logPath, config.logLevel);
+  const log = logger.child({ module: 'all-in-one' });
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) {
+      progress.step(`stopping ${c.name}`);
+      try {
+        await c.close();
+      } catch (err) {
+        log.error({ err, component: c.name }, 'close failed');
+      }
+    }
+    closers.length = 0;
+  };
+
+  // A holder, so checks after awaits see the signal handler's assignment.
+  const shutdown: { stopping?: Promise<void> } = {};
+  const onSignal = (): void => {
+    if (shutdown.stopping) {
+      process.stderr.write('\nsecond Ctrl-C: exiting now\n');
+      process.exit(130);
+    }
+    process.stderr.write('\n');
+    shutdown.stopping = stopAll().then(() => progress.done('stopped; nothing left running'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    // 1. Kafka
+    let brokers = config.brokers;
+    if (!brokers) {
+      const running = await readRunningKafka(config.kafkaStateDir);
+      if (running) {
+        brokers = running.brokers;
+        progress.done(`using the local Kafka started by \`kafka up\` on ${brokers.join(',')}`);
+      } else {
+        const kafka: LocalKafka = await startLocalKafka({
+          dataDir: config.kafkaStateDir,
+          onProgress: (p) => progress.step(p.message),
+          log: logger.child({ module: 'local-kafka' }),
+        });
+        brokers = kafka.brokers;
+        closers.push({ name: 'Kafka broker', close: () => kafka.stop() });
+        progress.done(`Kafka ${kafka.kafkaVersion} ready on ${brokers.join(',')} (${(kafka.readyMs / 1000).toFixed(1)} s)`);
+      }
+    } else {
+      progress.done(`using Kafka at ${brokers.join(',')}`);
+    }
+    if (shutdown.stopping) return 130;
+
+    // 2. ClickHouse
+    progress.step(pwConfig.clickhouseUrl ? `connecting to ClickHouse at ${pwConfig.clickhouseUrl}` : `opening the embedded ClickHouse in ${pwConfig.clickhouseDataDir}`);
+    const store: PathStore = await openPathStore(clickhouseOptionsFromConfig(pwConfig), { logger, now: Date.now }, {
+      rollups: { correctionWindowMs: pwConfig.rollupCorrectionWindowHours * 3_600_000 },
+    });
+    closers.push({ name: 'ClickHouse', close: () => store.close() });
+    progress.done(
+      `ClickHouse ${store.ch.backend === 'embedded' ? `embedded (${pwConfig.clickhouseDataDir})` : 'server'}: ${store.migrations.applied.length} migrations applied`,
+    );
+
+    // 3. Services
+    const metrics = createMetrics();
+    const codec = createCodec();
+    const kafka: KafkaClient = createKafka({ brokers, clientId: 'pathwatch', logger });
+    const reconciler: ReconcilerApp = buildReconciler(
+      { kafka, codec, engine: createEngine(engineOptionsFrom(rcConfig)), logger, metrics, now: Date.now },
+      {
+        topics: DEFAULT_TOPICS,
+        changelogTopic: rcConfig.changelogTopic,
+        groupId: rcConfig.groupId,
+        instanceId: rcConfig.instanceId,
+        commitIntervalMs: rcConfig.commitIntervalMs,
+        tickIntervalMs: rcConfig.tickIntervalMs,
+        topicPartitions: rcConfig.topicPartitions,
+        createTopics: rcConfig.createTopics,
+      },
+    );
+    progress.step('starting the reconciler (restoring state)');
+    await reconciler.start();
+    closers.push({ name: 'reconciler', close: () => reconciler.close() });
+    progress.done('reconciler running');
+
+    const writer: PathWriterApp = buildPathWriter({ kafka, store, codec, logger, metrics, now: Date.now }, { ...pwConfig, topics: DEFAULT_TOPICS });
+    await writer.start();
+    closers.push({ name: 'path writer', close: () => writer.close() });
+    progress.done('path writer running');
+
+    let sim: SimulatorApp | undefined;
+    if (config.simEnabled) {
+      const producer = await kafka.producer();
+      sim = createSimulatorApp({ config: simConfig, producer, logger, codec });
+      const simApp = sim;
+      void simApp.start().catch((err: unknown) => log.error({ err }, 'simulator failed'));
+      closers.push({
+        name: 'simulator',
+        close: async () => {
+          await simApp.stop();
+          await producer.close();
+        },
+      });
+      progress.done(`simulator running (preset ${simConfig.preset}, seed ${simApp.seed})`);
+    }
+    if (shutdown.stopping) {
+      await shutdown.stopping;
+      return 130;
+    }
+
+    const summary = startSummary({ reconciler, writer, sim, store, intervalMs: config.summaryIntervalMs, logPath: config.logPath });
+    closers.push({ name: 'summary', close: () => Promise.resolve(summary.stop()) });
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => {
+        if (shutdown.stopping) {
+          clearInterval(wait);
+          resolve();
+        }
+      }, 100);
+    });
+    await shutdown.stopping;
+    return 0;
+  } catch (err) {
+    progress.fail(err instanceof Error ? err.message : String(err));
+    log.error({ err }, 'start failed');
+    await stopAll();
+    return 1;
+  }
+}
+
+function createLogger(logPath: string | undefined, level: Parameters<typeof createRootLogger>[0]['level']): Logger {
+  if (logPath === undefined) return createRootLogger({ level, name: 'pathwatch' });
+  mkdirSync(path.dirname(logPath), { recursive: true });
+  return createRootLogger({ level, name: 'pathwatch', destination: pino.destination({ dest: logPath, sync: false, mkdir: true }) });
+}
