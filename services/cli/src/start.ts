@@ -54,6 +54,7 @@ export async function runStart(): Promise<number> {
 
   // A holder, so checks after awaits see the signal handler's assignment.
   const shutdown: { stopping?: Promise<void> } = {};
+  const stopping = (): Promise<void> | undefined => shutdown.stopping;
   const onSignal = (): void => {
     if (shutdown.stopping) {
       process.stderr.write('\nsecond Ctrl-C: exiting now\n');
@@ -140,8 +141,9 @@ export async function runStart(): Promise<number> {
       });
       progress.done(`simulator running (preset ${simConfig.preset}, seed ${simApp.seed})`);
     }
-    if (shutdown.stopping) {
-      await shutdown.stopping;
+    const early = stopping();
+    if (early) {
+      await early;
       return 130;
     }
 
@@ -155,7 +157,7 @@ export async function runStart(): Promise<number> {
         }
       }, 100);
     });
-    await shutdown.stopping;
+    await stopping();
     return 0;
   } catch (err) {
     progress.fail(err instanceof Error ? err.message : String(err));
