@@ -80,3 +80,5 @@ export type {
 } from './clickhouse/path-store.js';
 export { clickhouseConfigSpec, clickhouseOptionsFromConfig } from './clickhouse/config-spec.js';
 export type { ClickHouseConfig } from './clickhouse/config-spec.js';
+export { advertiseSqlEndpoint, readAdvert, runSql } from './clickhouse/run-sql.js';
+export type { RunSqlOptions, RunSqlResult, SqlEndpointAdvert } from './clickhouse/run-sql.js';

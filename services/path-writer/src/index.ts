@@ -8,3 +8,5 @@ export { PathWriter, STAGES, batchToken, commitOffsets } from './writer.js';
 export type { PathWriterOptions, WriterMetrics, WriterRecord, WriterSink, WriterSource, WriterStatus } from './writer.js';
 export { syntheticVerdict } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
+export { benchStore } from './bench/store-bench.js';
+export type { InsertFigure, QueryFigure, StoreBenchOptions, StoreBenchResult } from './bench/store-bench.js';

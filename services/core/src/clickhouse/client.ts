@@ -81,6 +81,8 @@ export interface ClickHouse {
    * token never leaks into later statements.
    */
   insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void>;
+  /** Inserts rows as JSONEachRow (the generic client path; the benchmark's baseline). Same inline dedup token. */
+  insertJsonEachRow(table: string, columns: readonly string[], rows: readonly object[], dedupToken: string): Promise<void>;
   /** Read-only SQL for analysts: rejected unless it is a single read statement; writes fail in the engine too. */
   readonlySql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
   ping(): Promise<boolean>;
@@ -212,6 +214,18 @@ abstract class BaseClickHouse implements ClickHouse {
   }
 
   abstract insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void>;
+
+  async insertJsonEachRow(table: string, columns: readonly string[], rows: readonly object[], dedupToken: string): Promise<void> {
+    const prefix = this.insertPrefix(table, columns, dedupToken);
+    let body = '';
+    for (const r of rows) body += `${JSON.stringify(r)}\n`;
+    try {
+      const res = await this.client.exec({ query: `${prefix} FORMAT JSONEachRow`, values: Readable.from([body]) });
+      res.stream.resume();
+    } catch (err) {
+      throw toStoreError(err, `insert into ${table} failed`);
+    }
+  }
   abstract readonlySql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
   abstract close(): Promise<void>;
 }

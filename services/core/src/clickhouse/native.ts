@@ -25,6 +25,11 @@ export class NativeWriter {
     this.buf = next;
   }
 
+  /** Starts a new block, keeping the allocated buffer (one writer per sequential flush loop). */
+  reset(): void {
+    this.pos = 0;
+  }
+
   u8(v: number): void {
     if (this.pos + 1 > this.buf.length) this.grow(1);
     this.buf[this.pos++] = v;

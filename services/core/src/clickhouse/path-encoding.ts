@@ -127,8 +127,11 @@ export function storeRowProblem(v: Verdict): string | null {
 
 const NULL_TS = -1;
 
-/** Encodes verdicts (already checked with storeRowProblem) as one Native block in PATH_INSERT_COLUMNS order. */
-export function encodePathRows(rows: readonly Verdict[]): Buffer {
+/**
+ * Encodes verdicts (already checked with storeRowProblem) as one Native block in PATH_INSERT_COLUMNS order.
+ * Pass a `writer` to reuse its buffer across batches (the result is a view into it, valid until the next call).
+ */
+export function encodePathRows(rows: readonly Verdict[], writer?: NativeWriter): Buffer {
   const n = rows.length;
   const tenant = new Array<string>(n);
   const requestId = new Array<string>(n);
@@ -249,7 +252,8 @@ export function encodePathRows(rows: readonly Verdict[]): Buffer {
     hopOff[i] = hKind.length;
   }
 
-  const w = new NativeWriter(n * 640 + 4096);
+  const w = writer ?? new NativeWriter(n * 640 + 4096);
+  w.reset();
   w.varUInt(PATH_INSERT_COLUMNS.length);
   w.varUInt(n);
   const strings = (name: string, a: readonly string[]): void => {
