@@ -22,7 +22,9 @@ const NOW = Math.floor(Date.now() / HOUR) * HOUR + 30 * 60_000;
 const start = NOW - 6 * HOUR;
 const TOKEN = 'test-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const CHILD = fileURLToPath(new URL('../../services/query-api/test/fixtures/run-sql-child.ts', import.meta.url));
+const CHILD = fileURLToPath(
+  new URL('../../services/query-api/test/fixtures/run-sql-child.ts', import.meta.url),
+);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 const config: QueryApiDeps['config'] = {
@@ -42,15 +44,31 @@ describe('query API', () => {
   let ready = true;
 
   beforeAll(async () => {
-    store = await openPathStore({ mode: 'embedded', dataDir, database: 'api' }, { logger, now: () => Date.now() });
-    for (let i = 0; i < 400; i++) rows.push(syntheticVerdict(i, { startMs: start, spacingMs: 30_000, tenants: 3 }));
-    rows[0] = { ...(rows[0] as Verdict), input_fingerprint: 'same', verdict: 'delivered_on_time', provisional: false };
+    store = await openPathStore(
+      { mode: 'embedded', dataDir, database: 'api' },
+      { logger, now: () => Date.now() },
+    );
+    for (let i = 0; i < 400; i++)
+      rows.push(syntheticVerdict(i, { startMs: start, spacingMs: 30_000, tenants: 3 }));
+    rows[0] = {
+      ...(rows[0] as Verdict),
+      input_fingerprint: 'same',
+      verdict: 'delivered_on_time',
+      provisional: false,
+    };
     rows[1] = { ...(rows[1] as Verdict), input_fingerprint: 'same', verdict: 'failed', provisional: false };
     await store.insertVerdicts(rows, 'api-pop');
     // The same request id in two tenants (for the ambiguity answer).
     await store.insertVerdicts([{ ...(rows[5] as Verdict), tenant_id: 'other' }], 'api-dup');
     await store.refreshRollups();
-    app = await buildApp({ store, config, logger, registry: new Registry(), now: () => NOW, readiness: { writer: () => ({ ok: ready, detail: ready ? 'ok' : 'paused' }) } });
+    app = await buildApp({
+      store,
+      config,
+      logger,
+      registry: new Registry(),
+      now: () => NOW,
+      readiness: { writer: () => ({ ok: ready, detail: ready ? 'ok' : 'paused' }) },
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -58,28 +76,48 @@ describe('query API', () => {
     await store.close();
   });
 
-  const get = (url: string, headers: Record<string, string> = auth) => app.inject({ method: 'GET', url, headers });
+  const get = (url: string, headers: Record<string, string> = auth) =>
+    app.inject({ method: 'GET', url, headers });
   const win = `from=${encodeURIComponent(iso(start - HOUR))}&to=${encodeURIComponent(iso(NOW))}`;
 
   it('serves health, readiness (with registered checks), metrics and the OpenAPI document without a token', async () => {
     expect((await get('/healthz', {})).json()).toEqual({ status: 'ok' });
     const r = await get('/readyz', {});
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ status: 'ready', checks: { clickhouse: { ok: true }, writer: { ok: true, detail: 'ok' } } });
+    expect(r.json()).toEqual({
+      status: 'ready',
+      checks: { clickhouse: { ok: true }, writer: { ok: true, detail: 'ok' } },
+    });
     ready = false;
     const nr = await get('/readyz', {});
     expect(nr.statusCode).toBe(503);
-    expect(nr.json()).toMatchObject({ status: 'not_ready', checks: { writer: { ok: false, detail: 'paused' } } });
+    expect(nr.json()).toMatchObject({
+      status: 'not_ready',
+      checks: { writer: { ok: false, detail: 'paused' } },
+    });
     ready = true;
     await get(`/v1/latency?${win}`);
     const m = await get('/metrics', {});
     expect(m.headers['content-type']).toContain('text/plain');
-    expect(m.body).toMatch(/pathwatch_http_requests_total\{route="\/v1\/latency",method="GET",status="200"\} 1/);
-    const doc = (await get('/openapi.json', {})).json<{ openapi: string; paths: Record<string, unknown>; components: { securitySchemes: unknown } }>();
+    expect(m.body).toMatch(
+      /pathwatch_http_requests_total\{route="\/v1\/latency",method="GET",status="200"\} 1/,
+    );
+    const doc = (await get('/openapi.json', {})).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { securitySchemes: unknown };
+    }>();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/healthz', '/readyz', '/v1/anomalies/open', '/v1/explain', '/v1/latency', '/v1/requests/{request_id}/timeline',
-      '/v1/sql', '/v1/variance/flip-rate', '/v1/variance/same-input',
+      '/healthz',
+      '/readyz',
+      '/v1/anomalies/open',
+      '/v1/explain',
+      '/v1/latency',
+      '/v1/requests/{request_id}/timeline',
+      '/v1/sql',
+      '/v1/variance/flip-rate',
+      '/v1/variance/same-input',
     ]);
     expect(doc.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
   });
@@ -88,7 +126,10 @@ describe('query API', () => {
     const none = await get(`/v1/latency?${win}`, {});
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toContain('Bearer');
-    expect(none.json()).toEqual({ error: 'QUERY_API_UNAUTHORIZED', message: 'missing Authorization: Bearer <token>' });
+    expect(none.json()).toEqual({
+      error: 'QUERY_API_UNAUTHORIZED',
+      message: 'missing Authorization: Bearer <token>',
+    });
     const wrong = await get(`/v1/latency?${win}`, { authorization: 'Bearer nope-nope-nope-nope' });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ message: 'the bearer token is not valid' });
@@ -99,7 +140,13 @@ describe('query API', () => {
     const v = rows[10] as Verdict;
     const r = await get(`/v1/requests/${v.request_id}/timeline?tenant=${v.tenant_id}`);
     expect(r.statusCode).toBe(200);
-    const tl = r.json<{ request_id: string; attempts: unknown[]; events: { kind: string }[]; versions: unknown[]; layers: unknown }>();
+    const tl = r.json<{
+      request_id: string;
+      attempts: unknown[];
+      events: { kind: string }[];
+      versions: unknown[];
+      layers: unknown;
+    }>();
     expect(tl.request_id).toBe(v.request_id);
     expect(tl.attempts).toHaveLength(v.attempts.length);
     expect(tl.events.filter((e) => e.kind !== 'version')).toHaveLength(v.hops.length);
@@ -117,24 +164,45 @@ describe('query API', () => {
   it('latency and on-time rate from the rollup, grouped and bucketed', async () => {
     const r = await get(`/v1/latency?${win}&group_by=tenant,provider&bucket=none&stage=e2e`);
     expect(r.statusCode).toBe(200);
-    const body = r.json<{ rows: { group: { tenant: string; provider: string }; requests: number; on_time_rate: number | null; p50_ms: number | null }[] }>();
+    const body = r.json<{
+      rows: {
+        group: { tenant: string; provider: string };
+        requests: number;
+        on_time_rate: number | null;
+        p50_ms: number | null;
+      }[];
+    }>();
     expect(body.rows.reduce((a, x) => a + x.requests, 0)).toBe(rows.length + 1);
-    expect(body.rows.every((x) => typeof x.group.tenant === 'string' && typeof x.group.provider === 'string')).toBe(true);
-    const hourly = (await get(`/v1/latency?${win}&tenant=tenant-1`)).json<{ rows: { bucket_start_ms: number }[] }>();
+    expect(
+      body.rows.every((x) => typeof x.group.tenant === 'string' && typeof x.group.provider === 'string'),
+    ).toBe(true);
+    const hourly = (await get(`/v1/latency?${win}&tenant=tenant-1`)).json<{
+      rows: { bucket_start_ms: number }[];
+    }>();
     expect(hourly.rows.length).toBeGreaterThan(3);
     expect(hourly.rows.every((x) => x.bucket_start_ms % HOUR === 0)).toBe(true);
   });
 
   it('variance, flip rate, explain and open anomalies', async () => {
-    const same = (await get(`/v1/variance/same-input?${win}`)).json<{ items: { input_fingerprint: string; consistency: number }[]; consistency_score: number }>();
+    const same = (await get(`/v1/variance/same-input?${win}`)).json<{
+      items: { input_fingerprint: string; consistency: number }[];
+      consistency_score: number;
+    }>();
     expect(same.items).toEqual([expect.objectContaining({ input_fingerprint: 'same', consistency: 0.5 })]);
-    const flip = (await get(`/v1/variance/flip-rate?${win}`)).json<{ rows: { repeated_inputs: number; flipped_inputs: number }[] }>();
+    const flip = (await get(`/v1/variance/flip-rate?${win}`)).json<{
+      rows: { repeated_inputs: number; flipped_inputs: number }[];
+    }>();
     expect(flip.rows.reduce((a, x) => a + x.flipped_inputs, 0)).toBe(1);
     const ex = await get(`/v1/explain?${win}&cohort=delivered_late&min_support=10&min_cohort=2`);
     expect(ex.statusCode).toBe(200);
     expect(ex.json<{ population: number; items: unknown[] }>().population).toBe(rows.length + 1);
-    const an = (await get(`/v1/anomalies/open?${win}&kind=missing_outcome,missing_dispatch`)).json<{ counts: Record<string, number>; items: { verdict: string; overdue_by_ms: number | null }[] }>();
-    const expected = [...rows, rows[5] as Verdict].filter((v) => v.verdict === 'missing_outcome' || v.verdict === 'missing_dispatch').length;
+    const an = (await get(`/v1/anomalies/open?${win}&kind=missing_outcome,missing_dispatch`)).json<{
+      counts: Record<string, number>;
+      items: { verdict: string; overdue_by_ms: number | null }[];
+    }>();
+    const expected = [...rows, rows[5] as Verdict].filter(
+      (v) => v.verdict === 'missing_outcome' || v.verdict === 'missing_dispatch',
+    ).length;
     expect(an.items).toHaveLength(expected);
     expect(an.counts.missing_outcome! + an.counts.missing_dispatch!).toBe(expected);
     expect(an.items.every((i) => i.verdict.startsWith('missing') && (i.overdue_by_ms ?? 0) > 0)).toBe(true);
@@ -148,10 +216,16 @@ describe('query API', () => {
       [`/v1/latency?${win}&bucket=week`, /bucket must be one of: hour, day, none/],
       [`/v1/latency?from=yesterday`, /from must match format "date-time"/],
       [`/v1/latency?from=${iso(NOW)}&to=${iso(NOW - HOUR)}`, /must be before to/],
-      [`/v1/latency?from=${iso(NOW - 40 * 24 * HOUR)}&to=${iso(NOW)}`, /exceeds the maximum of 30 days for dashboard queries/],
+      [
+        `/v1/latency?from=${iso(NOW - 40 * 24 * HOUR)}&to=${iso(NOW)}`,
+        /exceeds the maximum of 30 days for dashboard queries/,
+      ],
       [`/v1/explain?${win}`, /missing required parameter "cohort"/],
       [`/v1/explain?${win}&cohort=sad`, /cohort must be one of: delivered_late/],
-      [`/v1/explain?from=${iso(NOW - 72 * HOUR)}&to=${iso(NOW)}&cohort=failed`, /exceeds the maximum of 48 hours for raw-record queries/],
+      [
+        `/v1/explain?from=${iso(NOW - 72 * HOUR)}&to=${iso(NOW)}&cohort=failed`,
+        /exceeds the maximum of 48 hours for raw-record queries/,
+      ],
       [`/v1/variance/same-input?${win}&limit=0`, /limit must be >= 1/],
       [`/v1/variance/same-input?${win}&limit=9000`, /limit 9000 exceeds the maximum of 5000/],
       [`/v1/variance/same-input?${win}&min_requests=abc`, /min_requests must be integer/],
@@ -174,14 +248,21 @@ describe('query API', () => {
   });
 
   it('POST /v1/sql runs read-only SQL and refuses writes with a 400', async () => {
-    const post = (body: unknown, headers = auth) => app.inject({ method: 'POST', url: '/v1/sql', headers, payload: body as object });
-    const ok = await post({ sql: 'SELECT verdict, count() AS n FROM paths GROUP BY verdict ORDER BY verdict', max_rows: 100 });
+    const post = (body: unknown, headers = auth) =>
+      app.inject({ method: 'POST', url: '/v1/sql', headers, payload: body as object });
+    const ok = await post({
+      sql: 'SELECT verdict, count() AS n FROM paths GROUP BY verdict ORDER BY verdict',
+      max_rows: 100,
+    });
     expect(ok.statusCode).toBe(200);
     const body = ok.json<{ columns: { name: string }[]; rows: [string, string][]; truncated: boolean }>();
     expect(body.columns.map((c) => c.name)).toEqual(['verdict', 'n']);
     expect(body.rows.reduce((a, r) => a + Number(r[1]), 0)).toBe(rows.length + 1);
     expect(body.truncated).toBe(false);
-    const cut = (await post({ sql: 'SELECT number FROM numbers(50)', max_rows: 7 })).json<{ rows: unknown[]; truncated: boolean }>();
+    const cut = (await post({ sql: 'SELECT number FROM numbers(50)', max_rows: 7 })).json<{
+      rows: unknown[];
+      truncated: boolean;
+    }>();
     expect([cut.rows.length, cut.truncated]).toEqual([7, true]);
     for (const [sql, msg] of [
       ['DROP TABLE path_records', /only read statements/],
@@ -193,31 +274,52 @@ describe('query API', () => {
       expect(r.statusCode, sql).toBe(400);
       expect(r.json<{ message: string }>().message, sql).toMatch(msg);
     }
-    expect((await post({ sql: 'SELECT 1', sqll: 'x' })).json<{ message: string }>().message).toMatch(/unknown parameter "sqll"/);
+    expect((await post({ sql: 'SELECT 1', sqll: 'x' })).json<{ message: string }>().message).toMatch(
+      /unknown parameter "sqll"/,
+    );
     expect((await post({ sql: 'SELECT 1' }, {} as typeof auth)).statusCode).toBe(401);
     const off = await buildApp({ store, config: { ...config, sqlEnabled: false }, logger });
-    const r = await off.inject({ method: 'POST', url: '/v1/sql', headers: auth, payload: { sql: 'SELECT 1' } });
+    const r = await off.inject({
+      method: 'POST',
+      url: '/v1/sql',
+      headers: auth,
+      payload: { sql: 'SELECT 1' },
+    });
     expect(r.statusCode).toBe(404);
     expect(r.json()).toMatchObject({ error: 'QUERY_API_SQL_DISABLED' });
     await off.close();
   });
 
-  it('runSql from another process goes through the owner\'s HTTP endpoint; an unowned directory is opened directly', async () => {
+  it("runSql from another process goes through the owner's HTTP endpoint; an unowned directory is opened directly", async () => {
     const clickhouse = { mode: 'embedded' as const, dataDir, database: 'api' };
     const live = await buildApp({ store, config, logger });
-    const running = await startQueryApi(live, { host: '127.0.0.1', port: 0, clickhouse, sqlEnabled: true, logger, now: () => Date.now() });
+    const running = await startQueryApi(live, {
+      host: '127.0.0.1',
+      port: 0,
+      clickhouse,
+      sqlEnabled: true,
+      logger,
+      now: () => Date.now(),
+    });
     try {
-      const child = spawnTs(CHILD, [JSON.stringify({ dataDir, token: TOKEN, sql: 'SELECT count() AS n FROM api.paths' })]);
+      const child = spawnTs(CHILD, [
+        JSON.stringify({ dataDir, token: TOKEN, sql: 'SELECT count() AS n FROM api.paths' }),
+      ]);
       const res = await readJsonLine<{ via: string; rows: unknown[][] }>(child, 60_000);
       expect(res).toMatchObject({ via: 'http', rows: [[String(rows.length + 1)]] });
-      const denied = await readJsonLine<{ error: string; code: string }>(spawnTs(CHILD, [JSON.stringify({ dataDir, sql: 'SELECT 1' })]), 60_000);
+      const denied = await readJsonLine<{ error: string; code: string }>(
+        spawnTs(CHILD, [JSON.stringify({ dataDir, sql: 'SELECT 1' })]),
+        60_000,
+      );
       expect(denied.error).toMatch(/401/);
     } finally {
       await running.close();
     }
     const other = mkdtempSync(join(tmpdir(), 'pw-query-api-direct-'));
     const direct = await readJsonLine<{ via: string; rows: unknown[][] }>(
-      spawnTs(CHILD, [JSON.stringify({ dataDir: other, populate: true, sql: 'SELECT count() AS n FROM pathwatch.paths' })]),
+      spawnTs(CHILD, [
+        JSON.stringify({ dataDir: other, populate: true, sql: 'SELECT count() AS n FROM pathwatch.paths' }),
+      ]),
       60_000,
     );
     expect(direct).toMatchObject({ via: 'embedded', rows: [['5']] });

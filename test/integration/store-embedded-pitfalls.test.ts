@@ -30,7 +30,9 @@ describe('embedded pitfalls', () => {
   let ch: ClickHouse;
   beforeAll(async () => {
     ch = await openClickHouse({ mode: 'embedded', dataDir, database: 'pitfalls' }, { logger });
-    await ch.command('CREATE TABLE t (x UInt32) ENGINE = MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 100');
+    await ch.command(
+      'CREATE TABLE t (x UInt32) ENGINE = MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 100',
+    );
   });
   afterAll(async () => {
     await ch.close();
@@ -40,7 +42,10 @@ describe('embedded pitfalls', () => {
     const raw = createClient({ connection: createChdbConnection({ path: dataDir }) as never });
     try {
       await raw.query({ query: 'SELECT 1', clickhouse_settings: { insert_deduplication_token: 'leaked' } });
-      const rs = await raw.query({ query: "SELECT getSetting('insert_deduplication_token') AS tok", format: 'JSONEachRow' });
+      const rs = await raw.query({
+        query: "SELECT getSetting('insert_deduplication_token') AS tok",
+        format: 'JSONEachRow',
+      });
       // If this ever fails, chdb stopped leaking: the inline-settings rule can be relaxed (keep the tests below).
       expect(await rs.json()).toEqual([{ tok: 'leaked' }]);
     } finally {
@@ -76,7 +81,10 @@ describe('embedded pitfalls', () => {
       ['SELECT 1; DROP TABLE t', 'CORE_STORE_SQL_REJECTED'],
       ['SELECT 1 FORMAT CSV', 'CORE_STORE_SQL_REJECTED'],
       ["SELECT * FROM file('/etc/hostname', 'LineAsString')", 'CORE_STORE_QUERY_FAILED'],
-      ["WITH x AS (SELECT 1) SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')", 'CORE_STORE_QUERY_FAILED'],
+      [
+        "WITH x AS (SELECT 1) SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
+        'CORE_STORE_QUERY_FAILED',
+      ],
     ] as const) {
       const err = await ch.readonlySql(sql).catch((e: unknown) => e);
       expect(err, sql).toBeInstanceOf(StoreError);

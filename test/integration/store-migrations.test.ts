@@ -38,12 +38,24 @@ describe('path-store migrations (embedded)', () => {
     const first = await openPathStore({ mode: 'embedded', dataDir, database }, deps);
     expect(first.migrations.applied).toEqual(PATH_STORE_MIGRATIONS.map((m) => m.id));
     expect(first.migrations.alreadyApplied).toEqual([]);
-    const recorded = await first.ch.query<{ id: number; checksum: string }>('SELECT id, checksum FROM schema_migrations FINAL ORDER BY id');
+    const recorded = await first.ch.query<{ id: number; checksum: string }>(
+      'SELECT id, checksum FROM schema_migrations FINAL ORDER BY id',
+    );
     expect(recorded.map((r) => Number(r.id))).toEqual(PATH_STORE_MIGRATIONS.map((m) => m.id));
     expect(recorded.map((r) => r.checksum)).toEqual(PATH_STORE_MIGRATIONS.map(migrationChecksum));
-    const tables = await first.ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
+    const tables = await first.ch.query<{ name: string }>(
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    );
     expect(tables.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['path_records', 'path_versions', 'path_versions_mv', 'path_rollup_hourly', 'path_rollup_generations', 'paths', 'schema_migrations']),
+      expect.arrayContaining([
+        'path_records',
+        'path_versions',
+        'path_versions_mv',
+        'path_rollup_hourly',
+        'path_rollup_generations',
+        'paths',
+        'schema_migrations',
+      ]),
     );
     await first.close();
 
@@ -58,9 +70,21 @@ describe('path-store migrations (embedded)', () => {
   it('stops on an applied migration whose text changed', async () => {
     await ch.command(`CREATE DATABASE IF NOT EXISTS ${nextDb()}`);
     await ch.command(`USE mig_${db}`);
-    const v1: Migration[] = [{ id: 1, name: 't', statements: ['CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree ORDER BY x'] }];
+    const v1: Migration[] = [
+      {
+        id: 1,
+        name: 't',
+        statements: ['CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree ORDER BY x'],
+      },
+    ];
     expect((await applyMigrations(ch, v1, deps)).applied).toEqual([1]);
-    const edited: Migration[] = [{ id: 1, name: 't', statements: ['CREATE TABLE IF NOT EXISTS t (x UInt16) ENGINE = MergeTree ORDER BY x'] }];
+    const edited: Migration[] = [
+      {
+        id: 1,
+        name: 't',
+        statements: ['CREATE TABLE IF NOT EXISTS t (x UInt16) ENGINE = MergeTree ORDER BY x'],
+      },
+    ];
     const err = await applyMigrations(ch, edited, deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('CORE_STORE_MIGRATION_CHANGED');
@@ -71,8 +95,16 @@ describe('path-store migrations (embedded)', () => {
     await ch.command(`CREATE DATABASE IF NOT EXISTS ${nextDb()}`);
     await ch.command(`USE mig_${db}`);
     const newer: Migration[] = [
-      { id: 1, name: 'a', statements: ['CREATE TABLE IF NOT EXISTS a (x UInt8) ENGINE = MergeTree ORDER BY x'] },
-      { id: 2, name: 'b', statements: ['CREATE TABLE IF NOT EXISTS b (x UInt8) ENGINE = MergeTree ORDER BY x'] },
+      {
+        id: 1,
+        name: 'a',
+        statements: ['CREATE TABLE IF NOT EXISTS a (x UInt8) ENGINE = MergeTree ORDER BY x'],
+      },
+      {
+        id: 2,
+        name: 'b',
+        statements: ['CREATE TABLE IF NOT EXISTS b (x UInt8) ENGINE = MergeTree ORDER BY x'],
+      },
     ];
     await applyMigrations(ch, newer, deps);
     const err = await applyMigrations(ch, newer.slice(0, 1), deps).catch((e: unknown) => e);
@@ -86,7 +118,10 @@ describe('path-store migrations (embedded)', () => {
       {
         id: 1,
         name: 'two-step',
-        statements: ['CREATE TABLE IF NOT EXISTS s1 (x UInt8) ENGINE = MergeTree ORDER BY x', 'CREATE TABLE s2 (x NoSuchType) ENGINE = MergeTree ORDER BY x'],
+        statements: [
+          'CREATE TABLE IF NOT EXISTS s1 (x UInt8) ENGINE = MergeTree ORDER BY x',
+          'CREATE TABLE s2 (x NoSuchType) ENGINE = MergeTree ORDER BY x',
+        ],
       },
     ];
     await expect(applyMigrations(ch, broken, deps)).rejects.toBeInstanceOf(StoreError);
@@ -96,7 +131,10 @@ describe('path-store migrations (embedded)', () => {
       {
         id: 1,
         name: 'two-step',
-        statements: ['CREATE TABLE IF NOT EXISTS s1 (x UInt8) ENGINE = MergeTree ORDER BY x', 'CREATE TABLE IF NOT EXISTS s2 (x UInt8) ENGINE = MergeTree ORDER BY x'],
+        statements: [
+          'CREATE TABLE IF NOT EXISTS s1 (x UInt8) ENGINE = MergeTree ORDER BY x',
+          'CREATE TABLE IF NOT EXISTS s2 (x UInt8) ENGINE = MergeTree ORDER BY x',
+        ],
       },
     ];
     expect((await applyMigrations(ch, fixed, deps)).applied).toEqual([1]);

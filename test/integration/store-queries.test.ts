@@ -24,7 +24,10 @@ function v(i: number, patch: Partial<Verdict> = {}, version = 1): Verdict {
 describe('path store queries (embedded)', () => {
   let store: PathStore;
   beforeAll(async () => {
-    store = await openPathStore({ mode: 'embedded', dataDir, database: 'queries' }, { logger, now: () => Date.now() });
+    store = await openPathStore(
+      { mode: 'embedded', dataDir, database: 'queries' },
+      { logger, now: () => Date.now() },
+    );
   });
   afterAll(async () => {
     await store.close();
@@ -32,9 +35,44 @@ describe('path store queries (embedded)', () => {
 
   it('timeline returns the whole enriched path of the latest version plus every version', async () => {
     const base = v(1, { tenant_id: 'tl' });
-    const v1: Verdict = { ...base, version: 1, verdict_id: 'req-1:v1', verdict: 'overdue', provisional: true, outcome_ok: null, final_at: null, fired_by: 'wall_clock', is_correction: false, previous_verdict: null };
-    const v2: Verdict = { ...base, version: 2, verdict_id: 'req-1:v2', verdict: 'missing_outcome', provisional: false, outcome_ok: false, final_at: null, fired_by: 'watermark', is_correction: false, previous_verdict: 'overdue' };
-    const v3: Verdict = { ...base, version: 3, verdict_id: 'req-1:v3', verdict: 'delivered_late', provisional: false, outcome_ok: false, is_correction: true, previous_verdict: 'missing_outcome', flags: ['retried', 'failed_over'], error_code: 'E1', error_category: 'temporary', attributes: { country: 'DE', 'weird key': "quote ' and \\ slash", emoji: 'ünï ✓' } };
+    const v1: Verdict = {
+      ...base,
+      version: 1,
+      verdict_id: 'req-1:v1',
+      verdict: 'overdue',
+      provisional: true,
+      outcome_ok: null,
+      final_at: null,
+      fired_by: 'wall_clock',
+      is_correction: false,
+      previous_verdict: null,
+    };
+    const v2: Verdict = {
+      ...base,
+      version: 2,
+      verdict_id: 'req-1:v2',
+      verdict: 'missing_outcome',
+      provisional: false,
+      outcome_ok: false,
+      final_at: null,
+      fired_by: 'watermark',
+      is_correction: false,
+      previous_verdict: 'overdue',
+    };
+    const v3: Verdict = {
+      ...base,
+      version: 3,
+      verdict_id: 'req-1:v3',
+      verdict: 'delivered_late',
+      provisional: false,
+      outcome_ok: false,
+      is_correction: true,
+      previous_verdict: 'missing_outcome',
+      flags: ['retried', 'failed_over'],
+      error_code: 'E1',
+      error_category: 'temporary',
+      attributes: { country: 'DE', 'weird key': "quote ' and \\ slash", emoji: 'ünï ✓' },
+    };
     // Versions arrive out of order and in separate batches.
     await store.insertVerdicts([v3], 't-v3');
     await store.insertVerdicts([v1, v2], 't-v12');
@@ -49,22 +87,52 @@ describe('path store queries (embedded)', () => {
     expect(tl.error_code).toBe('E1');
     expect(tl.error_category).toBe('temporary');
     expect(tl.attributes).toEqual(v3.attributes);
-    expect(tl.layers).toEqual({ api_ok: v3.api_ok, execution_ok: v3.execution_ok, outcome_ok: v3.outcome_ok });
-    expect(tl.clock).toEqual({ fired_by: v3.fired_by, watermark_lag_ms: v3.watermark_lag_ms, decided_at_ms: v3.decided_at, emitted_at_ms: v3.emitted_at });
+    expect(tl.layers).toEqual({
+      api_ok: v3.api_ok,
+      execution_ok: v3.execution_ok,
+      outcome_ok: v3.outcome_ok,
+    });
+    expect(tl.clock).toEqual({
+      fired_by: v3.fired_by,
+      watermark_lag_ms: v3.watermark_lag_ms,
+      decided_at_ms: v3.decided_at,
+      emitted_at_ms: v3.emitted_at,
+    });
     expect(tl.accepted_at_ms).toBe(v3.accepted_at);
     expect(tl.deadline_at_ms).toBe((v3.accepted_at ?? 0) + v3.sla_ms);
     expect(tl.first_dispatch_at_ms).toBe(v3.first_dispatch_at);
     expect(tl.provider_accepted_at_ms).toBe(v3.provider_accepted_at);
     expect(tl.final_at_ms).toBe(v3.final_at);
     expect(tl.input_fingerprint).toBe(v3.input_fingerprint);
-    expect([tl.operation, tl.channel, tl.evidence_level, tl.callbacks, tl.duplicate_callbacks, tl.sla_ms, tl.give_up_ms]).toEqual([
-      v3.operation, v3.channel, v3.evidence_level, v3.callbacks, v3.duplicate_callbacks, v3.sla_ms, v3.give_up_ms,
+    expect([
+      tl.operation,
+      tl.channel,
+      tl.evidence_level,
+      tl.callbacks,
+      tl.duplicate_callbacks,
+      tl.sla_ms,
+      tl.give_up_ms,
+    ]).toEqual([
+      v3.operation,
+      v3.channel,
+      v3.evidence_level,
+      v3.callbacks,
+      v3.duplicate_callbacks,
+      v3.sla_ms,
+      v3.give_up_ms,
     ]);
     expect(tl.attempts).toEqual(
       v3.attempts.map((a) => ({
-        attempt_id: a.attempt_id, attempt_no: a.attempt_no, reason: a.reason, route: a.route, provider: a.provider,
-        provider_message_id: a.provider_message_id, submit_outcome: a.submit_outcome, dispatched_at_ms: a.dispatched_at,
-        last_status: a.last_status, last_status_at_ms: a.last_status_at,
+        attempt_id: a.attempt_id,
+        attempt_no: a.attempt_no,
+        reason: a.reason,
+        route: a.route,
+        provider: a.provider,
+        provider_message_id: a.provider_message_id,
+        submit_outcome: a.submit_outcome,
+        dispatched_at_ms: a.dispatched_at,
+        last_status: a.last_status,
+        last_status_at_ms: a.last_status_at,
       })),
     );
     const last = v3.attempts[v3.attempts.length - 1];
@@ -75,9 +143,22 @@ describe('path store queries (embedded)', () => {
       provider_accept_to_final: (v3.final_at ?? 0) - (v3.provider_accepted_at ?? 0),
       end_to_end: (v3.final_at ?? 0) - (v3.accepted_at ?? 0),
     });
-    expect(tl.events.filter((e) => e.kind !== 'version').map((e) => ({ kind: e.kind, at: e.at_ms, detail: e.detail }))).toEqual(v3.hops);
+    expect(
+      tl.events
+        .filter((e) => e.kind !== 'version')
+        .map((e) => ({ kind: e.kind, at: e.at_ms, detail: e.detail })),
+    ).toEqual(v3.hops);
     expect(tl.events.map((e) => e.at_ms)).toEqual([...tl.events.map((e) => e.at_ms)].sort((a, b) => a - b));
-    expect(tl.versions.map((x) => [x.version, x.verdict, x.provisional, x.is_correction, x.previous_verdict, x.fired_by])).toEqual([
+    expect(
+      tl.versions.map((x) => [
+        x.version,
+        x.verdict,
+        x.provisional,
+        x.is_correction,
+        x.previous_verdict,
+        x.fired_by,
+      ]),
+    ).toEqual([
       [1, 'overdue', true, false, null, 'wall_clock'],
       [2, 'missing_outcome', false, false, 'overdue', 'watermark'],
       [3, 'delivered_late', false, true, 'missing_outcome', 'event'],
@@ -88,7 +169,13 @@ describe('path store queries (embedded)', () => {
 
   it('stores orphans (no accepted_at) under their earliest evidence', async () => {
     const base = v(2, { tenant_id: 'orph' });
-    const o: Verdict = { ...base, verdict: 'orphan_dispatch', accepted_at: null, verdict_id: 'req-2:v1', hops: base.hops.filter((h) => h.kind !== 'accepted') };
+    const o: Verdict = {
+      ...base,
+      verdict: 'orphan_dispatch',
+      accepted_at: null,
+      verdict_id: 'req-2:v1',
+      hops: base.hops.filter((h) => h.kind !== 'accepted'),
+    };
     await store.insertVerdicts([o], 'orphan-1');
     const tl = await store.timeline('req-2', 'orph');
     expect(tl?.accepted_at_ms).toBeNull();
@@ -104,7 +191,12 @@ describe('path store queries (embedded)', () => {
     beforeAll(async () => {
       for (let i = 100; i < 700; i++) rows.push(v(i, { tenant_id: T }));
       // Same-input groups: fp-a: on_time, on_time, failed; fp-b: late, late (consistent).
-      const fp = (r: Verdict, f: string, verdict: VerdictClass): Verdict => ({ ...r, input_fingerprint: f, verdict, provisional: false });
+      const fp = (r: Verdict, f: string, verdict: VerdictClass): Verdict => ({
+        ...r,
+        input_fingerprint: f,
+        verdict,
+        provisional: false,
+      });
       rows[0] = fp(rows[0] as Verdict, 'fp-a', 'delivered_on_time');
       rows[1] = fp(rows[1] as Verdict, 'fp-a', 'delivered_on_time');
       rows[2] = fp(rows[2] as Verdict, 'fp-a', 'failed');
@@ -116,7 +208,14 @@ describe('path store queries (embedded)', () => {
     });
 
     it('latency and on-time rate per provider match a reference computed from the verdicts', async () => {
-      const res = await store.latency({ ...window, tenant: T, group_by: ['provider'], bucket: 'none', stage: 'e2e', limit: 100 });
+      const res = await store.latency({
+        ...window,
+        tenant: T,
+        group_by: ['provider'],
+        bucket: 'none',
+        stage: 'e2e',
+        limit: 100,
+      });
       const ref = new Map<string, { n: number; settled: number; onTime: number; e2e: number[] }>();
       for (const r of rows) {
         const p = r.attempts[r.attempts.length - 1]?.provider ?? '';
@@ -145,7 +244,14 @@ describe('path store queries (embedded)', () => {
         const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
         expect(Math.abs((r.p50_ms ?? 0) - median)).toBeLessThan((sorted[sorted.length - 1] ?? 0) * 0.1);
       }
-      const hourly = await store.latency({ ...window, tenant: T, group_by: [], bucket: 'hour', stage: 'e2e', limit: 100 });
+      const hourly = await store.latency({
+        ...window,
+        tenant: T,
+        group_by: [],
+        bucket: 'hour',
+        stage: 'e2e',
+        limit: 100,
+      });
       expect(hourly.reduce((a, r) => a + r.requests, 0)).toBe(rows.length);
       expect(hourly.every((r) => r.bucket_start_ms !== null && r.bucket_start_ms % HOUR === 0)).toBe(true);
     });
@@ -153,25 +259,44 @@ describe('path store queries (embedded)', () => {
     it('same input, different outcome: inconsistent inputs with their consistency and the window score', async () => {
       const res = await store.sameInput({ ...window, tenant: T, min_requests: 2, limit: 10 });
       expect(res.items).toHaveLength(1);
-      expect(res.items[0]).toMatchObject({ input_fingerprint: 'fp-a', requests: 3, modal_verdict: 'delivered_on_time', outcomes: { delivered_on_time: 2, failed: 1 } });
+      expect(res.items[0]).toMatchObject({
+        input_fingerprint: 'fp-a',
+        requests: 3,
+        modal_verdict: 'delivered_on_time',
+        outcomes: { delivered_on_time: 2, failed: 1 },
+      });
       expect(res.items[0]?.consistency).toBeCloseTo(2 / 3, 10);
       expect(res.fingerprints).toBe(2);
       expect(res.inconsistent_fingerprints).toBe(1);
       expect(res.consistency_score).toBeCloseTo(4 / 5, 10);
       const none = await store.sameInput({ ...window, tenant: T, min_requests: 4, limit: 10 });
-      expect(none).toEqual({ fingerprints: 0, inconsistent_fingerprints: 0, consistency_score: null, items: [] });
+      expect(none).toEqual({
+        fingerprints: 0,
+        inconsistent_fingerprints: 0,
+        consistency_score: null,
+        items: [],
+      });
     });
 
     it('flip rate: repeated inputs whose outcome flips, and corrections from the version history', async () => {
       const res = await store.flipRate({ ...window, tenant: T, group_by: [], bucket: 'none', limit: 10 });
       expect(res).toHaveLength(1);
       expect(res[0]).toMatchObject({ repeated_inputs: 2, flipped_inputs: 1, input_flip_rate: 0.5 });
-      expect(res[0]?.settled_requests).toBe(rows.filter((r) => !r.provisional && !r.verdict.startsWith('orphan')).length);
+      expect(res[0]?.settled_requests).toBe(
+        rows.filter((r) => !r.provisional && !r.verdict.startsWith('orphan')).length,
+      );
       expect(res[0]?.corrected_requests).toBe(0);
     });
 
     it('explain ranks attribute values by lift for a cohort, with support thresholds', async () => {
-      const res = await store.explain({ ...window, tenant: T, cohort: 'delivered_late', min_support: 20, min_cohort: 5, limit: 50 });
+      const res = await store.explain({
+        ...window,
+        tenant: T,
+        cohort: 'delivered_late',
+        min_support: 20,
+        min_cohort: 5,
+        limit: 50,
+      });
       const population = rows.length;
       const late = rows.filter((r) => r.verdict === 'delivered_late');
       expect(res.population).toBe(population);
@@ -180,7 +305,8 @@ describe('path store queries (embedded)', () => {
       // Reference for one item: recompute support/cohort_count/lift from the verdicts.
       for (const item of res.items.slice(0, 5)) {
         const has = (r: Verdict): boolean => {
-          if (item.dimension === 'provider') return r.attempts[r.attempts.length - 1]?.provider === item.value;
+          if (item.dimension === 'provider')
+            return r.attempts[r.attempts.length - 1]?.provider === item.value;
           if (item.dimension === 'first_provider') return r.attempts[0]?.provider === item.value;
           if (item.dimension === 'route') return r.attempts[r.attempts.length - 1]?.route === item.value;
           if (item.dimension === 'flag') return r.flags.includes(item.value);
@@ -191,26 +317,51 @@ describe('path store queries (embedded)', () => {
         const support = rows.filter(has).length;
         const c = late.filter(has).length;
         expect([item.support, item.cohort_count]).toEqual([support, c]);
-        const lift = ((c + 1) / (support + 2)) / ((late.length - c + 1) / (population - support + 2));
+        const lift = (c + 1) / (support + 2) / ((late.length - c + 1) / (population - support + 2));
         expect(item.lift).toBeCloseTo(lift, 9);
         expect(item.support).toBeGreaterThanOrEqual(20);
         expect(item.cohort_count).toBeGreaterThanOrEqual(5);
       }
       expect(res.items.map((i) => i.lift)).toEqual([...res.items.map((i) => i.lift)].sort((a, b) => b - a));
       // The planted cause (a slow provider) is the top explanation.
-      expect(res.items.slice(0, 3).map((i) => `${i.dimension}=${i.value}`)).toContain('first_provider=vonage');
+      expect(res.items.slice(0, 3).map((i) => `${i.dimension}=${i.value}`)).toContain(
+        'first_provider=vonage',
+      );
     });
 
     it('open anomalies list overdue and missing requests until a correction resolves them', async () => {
-      const q = { ...window, tenant: T, kinds: ['overdue', 'missing_dispatch', 'missing_outcome'] as const, limit: 1000, now_ms: Date.now() };
+      const q = {
+        ...window,
+        tenant: T,
+        kinds: ['overdue', 'missing_dispatch', 'missing_outcome'] as const,
+        limit: 1000,
+        now_ms: Date.now(),
+      };
       const before = await store.openAnomalies(q);
-      const expected = rows.filter((r) => ['overdue', 'missing_dispatch', 'missing_outcome'].includes(r.verdict));
+      const expected = rows.filter((r) =>
+        ['overdue', 'missing_dispatch', 'missing_outcome'].includes(r.verdict),
+      );
       expect(before.items.map((i) => i.request_id).sort()).toEqual(expected.map((r) => r.request_id).sort());
-      expect(before.counts.missing_outcome).toBe(expected.filter((r) => r.verdict === 'missing_outcome').length);
+      expect(before.counts.missing_outcome).toBe(
+        expected.filter((r) => r.verdict === 'missing_outcome').length,
+      );
       const target = expected[0];
       expect(target).toBeDefined();
       if (!target) return;
-      await store.insertVerdicts([{ ...target, version: 2, verdict_id: `${target.request_id}:v2`, verdict: 'delivered_late', is_correction: true, previous_verdict: target.verdict, final_at: (target.accepted_at ?? 0) + 50_000 }], 'fix-1');
+      await store.insertVerdicts(
+        [
+          {
+            ...target,
+            version: 2,
+            verdict_id: `${target.request_id}:v2`,
+            verdict: 'delivered_late',
+            is_correction: true,
+            previous_verdict: target.verdict,
+            final_at: (target.accepted_at ?? 0) + 50_000,
+          },
+        ],
+        'fix-1',
+      );
       const after = await store.openAnomalies(q);
       expect(after.items.map((i) => i.request_id)).not.toContain(target.request_id);
       expect(after.items).toHaveLength(before.items.length - 1);

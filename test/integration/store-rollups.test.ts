@@ -17,7 +17,13 @@ const dataDir = mkdtempSync(join(tmpdir(), 'pw-store-roll-'));
 const HOUR = 3_600_000;
 const start = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
 const window = { from_ms: start - HOUR, to_ms: start + 8 * HOUR };
-const CLASSES: VerdictClass[] = ['delivered_on_time', 'delivered_late', 'failed', 'missing_outcome', 'overdue'];
+const CLASSES: VerdictClass[] = [
+  'delivered_on_time',
+  'delivered_late',
+  'failed',
+  'missing_outcome',
+  'overdue',
+];
 const PROVIDERS = ['pa', 'pb', 'pc'];
 let dbSeq = 0;
 
@@ -30,8 +36,24 @@ interface Ver {
 
 function toVerdict(x: Ver, tenant: string, hourOffset: number): Verdict {
   const base = syntheticVerdict(x.req, { startMs: start + hourOffset * HOUR, spacingMs: 0 });
-  const attempt = { ...(base.attempts[0] ?? { attempt_id: 'a', attempt_no: 1, reason: 'initial' as const, route: 'r', provider: 'p', provider_message_id: null, submit_outcome: 'accepted' as const, dispatched_at: base.decided_at, last_status: null, last_status_at: null }), provider: x.provider, route: `${x.provider}-r1` };
-  const delivered = x.verdict === 'delivered_on_time' || x.verdict === 'delivered_late' || x.verdict === 'failed';
+  const attempt = {
+    ...(base.attempts[0] ?? {
+      attempt_id: 'a',
+      attempt_no: 1,
+      reason: 'initial' as const,
+      route: 'r',
+      provider: 'p',
+      provider_message_id: null,
+      submit_outcome: 'accepted' as const,
+      dispatched_at: base.decided_at,
+      last_status: null,
+      last_status_at: null,
+    }),
+    provider: x.provider,
+    route: `${x.provider}-r1`,
+  };
+  const delivered =
+    x.verdict === 'delivered_on_time' || x.verdict === 'delivered_late' || x.verdict === 'failed';
   return {
     ...base,
     tenant_id: tenant,
@@ -47,11 +69,24 @@ function toVerdict(x: Ver, tenant: string, hourOffset: number): Verdict {
 }
 
 type Key = string;
-function modelRollup(latest: Map<number, Ver>, tenantOf: (r: number) => string, hourOf: (r: number) => number): Map<Key, Record<string, number>> {
+function modelRollup(
+  latest: Map<number, Ver>,
+  tenantOf: (r: number) => string,
+  hourOf: (r: number) => number,
+): Map<Key, Record<string, number>> {
   const out = new Map<Key, Record<string, number>>();
   for (const x of latest.values()) {
     const k = JSON.stringify([start + hourOf(x.req) * HOUR, tenantOf(x.req), x.provider]);
-    const e = out.get(k) ?? { requests: 0, settled: 0, on_time: 0, late: 0, failed: 0, missing: 0, overdue: 0, corrected: 0 };
+    const e = out.get(k) ?? {
+      requests: 0,
+      settled: 0,
+      on_time: 0,
+      late: 0,
+      failed: 0,
+      missing: 0,
+      overdue: 0,
+      corrected: 0,
+    };
     e['requests']! += 1;
     if (x.verdict !== 'overdue') e['settled']! += 1;
     if (x.verdict === 'delivered_on_time') e['on_time']! += 1;
@@ -66,11 +101,24 @@ function modelRollup(latest: Map<number, Ver>, tenantOf: (r: number) => string, 
 }
 
 async function storeRollup(store: PathStore): Promise<Map<Key, Record<string, number>>> {
-  const rows = await store.latency({ ...window, group_by: ['tenant', 'provider'], bucket: 'hour', stage: 'e2e', limit: 10_000 });
+  const rows = await store.latency({
+    ...window,
+    group_by: ['tenant', 'provider'],
+    bucket: 'hour',
+    stage: 'e2e',
+    limit: 10_000,
+  });
   const out = new Map<Key, Record<string, number>>();
   for (const r of rows) {
     out.set(JSON.stringify([r.bucket_start_ms, r.group.tenant, r.group.provider]), {
-      requests: r.requests, settled: r.settled, on_time: r.on_time, late: r.late, failed: r.failed, missing: r.missing, overdue: r.overdue, corrected: r.corrected,
+      requests: r.requests,
+      settled: r.settled,
+      on_time: r.on_time,
+      late: r.late,
+      failed: r.failed,
+      missing: r.missing,
+      overdue: r.overdue,
+      corrected: r.corrected,
     });
   }
   return out;
@@ -78,21 +126,45 @@ async function storeRollup(store: PathStore): Promise<Map<Key, Record<string, nu
 
 describe('rollups under corrections (embedded)', () => {
   it('a correction replaces the old verdict in the rollup: counted once, in its new group', async () => {
-    const store = await openPathStore({ mode: 'embedded', dataDir, database: `roll_${++dbSeq}` }, { logger, now: () => Date.now() });
+    const store = await openPathStore(
+      { mode: 'embedded', dataDir, database: `roll_${++dbSeq}` },
+      { logger, now: () => Date.now() },
+    );
     try {
       const tenant = () => 't';
       const hour = () => 1;
-      await store.insertVerdicts([toVerdict({ req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }, 't', 1)], 'c1');
+      await store.insertVerdicts(
+        [toVerdict({ req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }, 't', 1)],
+        'c1',
+      );
       await store.refreshRollups();
-      expect(await storeRollup(store)).toEqual(modelRollup(new Map([[1, { req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }]]), tenant, hour));
+      expect(await storeRollup(store)).toEqual(
+        modelRollup(
+          new Map([[1, { req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }]]),
+          tenant,
+          hour,
+        ),
+      );
       // Late evidence: v2 is late and was delivered through another provider.
-      await store.insertVerdicts([toVerdict({ req: 1, version: 2, verdict: 'delivered_late', provider: 'pb' }, 't', 1)], 'c2');
+      await store.insertVerdicts(
+        [toVerdict({ req: 1, version: 2, verdict: 'delivered_late', provider: 'pb' }, 't', 1)],
+        'c2',
+      );
       await store.refreshRollups();
       const after = await storeRollup(store);
-      expect(after).toEqual(modelRollup(new Map([[1, { req: 1, version: 2, verdict: 'delivered_late', provider: 'pb' }]]), tenant, hour));
+      expect(after).toEqual(
+        modelRollup(
+          new Map([[1, { req: 1, version: 2, verdict: 'delivered_late', provider: 'pb' }]]),
+          tenant,
+          hour,
+        ),
+      );
       expect([...after.values()].reduce((a, e) => a + (e['requests'] ?? 0), 0)).toBe(1);
       // Redelivery of v1 (a new batch, so a new token) must not bring the old verdict back.
-      await store.insertVerdicts([toVerdict({ req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }, 't', 1)], 'c1-again');
+      await store.insertVerdicts(
+        [toVerdict({ req: 1, version: 1, verdict: 'delivered_on_time', provider: 'pa' }, 't', 1)],
+        'c1-again',
+      );
       await store.refreshRollups();
       expect(await storeRollup(store)).toEqual(after);
     } finally {
@@ -107,13 +179,21 @@ describe('rollups under corrections (embedded)', () => {
       provider: fc.constantFrom(...PROVIDERS),
     });
     const stepArb = fc.oneof(
-      { weight: 3, arbitrary: fc.array(verArb, { minLength: 1, maxLength: 6 }).map((vs) => ({ kind: 'batch' as const, vs })) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .array(verArb, { minLength: 1, maxLength: 6 })
+          .map((vs) => ({ kind: 'batch' as const, vs })),
+      },
       { weight: 1, arbitrary: fc.constant({ kind: 'refresh' as const }) },
       { weight: 1, arbitrary: fc.constant({ kind: 'redeliver' as const }) },
     );
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 10 }), async (steps) => {
-        const store = await openPathStore({ mode: 'embedded', dataDir, database: `roll_${++dbSeq}` }, { logger, now: () => Date.now() });
+        const store = await openPathStore(
+          { mode: 'embedded', dataDir, database: `roll_${++dbSeq}` },
+          { logger, now: () => Date.now() },
+        );
         try {
           const tenantOf = (r: number): string => `t${r % 2}`;
           const hourOf = (r: number): number => r % 3;
@@ -138,7 +218,9 @@ describe('rollups under corrections (embedded)', () => {
             if (batch.length === 0) continue;
             if (step.kind === 'batch') sent.push(batch);
             // A redelivered batch may arrive reordered: only the (request, version) identity matters.
-            const rows = (step.kind === 'redeliver' ? [...batch].reverse() : batch).map((x) => toVerdict(x, tenantOf(x.req), hourOf(x.req)));
+            const rows = (step.kind === 'redeliver' ? [...batch].reverse() : batch).map((x) =>
+              toVerdict(x, tenantOf(x.req), hourOf(x.req)),
+            );
             await store.insertVerdicts(rows, `b-${step.kind}-${batchNo++}`);
             for (const x of batch) if ((latest.get(x.req)?.version ?? 0) < x.version) latest.set(x.req, x);
           }

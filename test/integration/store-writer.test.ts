@@ -20,7 +20,13 @@ import {
   type PathStore,
   type TopicPartitionOffset,
 } from '@pathwatch/core';
-import { PathWriter, batchToken, buildPathWriter, syntheticVerdict, type WriterRecord } from '@pathwatch/path-writer';
+import {
+  PathWriter,
+  batchToken,
+  buildPathWriter,
+  syntheticVerdict,
+  type WriterRecord,
+} from '@pathwatch/path-writer';
 import { createTopics, kafkaBrokers, produce, testKafka, uniqueGroupId } from '../support/kafka.js';
 import { readJsonLine, spawnTs } from '../support/spawn-ts.js';
 
@@ -29,20 +35,36 @@ const now = (): number => Date.now();
 const HOUR = 3_600_000;
 const start = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
 const dataDir = mkdtempSync(join(tmpdir(), 'pw-store-writer-'));
-const CHILD = fileURLToPath(new URL('../../services/path-writer/test/fixtures/writer-child.ts', import.meta.url));
+const CHILD = fileURLToPath(
+  new URL('../../services/path-writer/test/fixtures/writer-child.ts', import.meta.url),
+);
 
 function verdicts(from: number, count: number, version = 1): Verdict[] {
-  return Array.from({ length: count }, (_, k) => syntheticVerdict(from + k, { startMs: start, spacingMs: 100 }, version));
+  return Array.from({ length: count }, (_, k) =>
+    syntheticVerdict(from + k, { startMs: start, spacingMs: 100 }, version),
+  );
 }
 
 function records(vs: readonly Verdict[], partition = 0, firstOffset = 0): WriterRecord[] {
   return vs.map((verdict, k) => ({
     verdict,
-    msg: { topic: 't', partition, offset: String(firstOffset + k), key: null, value: null, headers: {}, timestampMs: 0 } satisfies IncomingMessage,
+    msg: {
+      topic: 't',
+      partition,
+      offset: String(firstOffset + k),
+      key: null,
+      value: null,
+      headers: {},
+      timestampMs: 0,
+    } satisfies IncomingMessage,
   }));
 }
 
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -50,7 +72,8 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, tim
   }
 }
 
-const count = async (ch: ClickHouse, sql: string): Promise<number> => Number((await ch.query<{ n: string }>(sql))[0]?.n);
+const count = async (ch: ClickHouse, sql: string): Promise<number> =>
+  Number((await ch.query<{ n: string }>(sql))[0]?.n);
 
 describe('path writer (embedded ClickHouse)', () => {
   let store: PathStore;
@@ -98,12 +121,13 @@ describe('path writer (embedded ClickHouse)', () => {
         },
       },
       source: {
-        commit: async (offsets: readonly TopicPartitionOffset[]) => {
+        commit: (offsets: readonly TopicPartitionOffset[]) => {
           events.push(`commit ${offsets.map((o) => `${o.partition}:${o.offset}`).join(',')}`);
+          return Promise.resolve();
         },
         pause: () => events.push('pause'),
         resume: () => events.push('resume'),
-        deadLetter: async () => undefined,
+        deadLetter: () => Promise.resolve(),
       },
       logger,
       maxBatchRows: 100,
@@ -118,9 +142,15 @@ describe('path writer (embedded ClickHouse)', () => {
     expect(sizes).toEqual([100, 100, 50]);
     await waitFor('last commit', () => events.includes('commit 0:250'));
     expect(events).toEqual([
-      'insert-start 100', 'insert-done 100', 'commit 0:100',
-      'insert-start 100', 'insert-done 100', 'commit 0:200',
-      'insert-start 50', 'insert-done 50', 'commit 0:250',
+      'insert-start 100',
+      'insert-done 100',
+      'commit 0:100',
+      'insert-start 100',
+      'insert-done 100',
+      'commit 0:200',
+      'insert-start 50',
+      'insert-done 50',
+      'commit 0:250',
     ]);
     expect(await count(admin, 'SELECT count() AS n FROM path_records FINAL')).toBe(250);
     await writer.stop();
@@ -133,12 +163,13 @@ describe('path writer (embedded ClickHouse)', () => {
     const writer = new PathWriter({
       sink: { insert: (rows, token) => store.insertVerdicts(rows, token) },
       source: {
-        commit: async (offsets) => {
+        commit: (offsets) => {
           commits.push(offsets.map((o) => `${o.partition}:${o.offset}`).join(','));
+          return Promise.resolve();
         },
         pause: () => log.push('pause'),
         resume: () => log.push('resume'),
-        deadLetter: async () => undefined,
+        deadLetter: () => Promise.resolve(),
       },
       logger,
       maxBatchRows: 100,
@@ -170,7 +201,12 @@ describe('path writer (embedded ClickHouse)', () => {
     await writer.flushAll();
     expect(commits.at(-1)).toBe('1:500');
     expect(log).toEqual(['pause', 'resume']);
-    expect(writer.status()).toMatchObject({ paused: false, consecutiveFailures: 0, buffered: 0, rowsWritten: 500 });
+    expect(writer.status()).toMatchObject({
+      paused: false,
+      consecutiveFailures: 0,
+      buffered: 0,
+      rowsWritten: 500,
+    });
     expect(await count(admin, 'SELECT count() AS n FROM path_records FINAL')).toBe(500);
     await writer.stop();
   });
@@ -182,13 +218,16 @@ describe('path writer (embedded ClickHouse)', () => {
     const writer = new PathWriter({
       sink: { insert: (rows, token) => store.insertVerdicts(rows, token) },
       source: {
-        commit: async (offsets) => {
+        commit: (offsets) => {
           commits.push(offsets.map((o) => `${o.partition}:${o.offset}`).join(','));
+          return Promise.resolve();
         },
         pause: () => undefined,
         resume: () => undefined,
-        deadLetter: async (items) => {
-          for (const i of items) dead.push({ offset: i.msg.offset, code: i.rejection.code, reason: i.rejection.reason });
+        deadLetter: (items) => {
+          for (const i of items)
+            dead.push({ offset: i.msg.offset, code: i.rejection.code, reason: i.rejection.reason });
+          return Promise.resolve();
         },
       },
       logger,
@@ -196,7 +235,13 @@ describe('path writer (embedded ClickHouse)', () => {
     });
     await writer.enqueue(records([...verdicts(3001, 2), bad], 0, 40));
     await writer.stop();
-    expect(dead).toEqual([{ offset: '42', code: 'PATH_WRITER_INVALID_ROW', reason: expect.stringContaining('decided_at') as string }]);
+    expect(dead).toEqual([
+      {
+        offset: '42',
+        code: 'PATH_WRITER_INVALID_ROW',
+        reason: expect.stringContaining('decided_at') as string,
+      },
+    ]);
     expect(commits).toEqual(['0:43']);
   });
 });
@@ -209,31 +254,62 @@ describe('path writer service with Kafka: crash after insert, before commit', ()
     const codec = createCodec();
     // 1200 requests, 300 of them with a second version (corrections), plus an undecodable record.
     const v1 = verdicts(10_000, 1200);
-    const v2 = v1.slice(0, 300).map((v) => ({ ...v, version: 2, verdict_id: `${v.request_id}:v2`, verdict: 'delivered_late' as const, is_correction: true, previous_verdict: v.verdict }));
+    const v2 = v1.slice(0, 300).map((v) => ({
+      ...v,
+      version: 2,
+      verdict_id: `${v.request_id}:v2`,
+      verdict: 'delivered_late' as const,
+      is_correction: true,
+      previous_verdict: v.verdict,
+    }));
     const all = [...v1, ...v2];
     const msgs = all.map((v) => ({ key: v.request_id, value: codec.encode('verdict', v) }));
     // An undecodable record in the middle of a partition: dead-lettered, and committed past in order.
     msgs.splice(700, 0, { key: 'garbage', value: Buffer.from([0, 0, 0, 0, 42, 1, 2, 3]) });
     await produce(topic, msgs);
     const groupId = uniqueGroupId('pw-writer');
-    const childArgs = { brokers: kafkaBrokers(), topic, deadLetterTopic: dlq, groupId, dataDir: crashDir, database: 'crash', crashAfterInserts: 3, maxBatchRows: 200 };
+    const childArgs = {
+      brokers: kafkaBrokers(),
+      topic,
+      deadLetterTopic: dlq,
+      groupId,
+      dataDir: crashDir,
+      database: 'crash',
+      crashAfterInserts: 3,
+      maxBatchRows: 200,
+    };
     const child = spawnTs(CHILD, [JSON.stringify(childArgs)]);
-    const exited = new Promise<string | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<string | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
     await readJsonLine(child, 120_000);
     expect(await exited).toBe('SIGKILL');
 
-    const store = await openPathStore({ mode: 'embedded', dataDir: crashDir, database: 'crash' }, { logger, now });
+    const store = await openPathStore(
+      { mode: 'embedded', dataDir: crashDir, database: 'crash' },
+      { logger, now },
+    );
     try {
       const beforeRestart = await count(store.ch, 'SELECT count() AS n FROM path_records');
       expect(beforeRestart).toBeGreaterThanOrEqual(3 * 200 - 200); // three inserts landed (the last partition batch may be short)
       const kafkaAdmin = testKafka().admin();
       await kafkaAdmin.connect();
       const committed = async (): Promise<number> =>
-        (await kafkaAdmin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0) ?? 0;
+        (await kafkaAdmin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.reduce(
+          (a, p) => a + Math.max(0, Number(p.offset)),
+          0,
+        ) ?? 0;
       expect(await committed()).toBeLessThan(all.length); // the crash happened before the last insert's commit
 
       const app = buildPathWriter(
-        { kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'it-writer', logger }), store, codec, logger, metrics: createMetrics({ defaultMetrics: false }), now },
+        {
+          kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'it-writer', logger }),
+          store,
+          codec,
+          logger,
+          metrics: createMetrics({ defaultMetrics: false }),
+          now,
+        },
         {
           topics: { ...DEFAULT_TOPICS, verdict: topic, dead_letter: dlq },
           groupId,
@@ -256,9 +332,21 @@ describe('path writer service with Kafka: crash after insert, before commit', ()
 
       expect(await count(store.ch, 'SELECT count() AS n FROM path_records FINAL')).toBe(1200);
       expect(await count(store.ch, 'SELECT count() AS n FROM path_versions FINAL')).toBe(1500);
-      expect(await count(store.ch, "SELECT countIf(version = 2 AND verdict = 'delivered_late') AS n FROM path_records FINAL")).toBe(300);
+      expect(
+        await count(
+          store.ch,
+          "SELECT countIf(version = 2 AND verdict = 'delivered_late') AS n FROM path_records FINAL",
+        ),
+      ).toBe(300);
       // Rollups (refreshed on close) count each request once despite the redelivered batch.
-      const lat = await store.latency({ from_ms: start - HOUR, to_ms: start + 5 * HOUR, group_by: [], bucket: 'none', stage: 'e2e', limit: 10 });
+      const lat = await store.latency({
+        from_ms: start - HOUR,
+        to_ms: start + 5 * HOUR,
+        group_by: [],
+        bucket: 'none',
+        stage: 'e2e',
+        limit: 10,
+      });
       expect(lat[0]?.requests).toBe(1200);
       expect(lat[0]?.corrected).toBe(300);
       // The undecodable record went to the dead-letter topic (and its offset was committed past it).

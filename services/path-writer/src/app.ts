@@ -71,16 +71,32 @@ export interface PathWriterApp {
 }
 
 function writerMetrics(m: CoreMetrics): WriterMetrics {
-  const rows = new Counter({ name: 'pathwatch_path_writer_rows_total', help: 'Path rows inserted into ClickHouse.', registers: [m.registry] });
+  const rows = new Counter({
+    name: 'pathwatch_path_writer_rows_total',
+    help: 'Path rows inserted into ClickHouse.',
+    registers: [m.registry],
+  });
   const batchSeconds = new Histogram({
     name: 'pathwatch_path_writer_batch_seconds',
     help: 'Duration of one batch: insert plus dead letters, retries included.',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [m.registry],
   });
-  const failures = new Counter({ name: 'pathwatch_path_writer_insert_failures_total', help: 'Failed insert attempts (each is retried).', registers: [m.registry] });
-  const buffered = new Gauge({ name: 'pathwatch_path_writer_buffered_rows', help: 'Rows waiting for ClickHouse.', registers: [m.registry] });
-  const paused = new Gauge({ name: 'pathwatch_path_writer_paused', help: '1 while consumption is paused (ClickHouse failing or buffer full).', registers: [m.registry] });
+  const failures = new Counter({
+    name: 'pathwatch_path_writer_insert_failures_total',
+    help: 'Failed insert attempts (each is retried).',
+    registers: [m.registry],
+  });
+  const buffered = new Gauge({
+    name: 'pathwatch_path_writer_buffered_rows',
+    help: 'Rows waiting for ClickHouse.',
+    registers: [m.registry],
+  });
+  const paused = new Gauge({
+    name: 'pathwatch_path_writer_paused',
+    help: '1 while consumption is paused (ClickHouse failing or buffer full).',
+    registers: [m.registry],
+  });
   return {
     rowsWritten: (n) => rows.inc(n),
     batchFlushed: (_rows, seconds) => batchSeconds.observe(seconds),
@@ -171,7 +187,10 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         const admin = await deps.kafka.admin();
         try {
           await admin.ensureTopics(
-            [config.topics.verdict, config.topics.dead_letter].map((topic) => ({ topic, partitions: config.topicPartitions })),
+            [config.topics.verdict, config.topics.dead_letter].map((topic) => ({
+              topic,
+              partitions: config.topicPartitions,
+            })),
           );
         } finally {
           await admin.close();

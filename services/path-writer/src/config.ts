@@ -2,7 +2,15 @@
  * Path writer configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table (configDocRows(pathWriterConfigSpec)).
  */
-import { LOG_LEVELS, clickhouseConfigSpec, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import {
+  LOG_LEVELS,
+  clickhouseConfigSpec,
+  parse,
+  readConfig,
+  type ConfigOf,
+  type LogLevel,
+  type VarSpec,
+} from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -15,7 +23,12 @@ export const pathWriterConfigSpec = {
     defaultDoc: 'local broker',
     parse: parse.brokers,
   }),
-  groupId: v({ env: 'PATH_WRITER_GROUP_ID', doc: 'Consumer group of the path writer.', default: 'pathwatch-path-writer', parse: parse.string }),
+  groupId: v({
+    env: 'PATH_WRITER_GROUP_ID',
+    doc: 'Consumer group of the path writer.',
+    default: 'pathwatch-path-writer',
+    parse: parse.string,
+  }),
   maxBatchRows: v({
     env: 'PATH_WRITER_MAX_BATCH_ROWS',
     doc: 'Rows per ClickHouse insert (a full batch is written at once).',
@@ -40,7 +53,12 @@ export const pathWriterConfigSpec = {
     default: 200,
     parse: parse.int(1, 60_000),
   }),
-  retryMaxMs: v({ env: 'PATH_WRITER_RETRY_MAX_MS', doc: 'Cap on the retry delay.', default: 10_000, parse: parse.int(1, 600_000) }),
+  retryMaxMs: v({
+    env: 'PATH_WRITER_RETRY_MAX_MS',
+    doc: 'Cap on the retry delay.',
+    default: 10_000,
+    parse: parse.int(1, 600_000),
+  }),
   maxRetries: v({
     env: 'PATH_WRITER_MAX_RETRIES',
     doc: 'Consecutive failed inserts before consumption is paused (retries continue; nothing is dropped).',
@@ -65,13 +83,25 @@ export const pathWriterConfigSpec = {
     default: 4,
     parse: parse.int(1, 1024),
   }),
-  createTopics: v({ env: 'PATHWATCH_CREATE_TOPICS', doc: 'Create missing topics at start.', default: true, parse: parse.bool }),
+  createTopics: v({
+    env: 'PATHWATCH_CREATE_TOPICS',
+    doc: 'Create missing topics at start.',
+    default: true,
+    parse: parse.bool,
+  }),
   ...clickhouseConfigSpec,
-  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+  logLevel: v<LogLevel>({
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
 };
 
 export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;
 
-export function loadPathWriterConfig(env: Readonly<Record<string, string | undefined>> = process.env): PathWriterConfig {
+export function loadPathWriterConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): PathWriterConfig {
   return readConfig(env, pathWriterConfigSpec);
 }

@@ -12,7 +12,11 @@ export class PathWriterError extends Error {
   readonly code: PathWriterErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: PathWriterErrorCode, message: string, opts: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: PathWriterErrorCode,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.retriable = opts.retriable ?? false;

@@ -5,7 +5,14 @@ export type { PathWriterConfig } from './config.js';
 export { PathWriterError } from './errors.js';
 export type { PathWriterErrorCode } from './errors.js';
 export { PathWriter, STAGES, batchToken, commitOffsets } from './writer.js';
-export type { PathWriterOptions, WriterMetrics, WriterRecord, WriterSink, WriterSource, WriterStatus } from './writer.js';
+export type {
+  PathWriterOptions,
+  WriterMetrics,
+  WriterRecord,
+  WriterSink,
+  WriterSource,
+  WriterStatus,
+} from './writer.js';
 export { syntheticVerdict } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
 export { benchStore } from './bench/store-bench.js';

@@ -24,14 +24,20 @@ async function main(): Promise<void> {
     throw err;
   }
   if (!config.brokers) {
-    process.stderr.write('KAFKA_BROKERS: required when the path writer runs on its own (`npm start` runs everything with a local broker)\n');
+    process.stderr.write(
+      'KAFKA_BROKERS: required when the path writer runs on its own (`npm start` runs everything with a local broker)\n',
+    );
     process.exit(2);
   }
   const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-path-writer' });
   const now = (): number => Date.now();
-  const store = await openPathStore(clickhouseOptionsFromConfig(config), { logger, now }, {
-    rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 },
-  });
+  const store = await openPathStore(
+    clickhouseOptionsFromConfig(config),
+    { logger, now },
+    {
+      rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 },
+    },
+  );
   const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
   const app = buildPathWriter(
     { kafka, store, codec: createCodec(), logger, metrics: createMetrics(), now },
@@ -45,6 +51,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`pathwatch-path-writer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `pathwatch-path-writer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

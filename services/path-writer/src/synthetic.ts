@@ -38,7 +38,12 @@ function pick<T>(xs: readonly T[], h: number): T {
 }
 
 /** The i-th synthetic request's verdict (version 1 unless told). */
-export function syntheticVerdict(i: number, opts: SyntheticOptions, version = 1, verdictOverride?: VerdictClass): Verdict {
+export function syntheticVerdict(
+  i: number,
+  opts: SyntheticOptions,
+  version = 1,
+  verdictOverride?: VerdictClass,
+): Verdict {
   const spacing = opts.spacingMs ?? 60;
   const tenants = opts.tenants ?? 10;
   const inputs = opts.inputs ?? 1_000_000;
@@ -70,7 +75,11 @@ export function syntheticVerdict(i: number, opts: SyntheticOptions, version = 1,
       last_status: failed ? 'undelivered' : 'delivered',
       last_status_at: t + 400 + (mix(i, 9) % 2000),
     });
-    hops.push({ kind: 'dispatch', at: t, detail: `${a === 0 ? 'initial' : 'failover'} ${provider}/${route} accepted` });
+    hops.push({
+      kind: 'dispatch',
+      at: t,
+      detail: `${a === 0 ? 'initial' : 'failover'} ${provider}/${route} accepted`,
+    });
     t += failed ? 2500 : 0;
   }
   const last = attempts[attempts.length - 1] as AttemptSummary;
@@ -85,15 +94,23 @@ export function syntheticVerdict(i: number, opts: SyntheticOptions, version = 1,
   else if (roll < 30) verdict = 'missing_outcome';
   else if (roll < 33) verdict = 'missing_dispatch';
   else verdict = finalAt - accepted <= sla ? 'delivered_on_time' : 'delivered_late';
-  if (verdict === 'missing_outcome' || verdict === 'missing_dispatch' || verdict === 'overdue') finalAt = null;
-  if (verdict === 'delivered_on_time' && finalAt !== null && finalAt - accepted > sla) finalAt = accepted + sla - 1;
-  if (verdict === 'delivered_late' && finalAt !== null && finalAt - accepted <= sla) finalAt = accepted + sla + 1 + (mix(i, 13) % 5000);
+  if (verdict === 'missing_outcome' || verdict === 'missing_dispatch' || verdict === 'overdue')
+    finalAt = null;
+  if (verdict === 'delivered_on_time' && finalAt !== null && finalAt - accepted > sla)
+    finalAt = accepted + sla - 1;
+  if (verdict === 'delivered_late' && finalAt !== null && finalAt - accepted <= sla)
+    finalAt = accepted + sla + 1 + (mix(i, 13) % 5000);
   const missingDispatch = verdict === 'missing_dispatch';
   if (missingDispatch) {
     attempts.length = 0;
     hops.length = 1;
   }
-  if (finalAt !== null) hops.push({ kind: 'callback', at: finalAt, detail: verdict === 'failed' ? 'failed (operator)' : 'delivered (handset)' });
+  if (finalAt !== null)
+    hops.push({
+      kind: 'callback',
+      at: finalAt,
+      detail: verdict === 'failed' ? 'failed (operator)' : 'delivered (handset)',
+    });
   const provisional = verdict === 'overdue';
   const decided = finalAt ?? accepted + (provisional ? sla : 120_000);
   hops.push({ kind: 'verdict', at: decided, detail: verdict });
@@ -123,11 +140,15 @@ export function syntheticVerdict(i: number, opts: SyntheticOptions, version = 1,
     operation,
     channel,
     input_fingerprint: `sha256:${(mix(i % inputs, 18) * 4096 + (i % inputs)).toString(16).padStart(16, '0')}`,
-    attributes: { country, template: `tpl-${mix(i, 19) % 12}`, priority: mix(i, 20) % 4 === 0 ? 'high' : 'normal' },
+    attributes: {
+      country,
+      template: `tpl-${mix(i, 19) % 12}`,
+      priority: mix(i, 20) % 4 === 0 ? 'high' : 'normal',
+    },
     accepted_at: accepted,
     sla_ms: sla,
     give_up_ms: 120_000,
-    first_dispatch_at: missingDispatch ? null : ((attempts[0] as AttemptSummary | undefined)?.dispatched_at ?? null),
+    first_dispatch_at: missingDispatch ? null : (attempts[0]?.dispatched_at ?? null),
     provider_accepted_at: missingDispatch ? null : providerAccepted,
     final_at: finalAt,
     evidence_level: finalAt !== null ? 'handset' : 'none',

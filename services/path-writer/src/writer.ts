@@ -108,7 +108,11 @@ export function commitOffsets(msgs: readonly IncomingMessage[]): TopicPartitionO
     const cur = max.get(k);
     if (!cur || o > cur.offset) max.set(k, { topic: m.topic, partition: m.partition, offset: o });
   }
-  return [...max.values()].map((x) => ({ topic: x.topic, partition: x.partition, offset: String(x.offset + 1n) }));
+  return [...max.values()].map((x) => ({
+    topic: x.topic,
+    partition: x.partition,
+    offset: String(x.offset + 1n),
+  }));
 }
 
 export class PathWriter {
@@ -128,7 +132,14 @@ export class PathWriter {
   private stopped = false;
   private pausedForFailures = false;
   private pausedForSpace = false;
-  private readonly st: WriterStatus = { buffered: 0, paused: false, consecutiveFailures: 0, rowsWritten: 0, batches: 0, lastError: null };
+  private readonly st: WriterStatus = {
+    buffered: 0,
+    paused: false,
+    consecutiveFailures: 0,
+    rowsWritten: 0,
+    batches: 0,
+    lastError: null,
+  };
 
   constructor(private readonly opts: PathWriterOptions) {
     this.maxBatchRows = opts.maxBatchRows ?? 10_000;
@@ -143,7 +154,11 @@ export class PathWriter {
   }
 
   status(): WriterStatus {
-    return { ...this.st, buffered: this.buffer.length, paused: this.pausedForFailures || this.pausedForSpace };
+    return {
+      ...this.st,
+      buffered: this.buffer.length,
+      paused: this.pausedForFailures || this.pausedForSpace,
+    };
   }
 
   /**
@@ -163,7 +178,12 @@ export class PathWriter {
         continue;
       }
       const problem = storeRowProblem(rec.verdict);
-      if (problem) this.buffer.push({ kind: 'reject', msg: rec.msg, rejection: { code: 'PATH_WRITER_INVALID_ROW', reason: problem } });
+      if (problem)
+        this.buffer.push({
+          kind: 'reject',
+          msg: rec.msg,
+          rejection: { code: 'PATH_WRITER_INVALID_ROW', reason: problem },
+        });
       else this.buffer.push({ kind: 'row', verdict: rec.verdict, msg: rec.msg });
     }
     this.opts.metrics?.buffered(this.buffer.length);
@@ -173,7 +193,10 @@ export class PathWriter {
       if (!this.pausedForSpace) {
         this.pausedForSpace = true;
         this.updatePause();
-        this.log.warn({ buffered: this.buffer.length, maxBufferedRows: this.maxBufferedRows }, 'buffer full: consumption paused');
+        this.log.warn(
+          { buffered: this.buffer.length, maxBufferedRows: this.maxBufferedRows },
+          'buffer full: consumption paused',
+        );
       }
       this.kick();
       await new Promise<void>((resolve) => {
@@ -223,7 +246,10 @@ export class PathWriter {
     this.flushing = (async () => {
       try {
         // Full batches go at once; a partial batch only when its time is up (force) or on stop.
-        while (this.buffer.length >= this.maxBatchRows || ((force || this.stopped) && this.buffer.length > 0)) {
+        while (
+          this.buffer.length >= this.maxBatchRows ||
+          ((force || this.stopped) && this.buffer.length > 0)
+        ) {
           await this.flushBatch(this.buffer.slice(0, this.maxBatchRows));
           force = false;
         }
@@ -244,8 +270,12 @@ export class PathWriter {
     }
     const token = batchToken(verdicts);
     const started = performance.now();
-    await this.untilDone('dead-letter', () => (rejects.length > 0 ? this.opts.source.deadLetter(rejects) : Promise.resolve()));
-    await this.untilDone('insert', () => (verdicts.length > 0 ? this.opts.sink.insert(verdicts, token) : Promise.resolve()));
+    await this.untilDone('dead-letter', () =>
+      rejects.length > 0 ? this.opts.source.deadLetter(rejects) : Promise.resolve(),
+    );
+    await this.untilDone('insert', () =>
+      verdicts.length > 0 ? this.opts.sink.insert(verdicts, token) : Promise.resolve(),
+    );
     const seconds = (performance.now() - started) / 1000;
     // Durable in ClickHouse: only now may the source forget these records.
     this.buffer.splice(0, batch.length);
@@ -273,7 +303,10 @@ export class PathWriter {
         // Not committing is safe (the rows are stored; a redelivery collapses), so give up after a few tries:
         // a rebalance took the partition away and the new owner resumes from its own position.
         if (attempt >= 3) {
-          this.log.warn({ err, offsets, stage: STAGES.commit }, 'offset commit failed: rows are stored and will be deduplicated if redelivered');
+          this.log.warn(
+            { err, offsets, stage: STAGES.commit },
+            'offset commit failed: rows are stored and will be deduplicated if redelivered',
+          );
           return;
         }
         await this.sleep(this.retryInitialMs * attempt);
@@ -287,7 +320,8 @@ export class PathWriter {
     for (;;) {
       try {
         await fn();
-        if (this.st.consecutiveFailures > 0) this.log.info({ what, failures: this.st.consecutiveFailures }, 'recovered: writing again');
+        if (this.st.consecutiveFailures > 0)
+          this.log.info({ what, failures: this.st.consecutiveFailures }, 'recovered: writing again');
         this.st.consecutiveFailures = 0;
         this.st.lastError = null;
         if (this.pausedForFailures) {
@@ -302,9 +336,15 @@ export class PathWriter {
         if (this.st.consecutiveFailures >= this.maxRetries && !this.pausedForFailures) {
           this.pausedForFailures = true;
           this.updatePause();
-          this.log.error({ err, what, failures: this.st.consecutiveFailures }, 'ClickHouse keeps failing: consumption paused, retrying');
+          this.log.error(
+            { err, what, failures: this.st.consecutiveFailures },
+            'ClickHouse keeps failing: consumption paused, retrying',
+          );
         } else {
-          this.log.warn({ err, what, delayMs: delay, failures: this.st.consecutiveFailures }, 'write failed: retrying');
+          this.log.warn(
+            { err, what, delayMs: delay, failures: this.st.consecutiveFailures },
+            'write failed: retrying',
+          );
         }
         await this.sleep(delay);
         delay = Math.min(delay * 2, this.retryMaxMs);

@@ -7,7 +7,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import {
   Counter,
   Histogram,
@@ -46,7 +53,13 @@ export interface QueryApiDeps {
   store: PathStore;
   config: Pick<
     QueryApiHttpConfig,
-    'authToken' | 'sqlEnabled' | 'sqlMaxRows' | 'sqlTimeoutSeconds' | 'maxRawRangeHours' | 'maxRollupRangeDays' | 'maxResultRows'
+    | 'authToken'
+    | 'sqlEnabled'
+    | 'sqlMaxRows'
+    | 'sqlTimeoutSeconds'
+    | 'maxRawRangeHours'
+    | 'maxRollupRangeDays'
+    | 'maxResultRows'
   >;
   logger: Logger;
   /** Registry served at /metrics (share the process registry so every stage shows). @default a new registry */
@@ -122,12 +135,16 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
   const registry = deps.registry ?? new Registry();
   const log = deps.logger.child({ module: 'query-api' });
 
+  // Typed as fastify's logger interface so the instance keeps fastify's default generics.
+  const loggerInstance: FastifyBaseLogger = log;
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance,
     // One debug line per request from onResponse below, instead of fastify's two info lines.
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown parameters are an error (a typo must not silently widen a query), not stripped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
     bodyLimit: 256 * 1024,
   });
 
@@ -153,10 +170,14 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
       info: {
         title: 'Pathwatch query API',
         version: '1.0.0',
-        description: 'Execution paths, latency and on-time rates, variance and explanations over the Pathwatch path store.',
+        description:
+          'Execution paths, latency and on-time rates, variance and explanations over the Pathwatch path store.',
       },
       ...(config.authToken
-        ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] }
+        ? {
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+            security: [{ bearer: [] }],
+          }
         : {}),
     },
   });
@@ -167,7 +188,10 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     const m = /^Bearer (.+)$/.exec(h);
     if (!m?.[1] || !timingSafeTokenEqual(m[1], config.authToken)) {
       void reply.header('www-authenticate', 'Bearer realm="pathwatch"');
-      throw new QueryApiError('QUERY_API_UNAUTHORIZED', h ? 'the bearer token is not valid' : 'missing Authorization: Bearer <token>');
+      throw new QueryApiError(
+        'QUERY_API_UNAUTHORIZED',
+        h ? 'the bearer token is not valid' : 'missing Authorization: Bearer <token>',
+      );
     }
   });
 
@@ -179,7 +203,10 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: 'QUERY_API_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` });
+    void reply.code(404).send({
+      error: 'QUERY_API_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}`,
+    });
   });
 
   app.setErrorHandler((err: FastifyError | QueryApiError | StoreError | Error, req, reply) => {
@@ -190,11 +217,16 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
       return reply.code(400).send({ error: 'QUERY_API_BAD_REQUEST', message: validationMessage(err) });
     }
     if (err instanceof StoreError) {
-      if (err.code === 'CORE_STORE_SQL_REJECTED') return reply.code(400).send({ error: 'QUERY_API_BAD_REQUEST', message: err.message });
-      if (err.context['ambiguous'] === true) return reply.code(409).send({ error: 'QUERY_API_AMBIGUOUS', message: err.message });
+      if (err.code === 'CORE_STORE_SQL_REJECTED')
+        return reply.code(400).send({ error: 'QUERY_API_BAD_REQUEST', message: err.message });
+      if (err.context['ambiguous'] === true)
+        return reply.code(409).send({ error: 'QUERY_API_AMBIGUOUS', message: err.message });
       if (err.retriable) {
         req.log.warn({ err }, 'path store unavailable');
-        return reply.code(503).send({ error: 'QUERY_API_STORE_UNAVAILABLE', message: 'the path store is not available; retry later' });
+        return reply.code(503).send({
+          error: 'QUERY_API_STORE_UNAVAILABLE',
+          message: 'the path store is not available; retry later',
+        });
       }
     }
     const status = (err as FastifyError).statusCode;
@@ -206,16 +238,23 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
   });
 
   /** Time window + filters of a request, with the range cap for raw or rollup queries. */
-  function window(q: WindowQuery, kind: 'raw' | 'rollup'): { from_ms: number; to_ms: number } & Filters & { limit: number } {
+  function window(
+    q: WindowQuery,
+    kind: 'raw' | 'rollup',
+  ): { from_ms: number; to_ms: number } & Filters & { limit: number } {
     const to = parseTime('to', q.to, now());
     const from = parseTime('from', q.from, to - 24 * HOUR);
-    if (from >= to) throw bad(`from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
+    if (from >= to)
+      throw bad(`from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
     const maxMs = kind === 'raw' ? config.maxRawRangeHours * HOUR : config.maxRollupRangeDays * 24 * HOUR;
     if (to - from > maxMs) {
       const unit = kind === 'raw' ? `${config.maxRawRangeHours} hours` : `${config.maxRollupRangeDays} days`;
-      throw bad(`the time range (${((to - from) / HOUR).toFixed(1)} hours) exceeds the maximum of ${unit} for ${kind === 'raw' ? 'raw-record' : 'dashboard'} queries`);
+      throw bad(
+        `the time range (${((to - from) / HOUR).toFixed(1)} hours) exceeds the maximum of ${unit} for ${kind === 'raw' ? 'raw-record' : 'dashboard'} queries`,
+      );
     }
-    if (q.limit > config.maxResultRows) throw bad(`limit ${q.limit} exceeds the maximum of ${config.maxResultRows}`);
+    if (q.limit > config.maxResultRows)
+      throw bad(`limit ${q.limit} exceeds the maximum of ${config.maxResultRows}`);
     return {
       from_ms: from,
       to_ms: to,
@@ -228,11 +267,13 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     };
   }
 
-  app.get('/healthz', { schema: healthRoute }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: healthRoute }, () => Promise.resolve({ status: 'ok' }));
 
   app.get('/readyz', { schema: readyRoute }, async (_req, reply) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
-    checks['clickhouse'] = (await store.ch.ping()) ? { ok: true } : { ok: false, detail: 'ClickHouse does not answer' };
+    checks['clickhouse'] = (await store.ch.ping())
+      ? { ok: true }
+      : { ok: false, detail: 'ClickHouse does not answer' };
     for (const [name, check] of Object.entries(deps.readiness ?? {})) {
       try {
         checks[name] = await check();
@@ -248,20 +289,31 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     return reply.header('content-type', registry.contentType).send(await registry.metrics());
   });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
   app.get('/v1/requests/:request_id/timeline', { schema: timelineRoute }, async (req) => {
     const { request_id: requestId } = req.params as { request_id: string };
     const { tenant } = req.query as { tenant?: string };
     const tl = await store.timeline(requestId, tenant);
-    if (!tl) throw new QueryApiError('QUERY_API_NOT_FOUND', `no path for request ${requestId}${tenant === undefined ? '' : ` in tenant ${tenant}`}`);
+    if (!tl)
+      throw new QueryApiError(
+        'QUERY_API_NOT_FOUND',
+        `no path for request ${requestId}${tenant === undefined ? '' : ` in tenant ${tenant}`}`,
+      );
     return tl;
   });
 
   app.get('/v1/latency', { schema: latencyRoute }, async (req) => {
     const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName; stage: LatencyStage };
     const w = window(q, 'rollup');
-    return { rows: await store.latency({ ...w, group_by: splitList<GroupDimension>(q.group_by), bucket: q.bucket, stage: q.stage }) };
+    return {
+      rows: await store.latency({
+        ...w,
+        group_by: splitList<GroupDimension>(q.group_by),
+        bucket: q.bucket,
+        stage: q.stage,
+      }),
+    };
   });
 
   app.get('/v1/variance/same-input', { schema: sameInputRoute }, async (req) => {
@@ -271,12 +323,23 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
 
   app.get('/v1/variance/flip-rate', { schema: flipRateRoute }, async (req) => {
     const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName };
-    return { rows: await store.flipRate({ ...window(q, 'raw'), group_by: splitList<GroupDimension>(q.group_by), bucket: q.bucket }) };
+    return {
+      rows: await store.flipRate({
+        ...window(q, 'raw'),
+        group_by: splitList<GroupDimension>(q.group_by),
+        bucket: q.bucket,
+      }),
+    };
   });
 
   app.get('/v1/explain', { schema: explainRoute }, async (req) => {
     const q = req.query as WindowQuery & { cohort: ExplainCohort; min_support: number; min_cohort: number };
-    return store.explain({ ...window(q, 'raw'), cohort: q.cohort, min_support: q.min_support, min_cohort: q.min_cohort });
+    return store.explain({
+      ...window(q, 'raw'),
+      cohort: q.cohort,
+      min_support: q.min_support,
+      min_cohort: q.min_cohort,
+    });
   });
 
   app.get('/v1/anomalies/open', { schema: anomaliesRoute }, async (req) => {
@@ -290,7 +353,11 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
   });
 
   app.post('/v1/sql', { schema: sqlRoute }, async (req) => {
-    if (!config.sqlEnabled) throw new QueryApiError('QUERY_API_SQL_DISABLED', 'the SQL endpoint is disabled (QUERY_API_SQL_ENABLED=false)');
+    if (!config.sqlEnabled)
+      throw new QueryApiError(
+        'QUERY_API_SQL_DISABLED',
+        'the SQL endpoint is disabled (QUERY_API_SQL_ENABLED=false)',
+      );
     const body = req.body as { sql: string; max_rows?: number };
     const maxRows = Math.min(body.max_rows ?? config.sqlMaxRows, config.sqlMaxRows);
     try {

@@ -2,13 +2,31 @@
  * Query API configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table (configDocRows(queryApiConfigSpec)).
  */
-import { LOG_LEVELS, clickhouseConfigSpec, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import {
+  LOG_LEVELS,
+  clickhouseConfigSpec,
+  parse,
+  readConfig,
+  type ConfigOf,
+  type LogLevel,
+  type VarSpec,
+} from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
 export const queryApiHttpSpec = {
-  host: v({ env: 'QUERY_API_HOST', doc: 'Interface the HTTP API listens on.', default: '127.0.0.1', parse: parse.string }),
-  port: v({ env: 'QUERY_API_PORT', doc: 'HTTP port of the query API (0: any free port).', default: 8080, parse: parse.int(0, 65_535) }),
+  host: v({
+    env: 'QUERY_API_HOST',
+    doc: 'Interface the HTTP API listens on.',
+    default: '127.0.0.1',
+    parse: parse.string,
+  }),
+  port: v({
+    env: 'QUERY_API_PORT',
+    doc: 'HTTP port of the query API (0: any free port).',
+    default: 8080,
+    parse: parse.int(0, 65_535),
+  }),
   authToken: v<string | undefined>({
     env: 'QUERY_API_TOKEN',
     doc: 'When set, /v1/* requires `Authorization: Bearer <token>` (health, readiness, metrics and OpenAPI stay open).',
@@ -26,8 +44,18 @@ export const queryApiHttpSpec = {
     default: true,
     parse: parse.bool,
   }),
-  sqlMaxRows: v({ env: 'QUERY_API_SQL_MAX_ROWS', doc: 'Row cap of POST /v1/sql results.', default: 10_000, parse: parse.int(1, 1_000_000) }),
-  sqlTimeoutSeconds: v({ env: 'QUERY_API_SQL_TIMEOUT_S', doc: 'Execution time cap of POST /v1/sql.', default: 30, parse: parse.int(1, 3600) }),
+  sqlMaxRows: v({
+    env: 'QUERY_API_SQL_MAX_ROWS',
+    doc: 'Row cap of POST /v1/sql results.',
+    default: 10_000,
+    parse: parse.int(1, 1_000_000),
+  }),
+  sqlTimeoutSeconds: v({
+    env: 'QUERY_API_SQL_TIMEOUT_S',
+    doc: 'Execution time cap of POST /v1/sql.',
+    default: 30,
+    parse: parse.int(1, 3600),
+  }),
   maxRawRangeHours: v({
     env: 'QUERY_API_MAX_RAW_RANGE_HOURS',
     doc: 'Longest time range of queries over raw path records (variance, explain, anomalies).',
@@ -40,19 +68,31 @@ export const queryApiHttpSpec = {
     default: 92,
     parse: parse.int(1, 3660),
   }),
-  maxResultRows: v({ env: 'QUERY_API_MAX_RESULT_ROWS', doc: 'Cap on `limit` of every endpoint.', default: 10_000, parse: parse.int(1, 1_000_000) }),
+  maxResultRows: v({
+    env: 'QUERY_API_MAX_RESULT_ROWS',
+    doc: 'Cap on `limit` of every endpoint.',
+    default: 10_000,
+    parse: parse.int(1, 1_000_000),
+  }),
 };
 
 export const queryApiConfigSpec = {
   ...queryApiHttpSpec,
   ...clickhouseConfigSpec,
-  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+  logLevel: v<LogLevel>({
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
 };
 
 export type QueryApiConfig = ConfigOf<typeof queryApiConfigSpec>;
 /** What buildApp needs (the HTTP part; ClickHouse options are the caller's). */
 export type QueryApiHttpConfig = ConfigOf<typeof queryApiHttpSpec>;
 
-export function loadQueryApiConfig(env: Readonly<Record<string, string | undefined>> = process.env): QueryApiConfig {
+export function loadQueryApiConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): QueryApiConfig {
   return readConfig(env, queryApiConfigSpec);
 }

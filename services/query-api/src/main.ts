@@ -1,5 +1,12 @@
 // The query API as its own process: config from the environment, the path store, HTTP, signals.
-import { ConfigError, clickhouseOptionsFromConfig, createMetrics, createRootLogger, onShutdown, openPathStore } from '@pathwatch/core';
+import {
+  ConfigError,
+  clickhouseOptionsFromConfig,
+  createMetrics,
+  createRootLogger,
+  onShutdown,
+  openPathStore,
+} from '@pathwatch/core';
 import { buildApp } from './app.js';
 import { loadQueryApiConfig } from './config.js';
 import { startQueryApi } from './server.js';
@@ -21,7 +28,14 @@ async function main(): Promise<void> {
   const store = await openPathStore(clickhouse, { logger, now });
   const metrics = createMetrics();
   const app = await buildApp({ store, config, logger, registry: metrics.registry, now });
-  const running = await startQueryApi(app, { host: config.host, port: config.port, clickhouse, sqlEnabled: config.sqlEnabled, logger, now });
+  const running = await startQueryApi(app, {
+    host: config.host,
+    port: config.port,
+    clickhouse,
+    sqlEnabled: config.sqlEnabled,
+    logger,
+    now,
+  });
   onShutdown(logger, async () => {
     await running.close();
     await store.close();
@@ -29,6 +43,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`pathwatch-query-api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `pathwatch-query-api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

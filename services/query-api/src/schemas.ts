@@ -31,7 +31,11 @@ const errorResponses = {
 } as const;
 
 const windowProps = {
-  from: { type: 'string', format: 'date-time', description: 'Start (inclusive), RFC 3339. Default: `to` minus 24 h.' },
+  from: {
+    type: 'string',
+    format: 'date-time',
+    description: 'Start (inclusive), RFC 3339. Default: `to` minus 24 h.',
+  },
   to: { type: 'string', format: 'date-time', description: 'End (exclusive), RFC 3339. Default: now.' },
   tenant: { ...str, description: 'Only this tenant.' },
   operation: { ...str, description: 'Only this operation (e.g. otp.send).' },
@@ -46,7 +50,14 @@ const groupBy = {
   description: `Comma-separated dimensions: ${GROUP_DIMENSION_NAMES.join(', ')}.`,
 } as const;
 
-const limit = (dflt: number) => ({ type: 'integer', minimum: 1, maximum: 1_000_000, default: dflt, description: 'Maximum rows returned.' }) as const;
+const limit = (dflt: number) =>
+  ({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000,
+    default: dflt,
+    description: 'Maximum rows returned.',
+  }) as const;
 
 const groupObject = {
   type: 'object',
@@ -57,8 +68,13 @@ const groupObject = {
 export const timelineRoute = {
   tags: ['paths'],
   summary: "One request's execution path as a timeline",
-  description: 'The latest version of the enriched path (attempts, hops, timings, layers, clock) plus every verdict version, merged in time order.',
-  params: { type: 'object', required: ['request_id'], properties: { request_id: { ...str, maxLength: 512 } } },
+  description:
+    'The latest version of the enriched path (attempts, hops, timings, layers, clock) plus every verdict version, merged in time order.',
+  params: {
+    type: 'object',
+    required: ['request_id'],
+    properties: { request_id: { ...str, maxLength: 512 } },
+  },
   querystring: { type: 'object', additionalProperties: false, properties: { tenant: str } },
   response: {
     200: {
@@ -77,7 +93,11 @@ export const timelineRoute = {
         flags: { type: 'array', items: { type: 'string' } },
         layers: {
           type: 'object',
-          properties: { api_ok: { type: 'boolean' }, execution_ok: { type: ['boolean', 'null'] }, outcome_ok: { type: ['boolean', 'null'] } },
+          properties: {
+            api_ok: { type: 'boolean' },
+            execution_ok: { type: ['boolean', 'null'] },
+            outcome_ok: { type: ['boolean', 'null'] },
+          },
         },
         operation: { type: 'string' },
         channel: { type: 'string' },
@@ -135,7 +155,12 @@ export const timelineRoute = {
           type: 'array',
           items: {
             type: 'object',
-            properties: { at_ms: { type: 'integer' }, offset_ms: { type: 'integer' }, kind: { type: 'string' }, detail: { type: 'string' } },
+            properties: {
+              at_ms: { type: 'integer' },
+              offset_ms: { type: 'integer' },
+              kind: { type: 'string' },
+              detail: { type: 'string' },
+            },
           },
         },
         versions: {
@@ -179,7 +204,8 @@ export const latencyRoute = {
         type: 'string',
         enum: [...LATENCY_STAGES],
         default: 'e2e',
-        description: 'e2e: accepted -> final; dispatch: accepted -> first dispatch; provider: dispatch -> provider accepted; delivery: provider accepted -> final.',
+        description:
+          'e2e: accepted -> final; dispatch: accepted -> first dispatch; provider: dispatch -> provider accepted; delivery: provider accepted -> final.',
       },
       limit: limit(1000),
     },
@@ -228,7 +254,11 @@ export const sameInputRoute = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { ...windowProps, min_requests: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 2 }, limit: limit(50) },
+    properties: {
+      ...windowProps,
+      min_requests: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 2 },
+      limit: limit(50),
+    },
   },
   response: {
     200: {
@@ -260,11 +290,17 @@ export const sameInputRoute = {
 
 export const flipRateRoute = {
   tags: ['variance'],
-  summary: 'Outcome flip rate: repeated inputs whose outcome differs, and verdicts corrected after being final',
+  summary:
+    'Outcome flip rate: repeated inputs whose outcome differs, and verdicts corrected after being final',
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { ...windowProps, group_by: groupBy, bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'none' }, limit: limit(1000) },
+    properties: {
+      ...windowProps,
+      group_by: groupBy,
+      bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'none' },
+      limit: limit(1000),
+    },
   },
   response: {
     200: {
@@ -295,7 +331,8 @@ export const flipRateRoute = {
 export const explainRoute = {
   tags: ['variance'],
   summary: 'Explain a cohort: attribute values ranked by lift against the rest',
-  description: 'lift = P(cohort | value) / P(cohort | other values), Laplace-smoothed; values below the support thresholds are left out.',
+  description:
+    'lift = P(cohort | value) / P(cohort | other values), Laplace-smoothed; values below the support thresholds are left out.',
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -303,8 +340,20 @@ export const explainRoute = {
     properties: {
       ...windowProps,
       cohort: { type: 'string', enum: [...EXPLAIN_COHORTS] },
-      min_support: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 30, description: 'Minimum requests having the value.' },
-      min_cohort: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 10, description: 'Minimum cohort requests having the value.' },
+      min_support: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100_000_000,
+        default: 30,
+        description: 'Minimum requests having the value.',
+      },
+      min_cohort: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100_000_000,
+        default: 10,
+        description: 'Minimum cohort requests having the value.',
+      },
       limit: limit(25),
     },
   },
@@ -345,7 +394,11 @@ export const anomaliesRoute = {
     additionalProperties: false,
     properties: {
       ...windowProps,
-      kind: { type: 'string', pattern: `^(${kinds})(,(${kinds}))*$`, description: `Comma-separated: ${ANOMALY_KINDS.join(', ')}. Default: all.` },
+      kind: {
+        type: 'string',
+        pattern: `^(${kinds})(,(${kinds}))*$`,
+        description: `Comma-separated: ${ANOMALY_KINDS.join(', ')}. Default: all.`,
+      },
       limit: limit(100),
     },
   },
@@ -353,7 +406,10 @@ export const anomaliesRoute = {
     200: {
       type: 'object',
       properties: {
-        counts: { type: 'object', properties: Object.fromEntries(ANOMALY_KINDS.map((k) => [k, { type: 'integer' }])) },
+        counts: {
+          type: 'object',
+          properties: Object.fromEntries(ANOMALY_KINDS.map((k) => [k, { type: 'integer' }])),
+        },
         items: {
           type: 'array',
           items: {
@@ -399,7 +455,10 @@ export const sqlRoute = {
     200: {
       type: 'object',
       properties: {
-        columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
+        columns: {
+          type: 'array',
+          items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } },
+        },
         rows: { type: 'array', items: { type: 'array' } },
         truncated: { type: 'boolean' },
         elapsed_ms: { type: 'number' },
@@ -430,6 +489,12 @@ export const readinessSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'not_ready'] },
-    checks: { type: 'object', additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } },
+    checks: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
+      },
+    },
   },
 } as const;

@@ -14,7 +14,14 @@ export interface RunningQueryApi {
 
 export async function startQueryApi(
   app: FastifyInstance,
-  opts: { host: string; port: number; clickhouse: ClickHouseOptions; sqlEnabled: boolean; logger: Logger; now: () => number },
+  opts: {
+    host: string;
+    port: number;
+    clickhouse: ClickHouseOptions;
+    sqlEnabled: boolean;
+    logger: Logger;
+    now: () => number;
+  },
 ): Promise<RunningQueryApi> {
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
@@ -22,7 +29,9 @@ export async function startQueryApi(
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const advert =
-    opts.clickhouse.mode === 'embedded' && opts.sqlEnabled ? advertiseSqlEndpoint(opts.clickhouse.dataDir, url, opts.now) : undefined;
+    opts.clickhouse.mode === 'embedded' && opts.sqlEnabled
+      ? advertiseSqlEndpoint(opts.clickhouse.dataDir, url, opts.now)
+      : undefined;
   opts.logger.info({ url, sqlEndpoint: advert !== undefined }, 'query API listening');
   return {
     url,

@@ -50,7 +50,9 @@ export type ClickHouseOptions = EmbeddedClickHouseOptions | ServerClickHouseOpti
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
-export type QueryParams = Readonly<Record<string, string | number | boolean | readonly string[] | readonly number[]>>;
+export type QueryParams = Readonly<
+  Record<string, string | number | boolean | readonly string[] | readonly number[]>
+>;
 
 /** Result of read-only analyst SQL: column names and types, rows as arrays (64-bit integers as strings). */
 export interface SqlResult {
@@ -82,7 +84,12 @@ export interface ClickHouse {
    */
   insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void>;
   /** Inserts rows as JSONEachRow (the generic client path; the benchmark's baseline). Same inline dedup token. */
-  insertJsonEachRow(table: string, columns: readonly string[], rows: readonly object[], dedupToken: string): Promise<void>;
+  insertJsonEachRow(
+    table: string,
+    columns: readonly string[],
+    rows: readonly object[],
+    dedupToken: string,
+  ): Promise<void>;
   /** Read-only SQL for analysts: rejected unless it is a single read statement; writes fail in the engine too. */
   readonlySql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
   ping(): Promise<boolean>;
@@ -101,7 +108,9 @@ function clientSettings(maxMemoryUsageBytes: number | undefined): ClickHouseSett
 }
 
 // Codes where trying again later can help (server busy, network, memory, disk, replicas, cancelled).
-const RETRIABLE_CODES = new Set([3, 159, 202, 203, 209, 210, 236, 241, 242, 243, 252, 285, 319, 394, 425, 439, 999, 1000]);
+const RETRIABLE_CODES = new Set([
+  3, 159, 202, 203, 209, 210, 236, 241, 242, 243, 252, 285, 319, 394, 425, 439, 999, 1000,
+]);
 
 /** Maps any client/engine failure to a StoreError; retriable when the server, network, memory or disk may recover. */
 export function toStoreError(err: unknown, what: string): StoreError {
@@ -126,7 +135,7 @@ export function toStoreError(err: unknown, what: string): StoreError {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-const TOKEN = /^[A-Za-z0-9:_.\-]{1,200}$/;
+const TOKEN = /^[A-Za-z0-9:_.-]{1,200}$/;
 
 function quoteIdent(name: string): string {
   if (!IDENT.test(name)) throw new TypeError(`not a plain identifier: ${JSON.stringify(name)}`);
@@ -154,7 +163,8 @@ export function readonlySqlProblem(sql: string): string | null {
     return 'only read statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)';
   }
   if (/\binto\s+outfile\b/i.test(stripped)) return 'INTO OUTFILE is not allowed';
-  if (/\bformat\s+[A-Za-z]+\s*$/i.test(stripped)) return 'remove the FORMAT clause: results are returned as JSON';
+  if (/\bformat\s+[A-Za-z]+\s*$/i.test(stripped))
+    return 'remove the FORMAT clause: results are returned as JSON';
   return null;
 }
 
@@ -179,7 +189,11 @@ abstract class BaseClickHouse implements ClickHouse {
 
   async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
-      const rs = await this.client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+      const rs = await this.client.query({
+        query: sql,
+        format: 'JSONEachRow',
+        ...(params ? { query_params: params } : {}),
+      });
       return await rs.json<T>();
     } catch (err) {
       throw toStoreError(err, 'query failed');
@@ -213,14 +227,27 @@ abstract class BaseClickHouse implements ClickHouse {
     );
   }
 
-  abstract insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void>;
+  abstract insertNative(
+    table: string,
+    columns: readonly string[],
+    block: Buffer,
+    dedupToken: string,
+  ): Promise<void>;
 
-  async insertJsonEachRow(table: string, columns: readonly string[], rows: readonly object[], dedupToken: string): Promise<void> {
+  async insertJsonEachRow(
+    table: string,
+    columns: readonly string[],
+    rows: readonly object[],
+    dedupToken: string,
+  ): Promise<void> {
     const prefix = this.insertPrefix(table, columns, dedupToken);
     let body = '';
     for (const r of rows) body += `${JSON.stringify(r)}\n`;
     try {
-      const res = await this.client.exec({ query: `${prefix} FORMAT JSONEachRow`, values: Readable.from([body]) });
+      const res = await this.client.exec({
+        query: `${prefix} FORMAT JSONEachRow`,
+        values: Readable.from([body]),
+      });
       res.stream.resume();
     } catch (err) {
       throw toStoreError(err, `insert into ${table} failed`);
@@ -245,7 +272,12 @@ class EmbeddedClickHouse extends BaseClickHouse {
     super(client, database, log);
   }
 
-  async insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void> {
+  async insertNative(
+    table: string,
+    columns: readonly string[],
+    block: Buffer,
+    dedupToken: string,
+  ): Promise<void> {
     const prefix = this.insertPrefix(table, columns, dedupToken);
     // The chdb connection turns insert bodies into JS strings (binary-unsafe), so the engine reads the block
     // from a spool file instead; INSERT ... SELECT honours insert_deduplication_token like a plain INSERT.
@@ -317,10 +349,18 @@ class EmbeddedClickHouse extends BaseClickHouse {
 class ServerClickHouse extends BaseClickHouse {
   readonly backend = 'server' as const;
 
-  async insertNative(table: string, columns: readonly string[], block: Buffer, dedupToken: string): Promise<void> {
+  async insertNative(
+    table: string,
+    columns: readonly string[],
+    block: Buffer,
+    dedupToken: string,
+  ): Promise<void> {
     const prefix = this.insertPrefix(table, columns, dedupToken);
     try {
-      const res = await this.client.exec({ query: `${prefix} FORMAT Native`, values: Readable.from([block]) });
+      const res = await this.client.exec({
+        query: `${prefix} FORMAT Native`,
+        values: Readable.from([block]),
+      });
       res.stream.resume();
     } catch (err) {
       throw toStoreError(err, `insert into ${table} failed`);
@@ -363,7 +403,8 @@ class ServerClickHouse extends BaseClickHouse {
  */
 export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Logger }): Promise<ClickHouse> {
   const database = opts.database ?? 'pathwatch';
-  if (!IDENT.test(database) || database.includes('.')) throw new TypeError(`database must be a plain identifier: ${database}`);
+  if (!IDENT.test(database) || database.includes('.'))
+    throw new TypeError(`database must be a plain identifier: ${database}`);
   const log = deps.logger.child({ module: 'clickhouse', backend: opts.mode });
   if (opts.mode === 'embedded') {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -371,7 +412,8 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
     try {
       connection = createChdbConnection({ path: opts.dataDir });
     } catch (err) {
-      const msg = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause)}` : String(err);
+      const msg =
+        err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause)}` : String(err);
       if (/lock|already running|Failed to create connection/i.test(msg)) {
         throw new StoreError(
           'CORE_STORE_DATA_DIR_LOCKED',
@@ -390,7 +432,8 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
     const spoolDir = opts.spoolDir ?? join(opts.dataDir, 'pathwatch-spool');
     mkdirSync(spoolDir, { recursive: true });
     // Leftovers of a crashed process: blocks that were never confirmed, so they are re-sent from Kafka anyway.
-    for (const f of readdirSync(spoolDir)) if (f.endsWith('.native')) rmSync(join(spoolDir, f), { force: true });
+    for (const f of readdirSync(spoolDir))
+      if (f.endsWith('.native')) rmSync(join(spoolDir, f), { force: true });
     try {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(database)}` });
       await client.command({ query: `USE ${quoteIdent(database)}` });

@@ -8,7 +8,8 @@ import type { ClickHouseOptions } from './client.js';
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
 const identifier = (raw: string): string => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) throw new Error('must be a plain identifier (letters, digits, _)');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw))
+    throw new Error('must be a plain identifier (letters, digits, _)');
   return raw;
 };
 
@@ -21,7 +22,12 @@ export const clickhouseConfigSpec = {
     defaultDoc: 'embedded',
     parse: parse.url,
   }),
-  clickhouseUser: v({ env: 'CLICKHOUSE_USER', doc: 'ClickHouse user (server mode).', default: 'default', parse: parse.string }),
+  clickhouseUser: v({
+    env: 'CLICKHOUSE_USER',
+    doc: 'ClickHouse user (server mode).',
+    default: 'default',
+    parse: parse.string,
+  }),
   clickhousePassword: v({
     env: 'CLICKHOUSE_PASSWORD',
     doc: 'ClickHouse password (server mode).',
@@ -55,7 +61,8 @@ export type ClickHouseConfig = ConfigOf<typeof clickhouseConfigSpec>;
 
 /** Typed client options from the parsed variables. */
 export function clickhouseOptionsFromConfig(c: ClickHouseConfig): ClickHouseOptions {
-  const mem = c.clickhouseMaxMemoryBytes === undefined ? {} : { maxMemoryUsageBytes: c.clickhouseMaxMemoryBytes };
+  const mem =
+    c.clickhouseMaxMemoryBytes === undefined ? {} : { maxMemoryUsageBytes: c.clickhouseMaxMemoryBytes };
   if (c.clickhouseUrl !== undefined) {
     return {
       mode: 'server',

@@ -46,7 +46,8 @@ export async function applyMigrations(
   for (let i = 1; i < migrations.length; i++) {
     const prev = migrations[i - 1] as Migration;
     const cur = migrations[i] as Migration;
-    if (cur.id <= prev.id) throw new TypeError(`migration ids must be strictly increasing: ${prev.id} then ${cur.id}`);
+    if (cur.id <= prev.id)
+      throw new TypeError(`migration ids must be strictly increasing: ${prev.id} then ${cur.id}`);
   }
   await ch.command(LEDGER_DDL);
   const rows = await ch.query<{ id: number; name: string; checksum: string }>(

@@ -89,8 +89,10 @@ function badU32(x: number): boolean {
  * Returns the problem naming the field, or null. A row that fails is dead-lettered, never written half-valid.
  */
 export function storeRowProblem(v: Verdict): string | null {
-  if (!Number.isInteger(v.version) || v.version < 1 || v.version > MAX_U32) return `version ${v.version} is not a positive 32-bit integer`;
-  if (!Number.isSafeInteger(v.watermark_lag_ms)) return `watermark_lag_ms ${v.watermark_lag_ms} is not a safe integer`;
+  if (!Number.isInteger(v.version) || v.version < 1 || v.version > MAX_U32)
+    return `version ${v.version} is not a positive 32-bit integer`;
+  if (!Number.isSafeInteger(v.watermark_lag_ms))
+    return `watermark_lag_ms ${v.watermark_lag_ms} is not a safe integer`;
   for (const [name, x] of [
     ['decided_at', v.decided_at],
     ['emitted_at', v.emitted_at],
@@ -110,18 +112,23 @@ export function storeRowProblem(v: Verdict): string | null {
     if (badU32(x)) return `${name} ${x} is not a non-negative 32-bit integer`;
   }
   for (const [i, a] of v.attempts.entries()) {
-    if (!Number.isInteger(a.attempt_no) || a.attempt_no < 0 || a.attempt_no > 65_535) return `attempts[${i}].attempt_no ${a.attempt_no} is out of range`;
-    if (badTs(a.dispatched_at)) return `attempts[${i}].dispatched_at ${a.dispatched_at} is outside 1970..2200`;
-    if (badTs(a.last_status_at)) return `attempts[${i}].last_status_at ${String(a.last_status_at)} is outside 1970..2200`;
+    if (!Number.isInteger(a.attempt_no) || a.attempt_no < 0 || a.attempt_no > 65_535)
+      return `attempts[${i}].attempt_no ${a.attempt_no} is out of range`;
+    if (badTs(a.dispatched_at))
+      return `attempts[${i}].dispatched_at ${a.dispatched_at} is outside 1970..2200`;
+    if (badTs(a.last_status_at))
+      return `attempts[${i}].last_status_at ${String(a.last_status_at)} is outside 1970..2200`;
   }
   for (const [i, h] of v.hops.entries()) {
     if (badTs(h.at)) return `hops[${i}].at ${h.at} is outside 1970..2200`;
     if (h.detail.length > MAX_STRING) return `hops[${i}].detail is longer than ${MAX_STRING} characters`;
   }
   for (const [k, x] of Object.entries(v.attributes)) {
-    if (k.length > MAX_STRING || x.length > MAX_STRING) return `attributes.${k.slice(0, 64)} is longer than ${MAX_STRING} characters`;
+    if (k.length > MAX_STRING || x.length > MAX_STRING)
+      return `attributes.${k.slice(0, 64)} is longer than ${MAX_STRING} characters`;
   }
-  if (v.request_id.length > MAX_STRING || v.input_fingerprint.length > MAX_STRING) return 'request_id or input_fingerprint is too long';
+  if (v.request_id.length > MAX_STRING || v.input_fingerprint.length > MAX_STRING)
+    return 'request_id or input_fingerprint is too long';
   return null;
 }
 

@@ -6,7 +6,13 @@
 import type { AttemptReason, CallbackStatus, SubmitOutcome, Verdict, VerdictClass } from '@pathwatch/schemas';
 import { StoreError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { openClickHouse, type ClickHouse, type ClickHouseOptions, type ReadonlySqlLimits, type SqlResult } from './client.js';
+import {
+  openClickHouse,
+  type ClickHouse,
+  type ClickHouseOptions,
+  type ReadonlySqlLimits,
+  type SqlResult,
+} from './client.js';
 import { applyMigrations, type MigrationReport } from './migrations.js';
 import { PATH_INSERT_COLUMNS, encodePathRows, storeRowProblem } from './path-encoding.js';
 import {
@@ -346,7 +352,11 @@ function toTimeline(r: Row, versions: VersionEntry[]): PathTimeline {
     error_category: orNull(r['error_category']),
     error_code: orNull(r['error_code']),
     flags: arr(r['flags']).map(str),
-    layers: { api_ok: bool(r['api_ok']), execution_ok: nbool(r['execution_ok']), outcome_ok: nbool(r['outcome_ok']) },
+    layers: {
+      api_ok: bool(r['api_ok']),
+      execution_ok: nbool(r['execution_ok']),
+      outcome_ok: nbool(r['outcome_ok']),
+    },
     operation: str(r['operation']),
     channel: str(r['channel']),
     input_fingerprint: str(r['input_fingerprint']),
@@ -429,21 +439,21 @@ class ClickHousePathStore implements PathStore {
       );
     }
     const r = rows[0] as Row;
-    const versions = (await this.ch.query(VERSIONS_SQL, { request_id: requestId, tenant: str(r['tenant_id']) })).map(
-      (v): VersionEntry => ({
-        version: n(v['version']),
-        verdict: str(v['verdict']) as VerdictClass,
-        provisional: bool(v['provisional']),
-        is_correction: bool(v['is_correction']),
-        previous_verdict: orNull(v['previous_verdict']) as VerdictClass | null,
-        error_code: orNull(v['error_code']),
-        flags: arr(v['flags']).map(str),
-        fired_by: str(v['fired_by']),
-        watermark_lag_ms: n(v['watermark_lag_ms']),
-        decided_at_ms: n(v['decided_at_ms']),
-        emitted_at_ms: n(v['emitted_at_ms']),
-      }),
-    );
+    const versions = (
+      await this.ch.query(VERSIONS_SQL, { request_id: requestId, tenant: str(r['tenant_id']) })
+    ).map((v): VersionEntry => ({
+      version: n(v['version']),
+      verdict: str(v['verdict']) as VerdictClass,
+      provisional: bool(v['provisional']),
+      is_correction: bool(v['is_correction']),
+      previous_verdict: orNull(v['previous_verdict']) as VerdictClass | null,
+      error_code: orNull(v['error_code']),
+      flags: arr(v['flags']).map(str),
+      fired_by: str(v['fired_by']),
+      watermark_lag_ms: n(v['watermark_lag_ms']),
+      decided_at_ms: n(v['decided_at_ms']),
+      emitted_at_ms: n(v['emitted_at_ms']),
+    }));
     return toTimeline(r, versions);
   }
 
@@ -518,7 +528,8 @@ class ClickHousePathStore implements PathStore {
       this.ch.query(inputFlipSql(q.group_by, q.bucket, q), params),
       this.ch.query(correctionRateSql(q.group_by, q.bucket, q), params),
     ]);
-    const key = (r: Row): string => JSON.stringify([str(r['bucket_start_ms']), ...q.group_by.map((d) => str(r[d]))]);
+    const key = (r: Row): string =>
+      JSON.stringify([str(r['bucket_start_ms']), ...q.group_by.map((d) => str(r[d]))]);
     const out = new Map<string, FlipRateRow>();
     const rowFor = (r: Row): FlipRateRow => {
       const k = key(r);
@@ -578,7 +589,13 @@ class ClickHousePathStore implements PathStore {
         lift: n(r['lift']),
       };
     });
-    return { cohort: q.cohort, population, cohort_size: cohortSize, base_rate: ratio(cohortSize, population), items };
+    return {
+      cohort: q.cohort,
+      population,
+      cohort_size: cohortSize,
+      base_rate: ratio(cohortSize, population),
+      items,
+    };
   }
 
   async openAnomalies(q: AnomalyQuery): Promise<AnomalyResult> {

@@ -106,9 +106,17 @@ ORDER BY version`;
  * Latency percentiles and on-time rate from the hourly rollup (dashboard path). Params: window as bucket range
  * ({from_ms}, {to_ms}), {step_s:UInt32} (0 = one row per group), filters. Stage picks the digest column.
  */
-export function latencySql(dims: readonly GroupDimension[], bucket: BucketName, stage: LatencyStage, f: Filters): string {
+export function latencySql(
+  dims: readonly GroupDimension[],
+  bucket: BucketName,
+  stage: LatencyStage,
+  f: Filters,
+): string {
   const digest = `${stage}_q`;
-  const bucketExpr = bucket === 'none' ? `toInt64(0)` : `toInt64(toUnixTimestamp(toStartOfInterval(bucket, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const bucketExpr =
+    bucket === 'none'
+      ? `toInt64(0)`
+      : `toInt64(toUnixTimestamp(toStartOfInterval(bucket, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
   const w = `bucket >= toStartOfHour(fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')) AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
   const tenantFilter = f.tenant !== undefined ? ' AND tenant_id = {tenant:String}' : '';
   // Generation pointers are per (tenant, bucket): only the tenant filter applies to them.
@@ -182,7 +190,10 @@ LIMIT {limit:UInt32}`;
 
 /** Input flip rate: share of repeated inputs (>= 2 settled requests in the group) whose outcome is not constant. */
 export function inputFlipSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
-  const bucketInner = bucket === 'none' ? 'toInt64(0)' : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const bucketInner =
+    bucket === 'none'
+      ? 'toInt64(0)'
+      : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
   const inner = ['bucket_start_ms', ...dims].join(', ');
   return `SELECT ${inner}, count() AS repeated_inputs, countIf(n_outcomes > 1) AS flipped_inputs
 FROM (
@@ -200,7 +211,10 @@ LIMIT {limit:UInt32}`;
 
 /** Verdict flip (correction) rate from the version history: settled requests whose final verdict was corrected. */
 export function correctionRateSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
-  const bucketExpr = bucket === 'none' ? 'toInt64(0)' : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  const bucketExpr =
+    bucket === 'none'
+      ? 'toInt64(0)'
+      : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
   const inner = ['bucket_start_ms', ...dims].join(', ');
   return `SELECT ${bucketExpr} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''},
        uniqExactIf(request_id, NOT provisional) AS settled_requests,

@@ -196,7 +196,11 @@ export class RollupRefresher {
     );
     this.lastStartMs = startMs;
     const report = { buckets: dirty.length, refreshIds: ids, durationMs: performance.now() - started };
-    if (dirty.length > 0) this.log.debug({ buckets: dirty.length, durationMs: Math.round(report.durationMs) }, 'rollups refreshed');
+    if (dirty.length > 0)
+      this.log.debug(
+        { buckets: dirty.length, durationMs: Math.round(report.durationMs) },
+        'rollups refreshed',
+      );
     return report;
   }
 
@@ -213,7 +217,12 @@ export class RollupRefresher {
       const hi = (Math.max(...hours) + 3600) * 1000;
       const params = { tenants, buckets: hours, refresh_id: refreshId, lo_ms: lo, hi_ms: hi };
       await this.ch.command(REBUILD_SQL, { ...params, token: `rollup-${refreshId}` });
-      await this.ch.command(POINT_SQL, { tenants, buckets: hours, refresh_id: refreshId, token: `rollup-gen-${refreshId}` });
+      await this.ch.command(POINT_SQL, {
+        tenants,
+        buckets: hours,
+        refresh_id: refreshId,
+        token: `rollup-gen-${refreshId}`,
+      });
       ids.push(refreshId);
     }
     return ids;

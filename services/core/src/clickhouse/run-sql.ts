@@ -38,7 +38,9 @@ export function advertiseSqlEndpoint(dataDir: string, url: string, now: () => nu
 export function readAdvert(dataDir: string): SqlEndpointAdvert | null {
   try {
     const a = JSON.parse(readFileSync(join(dataDir, ENDPOINT_FILE), 'utf8')) as Partial<SqlEndpointAdvert>;
-    return typeof a.pid === 'number' && typeof a.url === 'string' ? { pid: a.pid, url: a.url, since: Number(a.since ?? 0) } : null;
+    return typeof a.pid === 'number' && typeof a.url === 'string'
+      ? { pid: a.pid, url: a.url, since: Number(a.since ?? 0) }
+      : null;
   } catch {
     return null;
   }
@@ -94,7 +96,10 @@ export async function runSql(sql: string, opts: RunSqlOptions): Promise<RunSqlRe
       try {
         res = await doFetch(`${advert.url.replace(/\/$/, '')}/v1/sql`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          },
           body: JSON.stringify({ sql, ...(opts.maxRows === undefined ? {} : { max_rows: opts.maxRows }) }),
         });
       } catch (err) {
@@ -107,14 +112,29 @@ export async function runSql(sql: string, opts: RunSqlOptions): Promise<RunSqlRe
       const body = (await res.json()) as HttpSqlResult | HttpSqlError;
       if (!res.ok) {
         const e = body as HttpSqlError;
-        const code = res.status === 400 ? 'CORE_STORE_SQL_REJECTED' : res.status === 401 ? 'CORE_STORE_QUERY_FAILED' : 'CORE_STORE_UNAVAILABLE';
-        throw new StoreError(code, `SQL endpoint ${advert.url} answered ${res.status}: ${e.message ?? e.error ?? 'error'}`, {
-          retriable: res.status >= 500,
-          context: { status: res.status },
-        });
+        const code =
+          res.status === 400
+            ? 'CORE_STORE_SQL_REJECTED'
+            : res.status === 401
+              ? 'CORE_STORE_QUERY_FAILED'
+              : 'CORE_STORE_UNAVAILABLE';
+        throw new StoreError(
+          code,
+          `SQL endpoint ${advert.url} answered ${res.status}: ${e.message ?? e.error ?? 'error'}`,
+          {
+            retriable: res.status >= 500,
+            context: { status: res.status },
+          },
+        );
       }
       const r = body as HttpSqlResult;
-      return { columns: r.columns, rows: r.rows, truncated: r.truncated, elapsedMs: r.elapsed_ms, via: 'http' };
+      return {
+        columns: r.columns,
+        rows: r.rows,
+        truncated: r.truncated,
+        elapsedMs: r.elapsed_ms,
+        via: 'http',
+      };
     }
   }
   const ch = await openClickHouse(opts.clickhouse, { logger: opts.logger });

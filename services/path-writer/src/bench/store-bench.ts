@@ -11,7 +11,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PATH_INSERT_COLUMNS, createRootLogger, encodePathRows, openPathStore, pathAnchorMs, type PathStore } from '@pathwatch/core';
+import {
+  PATH_INSERT_COLUMNS,
+  createRootLogger,
+  encodePathRows,
+  openPathStore,
+  pathAnchorMs,
+  type PathStore,
+} from '@pathwatch/core';
 import type { Verdict } from '@pathwatch/schemas';
 import { batchToken } from '../writer.js';
 import { syntheticVerdict } from '../synthetic.js';
@@ -57,7 +64,14 @@ export interface QueryFigure {
 
 export interface StoreBenchResult {
   insert: InsertFigure[];
-  bulk: { rows: number; corrections: number; seconds: number; rowsPerSec: number; rollupBuckets: number; rollupSeconds: number } | null;
+  bulk: {
+    rows: number;
+    corrections: number;
+    seconds: number;
+    rowsPerSec: number;
+    rollupBuckets: number;
+    rollupSeconds: number;
+  } | null;
   storage: { table: string; rows: number; compressedBytes: number; uncompressedBytes: number }[];
   queries: QueryFigure[];
 }
@@ -219,7 +233,11 @@ async function timeQuery(
     const t = performance.now();
     const r = await fn();
     times.push(performance.now() - t);
-    resultRows = Array.isArray(r) ? r.length : r && typeof r === 'object' && 'items' in r && Array.isArray(r.items) ? r.items.length : 1;
+    resultRows = Array.isArray(r)
+      ? r.length
+      : r && typeof r === 'object' && 'items' in r && Array.isArray(r.items)
+        ? r.items.length
+        : 1;
   }
   return {
     name,
@@ -233,7 +251,11 @@ async function timeQuery(
   };
 }
 
-async function measureInserts(store: PathStore, opts: Required<Pick<StoreBenchOptions, 'insertRows' | 'baselineRows' | 'batchRows'>>, startMs: number): Promise<InsertFigure[]> {
+async function measureInserts(
+  store: PathStore,
+  opts: Required<Pick<StoreBenchOptions, 'insertRows' | 'baselineRows' | 'batchRows'>>,
+  startMs: number,
+): Promise<InsertFigure[]> {
   const total = Math.max(opts.insertRows, opts.baselineRows);
   const verdicts = Array.from({ length: total }, (_, i) => syntheticVerdict(i, { startMs, spacingMs: 50 }));
   const out: InsertFigure[] = [];
@@ -255,7 +277,14 @@ async function measureInserts(store: PathStore, opts: Required<Pick<StoreBenchOp
     // Encoding alone, for the split (not part of the figure above).
     const te = performance.now();
     for (let i = 0; i < rows; i += batch) encodePathRows(verdicts.slice(i, Math.min(i + batch, rows)));
-    out.push({ method: 'Native block (path store)', batchRows: batch, rows, seconds, rowsPerSec: Math.round(rows / seconds), encodeSeconds: (performance.now() - te) / 1000 });
+    out.push({
+      method: 'Native block (path store)',
+      batchRows: batch,
+      rows,
+      seconds,
+      rowsPerSec: Math.round(rows / seconds),
+      encodeSeconds: (performance.now() - te) / 1000,
+    });
   }
   {
     await clear();
@@ -270,7 +299,14 @@ async function measureInserts(store: PathStore, opts: Required<Pick<StoreBenchOp
       await store.ch.insertJsonEachRow('path_records', PATH_INSERT_COLUMNS, chunk, `bench-json-${i}`);
     }
     const seconds = (performance.now() - t) / 1000;
-    out.push({ method: 'JSONEachRow (baseline)', batchRows: batch, rows, seconds, rowsPerSec: Math.round(rows / seconds), encodeSeconds: encode / 1000 });
+    out.push({
+      method: 'JSONEachRow (baseline)',
+      batchRows: batch,
+      rows,
+      seconds,
+      rowsPerSec: Math.round(rows / seconds),
+      encodeSeconds: encode / 1000,
+    });
   }
   await clear();
   return out;
@@ -280,8 +316,15 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
   const progress = options.onProgress ?? (() => undefined);
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pathwatch-bench-store-'));
-  const logger = createRootLogger({ level: 'warn', name: 'bench-store', destination: { write: () => undefined } });
-  const store = await openPathStore({ mode: 'embedded', dataDir, database: 'bench' }, { logger, now: () => Date.now() });
+  const logger = createRootLogger({
+    level: 'warn',
+    name: 'bench-store',
+    destination: { write: () => undefined },
+  });
+  const store = await openPathStore(
+    { mode: 'embedded', dataDir, database: 'bench' },
+    { logger, now: () => Date.now() },
+  );
   const runs = options.queryRuns ?? 5;
   const bulkRows = options.bulkRows ?? 10_000_000;
   const nowMs = Date.now();
@@ -290,7 +333,11 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
     progress('insert speed: Native block vs JSONEachRow');
     result.insert = await measureInserts(
       store,
-      { insertRows: options.insertRows ?? 200_000, baselineRows: options.baselineRows ?? 100_000, batchRows: options.batchRows ?? [10_000, 50_000] },
+      {
+        insertRows: options.insertRows ?? 200_000,
+        baselineRows: options.baselineRows ?? 100_000,
+        batchRows: options.batchRows ?? [10_000, 50_000],
+      },
       nowMs - 2 * DAY,
     );
     if (bulkRows > 0) {
@@ -299,7 +346,12 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
       const spacing = spanMs / bulkRows;
       progress(`bulk load: ${bulkRows.toLocaleString('en')} path records over 30 days (server-side)`);
       const t = performance.now();
-      const base = { n: bulkRows, start_ms: startMs, spacing_ms: spacing, inputs: Math.max(1, Math.floor(bulkRows / 3)) };
+      const base = {
+        n: bulkRows,
+        start_ms: startMs,
+        spacing_ms: spacing,
+        inputs: Math.max(1, Math.floor(bulkRows / 3)),
+      };
       await store.ch.command(BULK_SQL, { ...base, every: 1, version: 1, late: 0 });
       progress('bulk load: 1% corrected by a second version');
       await store.ch.command(BULK_SQL, { ...base, every: 100, version: 2, late: 1 });
@@ -309,41 +361,112 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
       const rb = await store.rebuildRollups({ from_ms: startMs - HOUR, to_ms: nowMs + HOUR });
       const rollupSeconds = (performance.now() - tr) / 1000;
       const corrections = Math.ceil(bulkRows / 100);
-      result.bulk = { rows: bulkRows, corrections, seconds, rowsPerSec: Math.round((bulkRows + corrections) / seconds), rollupBuckets: rb.buckets, rollupSeconds };
+      result.bulk = {
+        rows: bulkRows,
+        corrections,
+        seconds,
+        rowsPerSec: Math.round((bulkRows + corrections) / seconds),
+        rollupBuckets: rb.buckets,
+        rollupSeconds,
+      };
 
       progress('queries');
       const w7 = { from_ms: nowMs - 7 * DAY, to_ms: nowMs };
       const w1 = { from_ms: nowMs - DAY, to_ms: nowMs };
       const w30 = { from_ms: startMs, to_ms: nowMs + HOUR };
       const q = result.queries;
-      q.push(await timeQuery('latency: 1 tenant, 7 d, hourly, route x provider', 'rollup', runs, () =>
-        store.latency({ ...w7, tenant: 'tenant-3', group_by: ['route', 'provider'], bucket: 'hour', stage: 'e2e', limit: 10_000 })));
-      q.push(await timeQuery('latency: all tenants, 24 h, hourly, by provider', 'rollup', runs, () =>
-        store.latency({ ...w1, group_by: ['provider'], bucket: 'hour', stage: 'e2e', limit: 10_000 })));
-      q.push(await timeQuery('on-time: all tenants, 30 d, daily, by operation', 'rollup', runs, () =>
-        store.latency({ ...w30, group_by: ['operation'], bucket: 'day', stage: 'e2e', limit: 10_000 })));
-      q.push(await timeQuery('latency: 1 tenant, 30 d, by provider (dispatch leg)', 'rollup', runs, () =>
-        store.latency({ ...w30, tenant: 'tenant-3', group_by: ['provider'], bucket: 'none', stage: 'dispatch', limit: 10_000 })));
-      q.push(await timeQuery('explain delivered_late: all tenants, 7 d', 'raw', runs, () =>
-        store.explain({ ...w7, cohort: 'delivered_late', min_support: 100, min_cohort: 20, limit: 25 })));
-      q.push(await timeQuery('explain not_on_time: 1 tenant, 7 d', 'raw', runs, () =>
-        store.explain({ ...w7, tenant: 'tenant-3', cohort: 'not_on_time', min_support: 50, min_cohort: 10, limit: 25 })));
-      q.push(await timeQuery('same input, different outcome: all tenants, 7 d', 'raw', runs, () =>
-        store.sameInput({ ...w7, min_requests: 2, limit: 50 })));
-      q.push(await timeQuery('flip rate by provider: all tenants, 7 d', 'raw', runs, () =>
-        store.flipRate({ ...w7, group_by: ['provider'], bucket: 'none', limit: 100 })));
-      q.push(await timeQuery('explain delivered_late: all tenants, 30 d (all 10M)', 'raw', runs, () =>
-        store.explain({ ...w30, cohort: 'delivered_late', min_support: 100, min_cohort: 20, limit: 25 })));
-      q.push(await timeQuery('open anomalies: all tenants, 24 h', 'raw', runs, () =>
-        store.openAnomalies({ ...w1, kinds: ['overdue', 'missing_dispatch', 'missing_outcome'], limit: 100, now_ms: nowMs })));
-      q.push(await timeQuery('timeline of one request (no tenant)', 'raw', runs, () =>
-        store.timeline(`req-${Math.floor(bulkRows / 2)}`)));
+      q.push(
+        await timeQuery('latency: 1 tenant, 7 d, hourly, route x provider', 'rollup', runs, () =>
+          store.latency({
+            ...w7,
+            tenant: 'tenant-3',
+            group_by: ['route', 'provider'],
+            bucket: 'hour',
+            stage: 'e2e',
+            limit: 10_000,
+          }),
+        ),
+      );
+      q.push(
+        await timeQuery('latency: all tenants, 24 h, hourly, by provider', 'rollup', runs, () =>
+          store.latency({ ...w1, group_by: ['provider'], bucket: 'hour', stage: 'e2e', limit: 10_000 }),
+        ),
+      );
+      q.push(
+        await timeQuery('on-time: all tenants, 30 d, daily, by operation', 'rollup', runs, () =>
+          store.latency({ ...w30, group_by: ['operation'], bucket: 'day', stage: 'e2e', limit: 10_000 }),
+        ),
+      );
+      q.push(
+        await timeQuery('latency: 1 tenant, 30 d, by provider (dispatch leg)', 'rollup', runs, () =>
+          store.latency({
+            ...w30,
+            tenant: 'tenant-3',
+            group_by: ['provider'],
+            bucket: 'none',
+            stage: 'dispatch',
+            limit: 10_000,
+          }),
+        ),
+      );
+      q.push(
+        await timeQuery('explain delivered_late: all tenants, 7 d', 'raw', runs, () =>
+          store.explain({ ...w7, cohort: 'delivered_late', min_support: 100, min_cohort: 20, limit: 25 }),
+        ),
+      );
+      q.push(
+        await timeQuery('explain not_on_time: 1 tenant, 7 d', 'raw', runs, () =>
+          store.explain({
+            ...w7,
+            tenant: 'tenant-3',
+            cohort: 'not_on_time',
+            min_support: 50,
+            min_cohort: 10,
+            limit: 25,
+          }),
+        ),
+      );
+      q.push(
+        await timeQuery('same input, different outcome: all tenants, 7 d', 'raw', runs, () =>
+          store.sameInput({ ...w7, min_requests: 2, limit: 50 }),
+        ),
+      );
+      q.push(
+        await timeQuery('flip rate by provider: all tenants, 7 d', 'raw', runs, () =>
+          store.flipRate({ ...w7, group_by: ['provider'], bucket: 'none', limit: 100 }),
+        ),
+      );
+      q.push(
+        await timeQuery('explain delivered_late: all tenants, 30 d (all 10M)', 'raw', runs, () =>
+          store.explain({ ...w30, cohort: 'delivered_late', min_support: 100, min_cohort: 20, limit: 25 }),
+        ),
+      );
+      q.push(
+        await timeQuery('open anomalies: all tenants, 24 h', 'raw', runs, () =>
+          store.openAnomalies({
+            ...w1,
+            kinds: ['overdue', 'missing_dispatch', 'missing_outcome'],
+            limit: 100,
+            now_ms: nowMs,
+          }),
+        ),
+      );
+      q.push(
+        await timeQuery('timeline of one request (no tenant)', 'raw', runs, () =>
+          store.timeline(`req-${Math.floor(bulkRows / 2)}`),
+        ),
+      );
     }
     const storage = await store.ch.query<{ table: string; rows: string; c: string; u: string }>(
       `SELECT table, toString(sum(rows)) AS rows, toString(sum(data_compressed_bytes)) AS c, toString(sum(data_uncompressed_bytes)) AS u
        FROM system.parts WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table`,
     );
-    result.storage = storage.map((s) => ({ table: s.table, rows: Number(s.rows), compressedBytes: Number(s.c), uncompressedBytes: Number(s.u) }));
+    result.storage = storage.map((s) => ({
+      table: s.table,
+      rows: Number(s.rows),
+      compressedBytes: Number(s.c),
+      uncompressedBytes: Number(s.u),
+    }));
     return result;
   } finally {
     await store.close();
