@@ -214,10 +214,12 @@ export class ReferenceModel {
     const { slaMs, giveUpMs } = this.deadlines(ev);
     let r = this.reqs.get(rid);
     let status = 0;
+    const tooOld = t + giveUpMs + this.o.correctionHorizonMs < this.T;
     if (!r) {
-      if (this.tomb(rid) || t + giveUpMs + this.o.correctionHorizonMs < this.T) status = 3;
+      if (tooOld || this.tomb(rid)) status = 3;
       else r = this.newReq(rid, false, '', '', at.partition, ev.envelope.tenant_id, t);
     } else if (r.request) status = 1;
+    else if (tooOld || r.beyond) status = 3;
     if (status === 0 && r) {
       r.request = ev;
       r.tenant = ev.envelope.tenant_id;

@@ -48,6 +48,7 @@ class Heap {
   }
 
   pop(): void {
+    if (this.size === 0) return;
     const d = this.d;
     const s = this.s;
     const n = --this.size;
@@ -150,10 +151,36 @@ export class DeadlineIndex {
    * is due. Call repeatedly until -1.
    */
   popDue(t: number): number {
-    if (this.near.minDeadline > t) {
+    if (this.near.size === 0 || this.near.minDeadline > t) {
       if (!this.advance(t)) return NONE;
-      if (this.near.minDeadline > t) return NONE;
+      if (this.near.size === 0 || this.near.minDeadline > t) return NONE;
     }
+    return this.popNear();
+  }
+
+  /** Pops the earliest entry whatever its deadline (for evictions under a state bound); -1 when empty. */
+  popMin(): number {
+    if (this.near.size > 0) return this.popNear();
+    if (this.ringEntries > 0 && this.cur === this.cur) {
+      for (let k = 1; k <= this.ringSize; k++) {
+        const r = (this.cur + k) % this.ringSize;
+        if ((this.ringHead[r] ?? NONE) !== NONE) {
+          // Near holds buckets <= cur: move this bucket in without advancing the wheel.
+          this.drainBucket(r);
+          return this.popNear();
+        }
+      }
+    }
+    if (this.far.size > 0) {
+      this.poppedDeadline = this.far.minDeadline;
+      const slot = this.far.minSlot;
+      this.far.pop();
+      return slot;
+    }
+    return NONE;
+  }
+
+  private popNear(): number {
     this.poppedDeadline = this.near.minDeadline;
     const slot = this.near.minSlot;
     this.near.pop();
@@ -162,7 +189,7 @@ export class DeadlineIndex {
 
   /** Moves buckets up to t's bucket into the near heap; true if anything may now be due. */
   private advance(t: number): boolean {
-    if (t !== t || t === -Infinity) return false;
+    if (t !== t || t === -Infinity || t === Infinity) return false;
     const target = Math.floor(t / this.bucketMs);
     if (this.cur !== this.cur) this.cur = target - 1;
     if (target <= this.cur) return false;

@@ -259,9 +259,10 @@ class ReconcilerEngine implements Engine {
     const rh = hash32(rid, SEED_RID);
     let slot = this.findRid(rid, rh);
     const { slaMs, giveUpMs } = this.deadlinesFor(ev.operation, ev.channel, ev.sla_ms, ev.give_up_ms);
+    // A request we already reconciled and forgot, or one too old to be judged: dead letter, not a new chain.
+    const tooOld = t + giveUpMs + this.o.correctionHorizonMs < this.clock.now;
     if (slot === NO_SLOT) {
-      // A request we already reconciled and forgot, or one too old to be judged: dead letter, not a new chain.
-      if (this.findTomb(rid) >= 0 || t + giveUpMs + this.o.correctionHorizonMs < this.clock.now) {
+      if (tooOld || this.findTomb(rid) >= 0) {
         this.c.tooLate++;
         return this.finishStep(IngestStatus.TOO_LATE, advanced);
       }
@@ -274,6 +275,10 @@ class ReconcilerEngine implements Engine {
         this.c.duplicateRequests++;
         this.c.duplicateEvents++;
         return this.finishStep(IngestStatus.DUPLICATE, advanced);
+      }
+      if (tooOld || (this.rd8(slot, K.O_LMISC) & K.M_BEYOND) !== 0) {
+        this.c.tooLate++;
+        return this.finishStep(IngestStatus.TOO_LATE, advanced);
       }
       // An orphan (dispatch/callback first) gets its request: add the fingerprint, keep the records.
       this.attachRequest(slot, rid, ev.input_fingerprint);
@@ -594,7 +599,7 @@ class ReconcilerEngine implements Engine {
 
   private popEarliest(dl: DeadlineIndex, closed: boolean): number {
     for (;;) {
-      const slot = dl.popDue(Infinity);
+      const slot = dl.popMin();
       if (slot === NO_SLOT) return NO_SLOT;
       if (this.isLiveWithDeadline(slot, dl.poppedDeadline, closed)) return slot;
     }
