@@ -169,6 +169,7 @@ class ReconcilerEngine implements Engine {
   /** Event time of the triggering event (fallback for decided_at while the clock is unknown). */
   private stepEventTime = NaN;
   private readonly dlCache = new Map<number, number>();
+  private readonly provSeed: number[] = [];
 
   // ---- evaluation scratch (filled by scan/classify; no allocation per evaluation) ----
   private readonly aRec = new Int32Array(MAX_ATT);
@@ -545,12 +546,13 @@ class ReconcilerEngine implements Engine {
 
   private fireDue(firedBy: number): void {
     const T = this.clock.now;
-    const recovering = T < this.recoveryUntil || this.recoveryHead !== this.recoveryTail;
+    const recoveryUntil = this.recoveryUntil;
     for (;;) {
       const slot = this.openDl.popDue(T);
       if (slot === NO_SLOT) break;
       if (!this.isLiveWithDeadline(slot, this.openDl.poppedDeadline, false)) continue;
-      if (recovering && this.openDl.poppedDeadline < this.recoveryUntil) this.enqueueRecovery(slot);
+      // A deadline that passed while we were down is released at a bounded rate (releaseRecovery).
+      if (this.openDl.poppedDeadline < recoveryUntil) this.enqueueRecovery(slot);
       else this.evaluate(slot, firedBy, false);
     }
     for (;;) {
@@ -1553,8 +1555,17 @@ class ReconcilerEngine implements Engine {
     return false;
   }
 
+  /**
+   * Hash of (provider, provider_message_id). Seeded by the provider *string* (cached per interned id), so the
+   * hashes stored in records mean the same after a restore in another process.
+   */
   private pmidHash(pid: number, pmid: string): number {
-    return hash32(pmid, 0x6d1d ^ Math.imul(pid + 1, 0x9e3779b1));
+    let seed = this.provSeed[pid];
+    if (seed === undefined) {
+      seed = hash32(this.names.value(pid), 0x6d1d);
+      this.provSeed[pid] = seed;
+    }
+    return hash32(pmid, seed);
   }
 
   private findRid(rid: string, rh: number): number {
@@ -1849,6 +1860,7 @@ class ReconcilerEngine implements Engine {
 
   private releaseRecovery(now: number): void {
     if (this.recoveryHead === this.recoveryTail) {
+      // Recovery ends once the clock is past the downtime and everything queued was released.
       if (this.clock.now >= this.recoveryUntil) this.recoveryUntil = -Infinity;
       this.lastTickWall = now;
       return;
@@ -2096,8 +2108,7 @@ class ReconcilerEngine implements Engine {
         r += K.CB_LEN;
       }
     }
-    // Provider-message-id hashes depend on provider ids: recompute them and rebuild the indexes.
-    this.rehashPmids(slot);
+    this.indexPmids(slot);
     if (pseudo) this.pmidIndex.insert(this.pmidHash(this.rd16(slot, K.O_CHANNEL), decodeAt(u8, b + K.HDR)), slot);
     else this.ridIndex.insert(hash32(key, SEED_RID), slot);
     const next = this.rd64(slot, K.O_NEXT);
@@ -2112,7 +2123,8 @@ class ReconcilerEngine implements Engine {
     return slot;
   }
 
-  private rehashPmids(slot: number): void {
+  /** Re-creates the binding index entries of a restored slot (hashes are process-independent). */
+  private indexPmids(slot: number): void {
     const addr = this.slotAddr[slot]!;
     const p = addr >>> PAGE_BITS;
     const b = addr & MASK;
@@ -2120,38 +2132,21 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0) {
-      const nh = this.pmidHash(u16[(b + K.O_CHANNEL) >> 1]!, decodeAt(u8, b + K.HDR));
-      for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; r += K.CB_LEN) u32[(r + K.K_PMIDH) >> 2] = nh;
-      return;
-    }
-    // Callbacks carry only the hash: map old -> new through the attempts' stored ids.
-    const remap = new Map<number, number>();
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
       if (u8[r] === K.REC_ATTEMPT) {
         if ((u8[r + K.A_FLAGS]! & 1) === 1) {
+          const h = u32[(r + K.A_PMIDH) >> 2]!;
           const s = r + K.A_STR;
-          const nh = this.pmidHash(u16[(r + K.A_PROVIDER) >> 1]!, decodeAt(u8, s + sizeAt(u8, s)));
-          remap.set(u32[(r + K.A_PMIDH) >> 2]!, nh);
-          u32[(r + K.A_PMIDH) >> 2] = nh;
-          if (this.findPmidSlotEntry(nh, slot) < 0) this.pmidIndex.insert(nh, slot);
+          const pmid = decodeAt(u8, s + sizeAt(u8, s));
+          // First binding wins, as at runtime: only bind when nobody holds the pair yet.
+          if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT) this.pmidIndex.insert(h, slot);
         }
         r += u16[(r + K.A_LEN) >> 1]!;
       } else r += K.CB_LEN;
     }
-    if (remap.size === 0) return;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
-      if (u8[r] === K.REC_CALLBACK) {
-        const nh = remap.get(u32[(r + K.K_PMIDH) >> 2]!);
-        if (nh !== undefined) u32[(r + K.K_PMIDH) >> 2] = nh;
-        r += K.CB_LEN;
-      } else r += u16[(r + K.A_LEN) >> 1]!;
-    }
   }
 
-  private findPmidSlotEntry(h: number, slot: number): number {
-    return this.pmidIndex.find(h, slot);
-  }
+
 
   // =====================================================================================================
   // Introspection
