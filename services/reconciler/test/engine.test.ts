@@ -11,7 +11,12 @@ const T0 = 1_760_000_000_000;
 const P0 = { partition: 0, offset: '0' };
 const P1 = { partition: 1, offset: '0' };
 
-function setup(options: EngineOptions = {}): { e: Engine; clock: ManualClock; out: Verdict[]; actions: ReturnType<Engine['drainOutputs']>['actions'] } {
+function setup(options: EngineOptions = {}): {
+  e: Engine;
+  clock: ManualClock;
+  out: Verdict[];
+  actions: ReturnType<Engine['drainOutputs']>['actions'];
+} {
   const clock = new ManualClock(T0);
   const e = createEngine({ maxOutOfOrdernessMs: 0, idleTimeoutMs: 1_000, ...options }, clock);
   const out: Verdict[] = [];
@@ -27,7 +32,7 @@ function setup(options: EngineOptions = {}): { e: Engine; clock: ManualClock; ou
     collect();
   };
   for (const m of ['onRequest', 'onDispatch', 'onCallback'] as const) {
-    const f = e[m].bind(e) as (ev: never, at: never) => ReturnType<Engine['onRequest']>;
+    const f: (ev: never, at: never) => ReturnType<Engine['onRequest']> = e[m].bind(e);
     (e as unknown as Record<string, unknown>)[m] = (ev: never, at: never) => {
       const r = f(ev, at);
       collect();
@@ -47,23 +52,33 @@ function idle(clock: ManualClock, e: Engine, untilMs: number, stepMs = 100): voi
 
 describe('lifecycle examples', () => {
   it('overdue at the SLA, then a late delivery settles it as delivered_late and retracts the resend', () => {
-    const { e, clock, out, actions } = setup({ actionRules: [{ verdict: 'overdue', kinds: ['resend_alternate_route'] }] });
+    const { e, clock, out, actions } = setup({
+      actionRules: [{ verdict: 'overdue', kinds: ['resend_alternate_route'] }],
+    });
     e.onRequest(request({ rid: 'r1', at: T0, slaMs: 2_000, giveUpMs: 30_000 }), P0);
     e.onDispatch(dispatch({ rid: 'r1', at: T0 + 100 }), P0);
     idle(clock, e, 5_000);
-    expect(out.map((v) => [v.version, v.verdict, v.provisional, v.fired_by])).toEqual([[1, 'overdue', true, 'wall_clock']]);
-    expect(actions.map((a) => [a.kind, a.action_id, a.provisional])).toEqual([['resend_alternate_route', 'r1:resend_alternate_route:overdue', true]]);
+    expect(out.map((v) => [v.version, v.verdict, v.provisional, v.fired_by])).toEqual([
+      [1, 'overdue', true, 'wall_clock'],
+    ]);
+    expect(actions.map((a) => [a.kind, a.action_id, a.provisional])).toEqual([
+      ['resend_alternate_route', 'r1:resend_alternate_route:overdue', true],
+    ]);
     e.onCallback(callback({ rid: null, pmid: 'SMr11', at: T0 + 4_000, status: 'delivered' }), P0);
     const v2 = out[1]!;
-    expect([v2.version, v2.verdict, v2.provisional, v2.is_correction, v2.previous_verdict, v2.final_at]).toEqual([
-      2,
-      'delivered_late',
-      false,
-      false,
-      'overdue',
-      T0 + 4_000,
-    ]);
-    expect(actions[1]).toMatchObject({ kind: 'retract', retracts_action_id: 'r1:resend_alternate_route:overdue', reason: 'delivered_late' });
+    expect([
+      v2.version,
+      v2.verdict,
+      v2.provisional,
+      v2.is_correction,
+      v2.previous_verdict,
+      v2.final_at,
+    ]).toEqual([2, 'delivered_late', false, false, 'overdue', T0 + 4_000]);
+    expect(actions[1]).toMatchObject({
+      kind: 'retract',
+      retracts_action_id: 'r1:resend_alternate_route:overdue',
+      reason: 'delivered_late',
+    });
   });
 
   it('missing_outcome at give-up, corrected to delivered_late by late evidence', () => {
@@ -74,19 +89,43 @@ describe('lifecycle examples', () => {
     expect(out.map((v) => v.verdict)).toEqual(['overdue', 'missing_outcome']);
     expect(out[1]!.execution_ok).toBe(true);
     expect(out[1]!.outcome_ok).toBe(false);
-    e.onCallback(callback({ rid: 'r2', pmid: 'SMr21', at: T0 + 5_000, status: 'delivered', providerEventTime: T0 + 4_500 }), P0);
-    expect(out[2]).toMatchObject({ version: 3, verdict: 'delivered_late', is_correction: true, previous_verdict: 'missing_outcome', final_at: T0 + 4_500 });
+    e.onCallback(
+      callback({
+        rid: 'r2',
+        pmid: 'SMr21',
+        at: T0 + 5_000,
+        status: 'delivered',
+        providerEventTime: T0 + 4_500,
+      }),
+      P0,
+    );
+    expect(out[2]).toMatchObject({
+      version: 3,
+      verdict: 'delivered_late',
+      is_correction: true,
+      previous_verdict: 'missing_outcome',
+      final_at: T0 + 4_500,
+    });
   });
 
   it('a retry inside the grace keeps a failed attempt open; the retry delivers on time', () => {
     const { e, clock, out } = setup({ retryGraceMs: 2_000 });
     e.onRequest(request({ rid: 'r3', at: T0, slaMs: 10_000, giveUpMs: 60_000 }), P0);
     e.onDispatch(dispatch({ rid: 'r3', at: T0 + 10, provider: 'p1' }), P0);
-    e.onCallback(callback({ rid: 'r3', pmid: 'SMr31', at: T0 + 500, status: 'undelivered', errorCategory: 'network' }), P0);
-    e.onDispatch(dispatch({ rid: 'r3', at: T0 + 1_500, attemptNo: 2, reason: 'failover', provider: 'p2' }), P0);
+    e.onCallback(
+      callback({ rid: 'r3', pmid: 'SMr31', at: T0 + 500, status: 'undelivered', errorCategory: 'network' }),
+      P0,
+    );
+    e.onDispatch(
+      dispatch({ rid: 'r3', at: T0 + 1_500, attemptNo: 2, reason: 'failover', provider: 'p2' }),
+      P0,
+    );
     idle(clock, e, 4_000);
     expect(out).toEqual([]);
-    e.onCallback(callback({ rid: 'r3', pmid: 'SMr32', provider: 'p2', at: T0 + 4_000, status: 'delivered' }), P0);
+    e.onCallback(
+      callback({ rid: 'r3', pmid: 'SMr32', provider: 'p2', at: T0 + 4_000, status: 'delivered' }),
+      P0,
+    );
     expect(out.map((v) => [v.verdict, v.flags])).toEqual([['delivered_on_time', ['retried', 'failed_over']]]);
     expect(out[0]!.attempts.map((a) => a.last_status)).toEqual(['undelivered', 'delivered']);
   });
@@ -95,9 +134,21 @@ describe('lifecycle examples', () => {
     const { e, clock, out } = setup({ retryGraceMs: 2_000 });
     e.onRequest(request({ rid: 'r4', at: T0 }), P0);
     e.onDispatch(dispatch({ rid: 'r4', at: T0 + 10 }), P0);
-    e.onCallback(callback({ rid: 'r4', pmid: 'SMr41', at: T0 + 500, status: 'undelivered', errorCategory: 'barred', errorCode: '30004' }), P0);
+    e.onCallback(
+      callback({
+        rid: 'r4',
+        pmid: 'SMr41',
+        at: T0 + 500,
+        status: 'undelivered',
+        errorCategory: 'barred',
+        errorCode: '30004',
+      }),
+      P0,
+    );
     idle(clock, e, 4_000);
-    expect(out.map((v) => [v.verdict, v.error_category, v.error_code, v.final_at])).toEqual([['failed', 'barred', '30004', T0 + 500]]);
+    expect(out.map((v) => [v.verdict, v.error_category, v.error_code, v.final_at])).toEqual([
+      ['failed', 'barred', '30004', T0 + 500],
+    ]);
   });
 
   it('a callback without request_id waits for its dispatch and is matched when it arrives', () => {
@@ -108,7 +159,9 @@ describe('lifecycle examples', () => {
     expect(e.stats().pendingCallbacks).toBe(1);
     e.onDispatch(dispatch({ rid: 'r5', at: T0 + 100, pmid: 'SMx' }), P0);
     expect(e.stats().pendingCallbacks).toBe(0);
-    expect(out.map((v) => [v.request_id, v.verdict, v.flags])).toEqual([['r5', 'delivered_on_time', ['callback_before_dispatch']]]);
+    expect(out.map((v) => [v.request_id, v.verdict, v.flags])).toEqual([
+      ['r5', 'delivered_on_time', ['callback_before_dispatch']],
+    ]);
     expect(e.lookupRequestId('p1', 'SMx')).toBe('r5');
     expect(bindings).toEqual(['p1/SMx->r5']);
   });
@@ -117,14 +170,22 @@ describe('lifecycle examples', () => {
     const { e, clock, out } = setup({ orphanGraceMs: 2_000 });
     e.onCallback(callback({ rid: null, pmid: 'SMnone', at: T0, status: 'delivered' }), P1);
     idle(clock, e, 4_000);
-    expect(out.map((v) => [v.request_id, v.verdict, v.accepted_at, v.api_ok])).toEqual([['p1:SMnone', 'orphan_callback', null, false]]);
+    expect(out.map((v) => [v.request_id, v.verdict, v.accepted_at, v.api_ok])).toEqual([
+      ['p1:SMnone', 'orphan_callback', null, false],
+    ]);
   });
 
   it('exact duplicates are no-ops; a re-sent report with a new event id is a duplicate_callback', () => {
     const { e, out } = setup();
     e.onRequest(request({ rid: 'r6', at: T0 }), P0);
     e.onDispatch(dispatch({ rid: 'r6', at: T0 + 10 }), P0);
-    const cb = callback({ rid: 'r6', pmid: 'SMr61', at: T0 + 500, status: 'delivered', providerEventId: 'pe-1' });
+    const cb = callback({
+      rid: 'r6',
+      pmid: 'SMr61',
+      at: T0 + 500,
+      status: 'delivered',
+      providerEventId: 'pe-1',
+    });
     expect(e.onCallback(cb, P0)).toBe(IngestStatus.APPLIED);
     expect(e.onCallback(cb, P0)).toBe(IngestStatus.DUPLICATE);
     expect(out).toHaveLength(1);
@@ -141,14 +202,23 @@ describe('lifecycle examples', () => {
     const { e, clock, out } = setup({ retryGraceMs: 0 });
     e.onRequest(request({ rid: 'r7', at: T0, slaMs: 10_000 }), P0);
     e.onDispatch(dispatch({ rid: 'r7', at: T0 + 10 }), P0);
-    e.onCallback(callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 100, status: 'expired', evidence: 'provider_synthetic' }), P0);
+    e.onCallback(
+      callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 100, status: 'expired', evidence: 'provider_synthetic' }),
+      P0,
+    );
     idle(clock, e, 1_000);
-    e.onCallback(callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 200, status: 'delivered', evidence: 'handset' }), P0);
+    e.onCallback(
+      callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 200, status: 'delivered', evidence: 'handset' }),
+      P0,
+    );
     expect(out.map((v) => [v.verdict, v.flags, v.is_correction])).toEqual([
       ['expired', [], false],
       ['delivered_on_time', ['conflicting_evidence'], true],
     ]);
-    e.onCallback(callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 300, status: 'failed', evidence: 'operator' }), P0);
+    e.onCallback(
+      callback({ rid: 'r7', pmid: 'SMr71', at: T0 + 300, status: 'failed', evidence: 'operator' }),
+      P0,
+    );
     expect(out).toHaveLength(2); // delivered stands: a hard success decides; conflict already flagged
   });
 
@@ -250,24 +320,39 @@ describe('horizons', () => {
 
 describe('state bounds', () => {
   it('keeps open, pending and closed state within its bounds and says so', () => {
-    const { e, out } = setup({ maxOpenRequests: 10, maxPendingCallbacks: 5, maxClosedTraces: 7, maxCallbacksPerRequest: 3 });
-    for (let i = 0; i < 30; i++) e.onRequest(request({ rid: `o${i}`, at: T0 + i, slaMs: 60_000 + i, giveUpMs: 120_000 }), P0);
+    const { e, out } = setup({
+      maxOpenRequests: 10,
+      maxPendingCallbacks: 5,
+      maxClosedTraces: 7,
+      maxCallbacksPerRequest: 3,
+    });
+    for (let i = 0; i < 30; i++)
+      e.onRequest(request({ rid: `o${i}`, at: T0 + i, slaMs: 60_000 + i, giveUpMs: 120_000 }), P0);
     let st = e.stats();
     expect(st.openRequests).toBe(10);
     expect(st.closedTraces).toBe(7);
     expect(st.counters['evictedOpen']).toBe(20);
     expect(st.counters['evictedClosed']).toBe(13);
     // The earliest deadlines went first, decided as at give-up and flagged.
-    expect(out[0]).toMatchObject({ request_id: 'o0', verdict: 'missing_dispatch', flags: ['state_bound_evicted'] });
-    for (let i = 0; i < 9; i++) e.onCallback(callback({ rid: null, pmid: `SMp${i}`, at: T0 + i, status: 'sent' }), P1);
+    expect(out[0]).toMatchObject({
+      request_id: 'o0',
+      verdict: 'missing_dispatch',
+      flags: ['state_bound_evicted'],
+    });
+    for (let i = 0; i < 9; i++)
+      e.onCallback(callback({ rid: null, pmid: `SMp${i}`, at: T0 + i, status: 'sent' }), P1);
     st = e.stats();
     expect(st.pendingCallbacks).toBe(5);
     expect(st.counters['evictedPending']).toBe(4);
     expect(out.filter((v) => v.verdict === 'orphan_callback')).toHaveLength(4);
     e.onDispatch(dispatch({ rid: 'o29', at: T0 + 100 }), P0);
     for (let i = 0; i < 3; i++)
-      expect(e.onCallback(callback({ rid: 'o29', pmid: 'SMo291', at: T0 + 200 + i, status: 'sent' }), P0)).toBe(IngestStatus.APPLIED);
-    expect(e.onCallback(callback({ rid: 'o29', pmid: 'SMo291', at: T0 + 300, status: 'sent' }), P0)).toBe(IngestStatus.REFUSED);
+      expect(
+        e.onCallback(callback({ rid: 'o29', pmid: 'SMo291', at: T0 + 200 + i, status: 'sent' }), P0),
+      ).toBe(IngestStatus.APPLIED);
+    expect(e.onCallback(callback({ rid: 'o29', pmid: 'SMo291', at: T0 + 300, status: 'sent' }), P0)).toBe(
+      IngestStatus.REFUSED,
+    );
     expect(st.bytes.total).toBeGreaterThan(0);
   });
 });

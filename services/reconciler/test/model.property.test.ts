@@ -32,16 +32,26 @@ describe('engine = reference model', { timeout: 600_000 }, () => {
         const ea: Action[] = [];
         const mv: Verdict[] = [];
         const ma: Action[] = [];
-        run(engine, scenario.ops, (t) => (clock.t = t), () => {
-          const o = engine.drainOutputs();
-          ev.push(...o.verdicts);
-          ea.push(...o.actions);
-        });
-        run(model, scenario.ops, (t) => (clock.t = t), () => {
-          const o = model.drainOutputs();
-          mv.push(...o.verdicts);
-          ma.push(...o.actions);
-        });
+        run(
+          engine,
+          scenario.ops,
+          (t) => (clock.t = t),
+          () => {
+            const o = engine.drainOutputs();
+            ev.push(...o.verdicts);
+            ea.push(...o.actions);
+          },
+        );
+        run(
+          model,
+          scenario.ops,
+          (t) => (clock.t = t),
+          () => {
+            const o = model.drainOutputs();
+            mv.push(...o.verdicts);
+            ma.push(...o.actions);
+          },
+        );
         const e = byKey(plain(ev));
         const m = byKey(plain(mv));
         expect([...e.keys()].sort()).toEqual([...m.keys()].sort());
@@ -64,7 +74,12 @@ describe('lifecycle invariants', { timeout: 600_000 }, () => {
         // Within the tombstone horizon a forgotten request's versions continue (beyond it they restart at 1).
         const engine = createEngine({ ...options, tombstoneHorizonMs: 604_800_000 }, clock);
         const all: Verdict[] = [];
-        run(engine, scenario.ops, (t) => (clock.t = t), () => all.push(...engine.drainOutputs().verdicts));
+        run(
+          engine,
+          scenario.ops,
+          (t) => (clock.t = t),
+          () => all.push(...engine.drainOutputs().verdicts),
+        );
         for (const [key, list] of byKey(all)) {
           for (let i = 0; i < list.length; i++) {
             const v = list[i]!;
@@ -75,7 +90,8 @@ describe('lifecycle invariants', { timeout: 600_000 }, () => {
             expect(v.is_correction).toBe(prev !== undefined ? !prev.provisional : v.is_correction);
             if (prev) expect(v.previous_verdict).toBe(prev.verdict);
             if (v.verdict === 'delivered_on_time') expect(v.outcome_ok).toBe(true);
-            if (v.verdict === 'orphan_callback' || v.verdict === 'orphan_dispatch') expect(v.accepted_at).toBeNull();
+            if (v.verdict === 'orphan_callback' || v.verdict === 'orphan_dispatch')
+              expect(v.accepted_at).toBeNull();
           }
         }
       }),
@@ -112,9 +128,14 @@ describe('order independence', { timeout: 600_000 }, () => {
             const clock = new ManualClock(0);
             const engine = createEngine(opts, clock);
             const last = new Map<string, string>();
-            run(engine, ops, (t) => (clock.t = t), () => {
-              for (const v of engine.drainOutputs().verdicts) last.set(v.request_id, v.verdict);
-            });
+            run(
+              engine,
+              ops,
+              (t) => (clock.t = t),
+              () => {
+                for (const v of engine.drainOutputs().verdicts) last.set(v.request_id, v.verdict);
+              },
+            );
             return scenario.requestIds.map((rid) => `${rid}=${last.get(rid) ?? 'none'}`);
           };
           expect(finalClasses(settle(shuffled))).toEqual(finalClasses(settle(events)));

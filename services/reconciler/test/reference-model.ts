@@ -85,7 +85,14 @@ interface Req {
   attempts: Att[];
   callbacks: Cb[];
   version: number;
-  last: { cls: VerdictClass; provisional: boolean; flags: string; errCat: string | null; errCode: string | null; evidence: EvidenceLevel } | null;
+  last: {
+    cls: VerdictClass;
+    provisional: boolean;
+    flags: string;
+    errCat: string | null;
+    errCode: string | null;
+    evidence: EvidenceLevel;
+  } | null;
   closed: boolean;
   expiry: number;
   emitted: Set<string>; // action ids requested
@@ -159,7 +166,8 @@ export class ReferenceModel {
     i.idle = false;
     i.maxEvent = Math.max(i.maxEvent, Math.min(t, this.wallNow + this.o.maxFutureSkewMs));
     let m = Infinity;
-    for (const x of this.inputs.values()) if (!x.idle) m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs);
+    for (const x of this.inputs.values())
+      if (!x.idle) m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs);
     if (m !== Infinity && m > this.T) {
       this.T = m;
       this.source = 'watermark';
@@ -178,11 +186,13 @@ export class ReferenceModel {
     let m = Infinity;
     let src: 'watermark' | 'wall_clock' = 'watermark';
     if (anyActive) {
-      for (const x of this.inputs.values()) if (!x.idle) m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs);
+      for (const x of this.inputs.values())
+        if (!x.idle) m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs);
     } else {
       src = 'wall_clock';
       for (const x of this.inputs.values())
-        if (x.maxEvent !== -Infinity) m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs + this.wallNow - x.seenAt);
+        if (x.maxEvent !== -Infinity)
+          m = Math.min(m, x.maxEvent - this.o.maxOutOfOrdernessMs + this.wallNow - x.seenAt);
     }
     if (m !== Infinity && m > this.T) {
       this.T = m;
@@ -285,7 +295,15 @@ export class ReferenceModel {
       r = k === undefined ? undefined : this.reqs.get(k);
       if (!r) {
         const key = `${ev.provider}:${ev.provider_message_id}`;
-        r = this.newReq(key, true, ev.provider, ev.provider_message_id, at.partition, ev.envelope.tenant_id, t);
+        r = this.newReq(
+          key,
+          true,
+          ev.provider,
+          ev.provider_message_id,
+          at.partition,
+          ev.envelope.tenant_id,
+          t,
+        );
         this.continueFromTomb(r, `\u0000cb:${key}`);
         this.pmidIndex.set(`${ev.provider}\u0000${ev.provider_message_id}`, key);
         created = true;
@@ -318,7 +336,10 @@ export class ReferenceModel {
   }
 
   private deadlines(ev: RequestAccepted): { slaMs: number; giveUpMs: number } {
-    let rule: { slaMs: number; giveUpMs: number } = { slaMs: this.o.defaultSlaMs, giveUpMs: this.o.defaultGiveUpMs };
+    let rule: { slaMs: number; giveUpMs: number } = {
+      slaMs: this.o.defaultSlaMs,
+      giveUpMs: this.o.defaultGiveUpMs,
+    };
     let best = -1;
     for (const r of this.o.deadlineRules) {
       if (r.operation !== undefined && r.operation !== ev.operation) continue;
@@ -340,7 +361,15 @@ export class ReferenceModel {
     return t && t.expiry > this.T ? t : undefined;
   }
 
-  private newReq(key: string, pseudo: boolean, provider: string, pmid: string, partition: number, tenant: string, t: number): Req {
+  private newReq(
+    key: string,
+    pseudo: boolean,
+    provider: string,
+    pmid: string,
+    partition: number,
+    tenant: string,
+    t: number,
+  ): Req {
     const r: Req = {
       key,
       pseudo,
@@ -377,7 +406,14 @@ export class ReferenceModel {
     const tomb = this.tomb(tombKey);
     if (!tomb) return;
     r.version = tomb.version;
-    r.last = { cls: tomb.lastClass, provisional: false, flags: '', errCat: null, errCode: null, evidence: 'none' };
+    r.last = {
+      cls: tomb.lastClass,
+      provisional: false,
+      flags: '',
+      errCat: null,
+      errCode: null,
+      evidence: 'none',
+    };
     r.beyond = true;
     this.tombs.delete(tombKey);
   }
@@ -399,7 +435,11 @@ export class ReferenceModel {
     }
     this.reqs.delete(owner);
     if (other.version > 0 && other.last)
-      this.tombs.set(`\u0000cb:${other.key}`, { version: other.version, lastClass: other.last.cls, expiry: this.T + this.o.tombstoneHorizonMs });
+      this.tombs.set(`\u0000cb:${other.key}`, {
+        version: other.version,
+        lastClass: other.last.cls,
+        expiry: this.T + this.o.tombstoneHorizonMs,
+      });
     this.pmidIndex.set(k, r.key);
   }
 
@@ -408,15 +448,24 @@ export class ReferenceModel {
     if (r.pseudo) {
       this.pmidIndex.delete(`${r.provider}\u0000${r.pmid}`);
       if (r.version > 0 && r.last)
-        this.tombs.set(`\u0000cb:${r.key}`, { version: r.version, lastClass: r.last.cls, expiry: this.T + this.o.tombstoneHorizonMs });
+        this.tombs.set(`\u0000cb:${r.key}`, {
+          version: r.version,
+          lastClass: r.last.cls,
+          expiry: this.T + this.o.tombstoneHorizonMs,
+        });
       return;
     }
     for (const a of r.attempts) {
       const p = a.ev.provider_message_id;
-      if (p && this.pmidIndex.get(`${a.ev.provider}\u0000${p}`) === r.key) this.pmidIndex.delete(`${a.ev.provider}\u0000${p}`);
+      if (p && this.pmidIndex.get(`${a.ev.provider}\u0000${p}`) === r.key)
+        this.pmidIndex.delete(`${a.ev.provider}\u0000${p}`);
     }
     if (r.version > 0 && r.last)
-      this.tombs.set(r.key, { version: r.version, lastClass: r.last.cls, expiry: this.T + this.o.tombstoneHorizonMs });
+      this.tombs.set(r.key, {
+        version: r.version,
+        lastClass: r.last.cls,
+        expiry: this.T + this.o.tombstoneHorizonMs,
+      });
   }
 
   // ---- semantics ----
@@ -427,7 +476,14 @@ export class ReferenceModel {
       const a = r.attempts.find((x) => x.ev.attempt_id === c.ev.attempt_id);
       if (a) return a;
     }
-    return r.attempts.find((x) => x.ev.provider_message_id !== null && x.ev.provider_message_id === c.ev.provider_message_id && x.ev.provider === c.ev.provider) ?? null;
+    return (
+      r.attempts.find(
+        (x) =>
+          x.ev.provider_message_id !== null &&
+          x.ev.provider_message_id === c.ev.provider_message_id &&
+          x.ev.provider === c.ev.provider,
+      ) ?? null
+    );
   }
 
   classify(r: Req, T: number): Classified {
@@ -452,7 +508,13 @@ export class ReferenceModel {
       const successes = pool.filter((c) => c.ev.status === 'delivered');
       const intermediates = cbs.filter((c) => !(c.ev.is_final && finalOutcome(c.ev.status) !== null));
       let best: Cb | null = null;
-      const key = (c: Cb) => [rank(c.ev.status, c.ev.is_final), c.ev.provider_sequence ?? -Infinity, c.time, c.natA, c.natB];
+      const key = (c: Cb) => [
+        rank(c.ev.status, c.ev.is_final),
+        c.ev.provider_sequence ?? -Infinity,
+        c.time,
+        c.natA,
+        c.natB,
+      ];
       for (const c of intermediates) {
         if (!best) best = c;
         else {
@@ -482,7 +544,11 @@ export class ReferenceModel {
         const sorted = [...pool].sort(
           (x, y) =>
             x.time - y.time ||
-            (finalOutcome(x.ev.status) === finalOutcome(y.ev.status) ? 0 : finalOutcome(x.ev.status) === 'failure' ? -1 : 1) ||
+            (finalOutcome(x.ev.status) === finalOutcome(y.ev.status)
+              ? 0
+              : finalOutcome(x.ev.status) === 'failure'
+                ? -1
+                : 1) ||
             x.natA - y.natA ||
             x.natB - y.natB,
         );
@@ -504,7 +570,10 @@ export class ReferenceModel {
     };
 
     const order = [...attempts].sort(
-      (x, y) => x.ev.attempt_no - y.ev.attempt_no || x.ev.envelope.occurred_at - y.ev.envelope.occurred_at || x.attH - y.attH,
+      (x, y) =>
+        x.ev.attempt_no - y.ev.attempt_no ||
+        x.ev.envelope.occurred_at - y.ev.envelope.occurred_at ||
+        x.attH - y.attH,
     );
     const outcomes = new Map<Att | null, ReturnType<typeof outcomeOf>>();
     for (const a of attempts) outcomes.set(a, outcomeOf(a));
@@ -515,13 +584,16 @@ export class ReferenceModel {
     if (r.callbacks.some((c) => c.dup)) flags.add('duplicate_callback');
     if (attempts.length >= 2) flags.add('retried');
     if (
-      attempts.some((a) => a.ev.attempt_reason === 'failover' || a.ev.attempt_reason === 'channel_fallback') ||
+      attempts.some(
+        (a) => a.ev.attempt_reason === 'failover' || a.ev.attempt_reason === 'channel_fallback',
+      ) ||
       new Set(attempts.map((a) => a.ev.provider)).size >= 2
     )
       flags.add('failed_over');
     if ([...outcomes.values()].some((o) => o.conflict)) flags.add('conflicting_evidence');
     if (attempts.some((a) => a.ev.submit_outcome === 'timeout')) flags.add('ambiguous_submit');
-    if (live.some((c) => c.unattachedOnArrival && this.attachTo(r, c) !== null)) flags.add('callback_before_dispatch');
+    if (live.some((c) => c.unattachedOnArrival && this.attachTo(r, c) !== null))
+      flags.add('callback_before_dispatch');
     if (attempts.filter((a) => outcomes.get(a)!.kind === 'success').length >= 2) flags.add('multi_delivered');
     if (r.beyond) flags.add('beyond_correction_horizon');
     const flagList = FLAGS.filter((f) => flags.has(f));
@@ -543,7 +615,8 @@ export class ReferenceModel {
     };
 
     if (!r.request) {
-      if (T >= r.base + this.o.orphanGraceMs) return { ...base, cls: attempts.length > 0 ? 'orphan_dispatch' : 'orphan_callback' };
+      if (T >= r.base + this.o.orphanGraceMs)
+        return { ...base, cls: attempts.length > 0 ? 'orphan_dispatch' : 'orphan_callback' };
       return base;
     }
     const acceptedAt = r.base;
@@ -562,7 +635,8 @@ export class ReferenceModel {
       };
     }
     const api = r.request.api_status;
-    if (api < 200 || api > 299) return { ...base, cls: 'failed', errCat: 'rejected', errCode: `api_status_${api}`, evidence: 'none' };
+    if (api < 200 || api > 299)
+      return { ...base, cls: 'failed', errCat: 'rejected', errCode: `api_status_${api}`, evidence: 'none' };
     const deciding = last ?? (unattached.length > 0 ? null : undefined);
     if (deciding !== undefined) {
       const o = outcomes.get(deciding)!;
@@ -589,7 +663,11 @@ export class ReferenceModel {
         }
       }
     }
-    if (T >= giveUp) return { ...base, cls: attempts.length === 0 && live.length === 0 ? 'missing_dispatch' : 'missing_outcome' };
+    if (T >= giveUp)
+      return {
+        ...base,
+        cls: attempts.length === 0 && live.length === 0 ? 'missing_dispatch' : 'missing_outcome',
+      };
     if (T >= sla) return { ...base, cls: 'overdue', provisional: true };
     return base;
   }
@@ -597,7 +675,8 @@ export class ReferenceModel {
   private evaluate(r: Req, firedBy: Verdict['fired_by']): void {
     const T = this.T;
     const c = this.classify(r, T);
-    const decidedAt = T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
+    const decidedAt =
+      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
     if (c.cls !== 'pending') {
       const k = {
         cls: c.cls,
@@ -660,16 +739,32 @@ export class ReferenceModel {
       if (cb.dup) continue;
       const e = cb.ev;
       push(
-        { kind: 'callback', at: cb.time, detail: e.is_final ? `${e.status} (${e.evidence_level})` : `${e.status} intermediate (${e.evidence_level})` },
+        {
+          kind: 'callback',
+          at: cb.time,
+          detail: e.is_final
+            ? `${e.status} (${e.evidence_level})`
+            : `${e.status} intermediate (${e.evidence_level})`,
+        },
         2,
       );
     }
     const cls = c.cls as VerdictClass;
-    push({ kind: 'verdict', at: decidedAt, detail: `${cls}${c.provisional ? ' provisional' : ''} v${r.version}` }, 3);
+    push(
+      {
+        kind: 'verdict',
+        at: decidedAt,
+        detail: `${cls}${c.provisional ? ' provisional' : ''} v${r.version}`,
+      },
+      3,
+    );
     hops.sort((x, y) => x.hop.at - y.hop.at || x.rank - y.rank || x.i - y.i);
     const max = this.o.maxHops;
     const ordered = hops.map((h) => h.hop);
-    const bounded = ordered.length <= max ? ordered : [...ordered.slice(0, max >> 1), ...ordered.slice(ordered.length - (max - (max >> 1)))];
+    const bounded =
+      ordered.length <= max
+        ? ordered
+        : [...ordered.slice(0, max >> 1), ...ordered.slice(ordered.length - (max - (max >> 1)))];
 
     const attempts = c.attempts.map(({ att, lastStatus, lastStatusAt }) => ({
       attempt_id: att.ev.attempt_id,
@@ -684,7 +779,9 @@ export class ReferenceModel {
       last_status_at: lastStatusAt,
     }));
     const dispatchTimes = r.attempts.map((a) => a.ev.envelope.occurred_at);
-    const acceptedTimes = r.attempts.filter((a) => a.ev.submit_outcome === 'accepted').map((a) => a.ev.envelope.occurred_at);
+    const acceptedTimes = r.attempts
+      .filter((a) => a.ev.submit_outcome === 'accepted')
+      .map((a) => a.ev.envelope.occurred_at);
     const final = !c.provisional;
     const orphan = cls === 'orphan_callback' || cls === 'orphan_dispatch';
     const liveCallbacks = r.callbacks.filter((x) => !x.dup).length;
@@ -693,7 +790,8 @@ export class ReferenceModel {
     else if (
       final &&
       !orphan &&
-      (r.attempts.length === 0 || r.attempts.every((a) => a.ev.submit_outcome === 'rejected' || a.ev.submit_outcome === 'error'))
+      (r.attempts.length === 0 ||
+        r.attempts.every((a) => a.ev.submit_outcome === 'rejected' || a.ev.submit_outcome === 'error'))
     )
       executionOk = false;
     const outcomeOk = cls === 'delivered_on_time' ? true : final && !orphan ? false : null;

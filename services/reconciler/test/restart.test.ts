@@ -16,14 +16,18 @@ function commit(engine: Engine, log: Changelog, out: Verdict[]): void {
   out.push(...engine.drainOutputs().verdicts);
   for (const r of engine.drainChangelog()) {
     let m = log.get(r.partition);
-    if (!m) log.set(r.partition, (m = new Map()));
+    if (!m) log.set(r.partition, (m = new Map<string, Buffer>()));
     if (r.value === null) m.delete(r.key);
     else m.set(r.key, Buffer.from(r.value));
   }
 }
 
 function restoreInto(engine: Engine, log: Changelog): void {
-  for (const [partition, m] of log) engine.restore(partition, [...m].map(([key, value]) => ({ key, value })));
+  for (const [partition, m] of log)
+    engine.restore(
+      partition,
+      [...m].map(([key, value]) => ({ key, value })),
+    );
 }
 
 function lastClasses(vs: readonly Verdict[], ids: readonly string[]): string[] {
@@ -43,7 +47,12 @@ describe('restart from the changelog', { timeout: 600_000 }, () => {
         fc.integer({ min: 0, max: 3 }),
         fc.integer({ min: 0, max: 120_000 }),
         (scenario, options, crashSeed, commitEvery, redeliver, downtimeMs) => {
-          const opts = { ...options, correctionHorizonMs: 3_600_000, tombstoneHorizonMs: 604_800_000, recoveryReleasePerSec: 50 };
+          const opts = {
+            ...options,
+            correctionHorizonMs: 3_600_000,
+            tombstoneHorizonMs: 604_800_000,
+            recoveryReleasePerSec: 50,
+          };
           const ops = scenario.ops;
           const clock = new ManualClock(0);
           const set = (t: number) => (clock.t = t);
@@ -82,7 +91,8 @@ describe('restart from the changelog', { timeout: 600_000 }, () => {
 
           // Every key's versions: committed ones, then B's, consecutive from 1.
           const seq = new Map<string, number[]>();
-          for (const v of [...committed, ...after]) seq.set(v.request_id, [...(seq.get(v.request_id) ?? []), v.version]);
+          for (const v of [...committed, ...after])
+            seq.set(v.request_id, [...(seq.get(v.request_id) ?? []), v.version]);
           for (const [, versions] of seq) expect(versions).toEqual(versions.map((_, i) => i + 1));
           // Same settled outcome as without the crash.
           const got = lastClasses([...committed, ...after], scenario.requestIds);
@@ -90,15 +100,72 @@ describe('restart from the changelog', { timeout: 600_000 }, () => {
           if (process.env['PW_DEBUG'] && JSON.stringify(got) !== JSON.stringify(want)) {
             const log = (...x: unknown[]) => process.stderr.write(x.join(' ') + '\n');
             log(JSON.stringify({ opts, crash, commitEvery, redeliver, downtimeMs, committedUpTo, resumeAt }));
-            ops.forEach((op, i) => log(i, op.kind, op.wall - 1750000000000, op.kind !== 'tick' ? JSON.stringify({ p: op.partition, rid: op.ev.envelope.request_id, t: op.ev.envelope.occurred_at - 1750000000000, ...(op.kind === 'callback' ? { s: op.ev.status, f: op.ev.is_final, pmid: op.ev.provider_message_id, ev: op.ev.evidence_level } : {}), ...(op.kind === 'dispatch' ? { pmid: op.ev.provider_message_id, sub: op.ev.submit_outcome, no: op.ev.attempt_no } : {}), ...(op.kind === 'request' ? { sla: op.ev.sla_ms, g: op.ev.give_up_ms, api: op.ev.api_status } : {}) }) : ''));
-            for (const x of wholeOut) log('W', x.request_id, x.version, x.verdict, x.flags.join(','), x.decided_at - 1750000000000, x.fired_by);
-            for (const x of committed) log('C', x.request_id, x.version, x.verdict, x.flags.join(','), x.decided_at - 1750000000000, x.fired_by);
-            for (const x of after) log('A', x.request_id, x.version, x.verdict, x.flags.join(','), x.decided_at - 1750000000000, x.fired_by);
+            ops.forEach((op, i) =>
+              log(
+                i,
+                op.kind,
+                op.wall - 1750000000000,
+                op.kind !== 'tick'
+                  ? JSON.stringify({
+                      p: op.partition,
+                      rid: op.ev.envelope.request_id,
+                      t: op.ev.envelope.occurred_at - 1750000000000,
+                      ...(op.kind === 'callback'
+                        ? {
+                            s: op.ev.status,
+                            f: op.ev.is_final,
+                            pmid: op.ev.provider_message_id,
+                            ev: op.ev.evidence_level,
+                          }
+                        : {}),
+                      ...(op.kind === 'dispatch'
+                        ? { pmid: op.ev.provider_message_id, sub: op.ev.submit_outcome, no: op.ev.attempt_no }
+                        : {}),
+                      ...(op.kind === 'request'
+                        ? { sla: op.ev.sla_ms, g: op.ev.give_up_ms, api: op.ev.api_status }
+                        : {}),
+                    })
+                  : '',
+              ),
+            );
+            for (const x of wholeOut)
+              log(
+                'W',
+                x.request_id,
+                x.version,
+                x.verdict,
+                x.flags.join(','),
+                x.decided_at - 1750000000000,
+                x.fired_by,
+              );
+            for (const x of committed)
+              log(
+                'C',
+                x.request_id,
+                x.version,
+                x.verdict,
+                x.flags.join(','),
+                x.decided_at - 1750000000000,
+                x.fired_by,
+              );
+            for (const x of after)
+              log(
+                'A',
+                x.request_id,
+                x.version,
+                x.verdict,
+                x.flags.join(','),
+                x.decided_at - 1750000000000,
+                x.fired_by,
+              );
           }
           expect(got).toEqual(want);
         },
       ),
-      { numRuns: Number(process.env['PW_FC_RUNS'] ?? 300), ...(process.env['PW_SEED'] ? { seed: Number(process.env['PW_SEED']) } : {}) },
+      {
+        numRuns: Number(process.env['PW_FC_RUNS'] ?? 300),
+        ...(process.env['PW_SEED'] ? { seed: Number(process.env['PW_SEED']) } : {}),
+      },
     );
   });
 });
@@ -112,7 +179,10 @@ describe('recovery after downtime', () => {
     const log: Changelog = new Map();
     const committed: Verdict[] = [];
     for (let i = 0; i < 500; i++) {
-      a.onRequest(request({ rid: `r${i}`, at: T0 + i, slaMs: 5_000, giveUpMs: 600_000 }), { partition: i % 4, offset: String(i) });
+      a.onRequest(request({ rid: `r${i}`, at: T0 + i, slaMs: 5_000, giveUpMs: 600_000 }), {
+        partition: i % 4,
+        offset: String(i),
+      });
       a.onDispatch(dispatch({ rid: `r${i}`, at: T0 + i + 10 }), { partition: i % 4, offset: String(i) });
     }
     commit(a, log, committed);
@@ -151,8 +221,20 @@ describe('recovery after downtime', () => {
     const T0 = 1_760_000_000_000;
     const clock = new ManualClock(T0);
     const a = createEngine({ maxOutOfOrdernessMs: 0 }, clock);
-    a.onRequest(request({ rid: 'x', at: T0, attributes: { b: '2', a: '1' }, fingerprint: 'fp_deadbeefdeadbeef' }), { partition: 3, offset: '1' });
-    a.onDispatch(dispatch({ rid: 'x', at: T0 + 5, provider: 'pX', route: 'rX', pmid: 'SM0123456789abcdef0123456789abcdef' }), { partition: 3, offset: '2' });
+    a.onRequest(
+      request({ rid: 'x', at: T0, attributes: { b: '2', a: '1' }, fingerprint: 'fp_deadbeefdeadbeef' }),
+      { partition: 3, offset: '1' },
+    );
+    a.onDispatch(
+      dispatch({
+        rid: 'x',
+        at: T0 + 5,
+        provider: 'pX',
+        route: 'rX',
+        pmid: 'SM0123456789abcdef0123456789abcdef',
+      }),
+      { partition: 3, offset: '2' },
+    );
     const log: Changelog = new Map();
     commit(a, log, []);
     const b = createEngine({ maxOutOfOrdernessMs: 0 }, clock);
@@ -160,7 +242,15 @@ describe('recovery after downtime', () => {
     restoreInto(b, log);
     expect(b.lookupRequestId('pX', 'SM0123456789abcdef0123456789abcdef')).toBe('x');
     const cb = {
-      envelope: { event_id: 'e1', source: 's', occurred_at: T0 + 900, recorded_at: T0 + 900, tenant_id: 'tenant-a', request_id: null, schema_version: 1 },
+      envelope: {
+        event_id: 'e1',
+        source: 's',
+        occurred_at: T0 + 900,
+        recorded_at: T0 + 900,
+        tenant_id: 'tenant-a',
+        request_id: null,
+        schema_version: 1,
+      },
       provider: 'pX',
       provider_message_id: 'SM0123456789abcdef0123456789abcdef',
       provider_event_id: null,

@@ -57,7 +57,19 @@ interface RequestPlan {
 }
 
 const callbackPlan: fc.Arbitrary<CallbackPlan> = fc.record({
-  status: fc.constantFrom<CallbackStatus>('queued', 'sent', 'sent', 'delivered', 'delivered', 'delivered', 'undelivered', 'expired', 'failed', 'rejected', 'unknown'),
+  status: fc.constantFrom<CallbackStatus>(
+    'queued',
+    'sent',
+    'sent',
+    'delivered',
+    'delivered',
+    'delivered',
+    'undelivered',
+    'expired',
+    'failed',
+    'rejected',
+    'unknown',
+  ),
   final: fc.constantFrom<'natural' | 'flip'>('natural', 'natural', 'natural', 'natural', 'flip'),
   evidence: fc.constantFrom<EvidenceLevel>('none', 'provider_synthetic', 'operator', 'handset', 'handset'),
   dtMs: fc.oneof(fc.integer({ min: 0, max: 8_000 }), fc.integer({ min: 0, max: 90_000 })),
@@ -67,14 +79,24 @@ const callbackPlan: fc.Arbitrary<CallbackPlan> = fc.record({
   providerTimeOffsetMs: fc.option(fc.integer({ min: -3_000, max: 3_000 }), { nil: null }),
   providerEventId: fc.boolean(),
   sequence: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
-  errorCategory: fc.option(fc.constantFrom<ErrorCategory>('temporary', 'barred', 'filtered', 'unknown'), { nil: null }),
+  errorCategory: fc.option(fc.constantFrom<ErrorCategory>('temporary', 'barred', 'filtered', 'unknown'), {
+    nil: null,
+  }),
   dup: fc.constantFrom<'none' | 'exact' | 'natural'>('none', 'none', 'none', 'exact', 'natural'),
 });
 
 const attemptPlan: fc.Arbitrary<AttemptPlan> = fc.record({
   provider: fc.constantFrom<'p1' | 'p2'>('p1', 'p1', 'p2'),
   route: fc.constantFrom<'r1' | 'r2'>('r1', 'r2'),
-  submit: fc.constantFrom<SubmitOutcome>('accepted', 'accepted', 'accepted', 'accepted', 'rejected', 'timeout', 'error'),
+  submit: fc.constantFrom<SubmitOutcome>(
+    'accepted',
+    'accepted',
+    'accepted',
+    'accepted',
+    'rejected',
+    'timeout',
+    'error',
+  ),
   hasPmid: fc.constantFrom(true, true, true, false),
   reason: fc.constantFrom<AttemptReason>('retry', 'failover', 'channel_fallback', 'resend', 'other'),
   dtMs: fc.integer({ min: 0, max: 6_000 }),
@@ -160,10 +182,17 @@ function build(plans: RequestPlan[], tickTimes: number[], settle: boolean, idPre
       });
       const arrival = t0 + p.requestDelayMs;
       add(arrival, { kind: 'request', wall: arrival, partition: part(rid), ev });
-      if (p.dupRequest) add(arrival + 700, { kind: 'request', wall: arrival + 700, partition: part(rid), ev });
+      if (p.dupRequest)
+        add(arrival + 700, { kind: 'request', wall: arrival + 700, partition: part(rid), ev });
     }
     let tAttempt = t0;
-    const cbPlans: { plan: CallbackPlan; base: number; pmid: string; attemptId: string | null; provider: string }[] = [];
+    const cbPlans: {
+      plan: CallbackPlan;
+      base: number;
+      pmid: string;
+      attemptId: string | null;
+      provider: string;
+    }[] = [];
     p.attempts.forEach((a, i) => {
       tAttempt += a.dtMs + 10;
       const no = i + 1;
@@ -182,16 +211,25 @@ function build(plans: RequestPlan[], tickTimes: number[], settle: boolean, idPre
       });
       const arrival = tAttempt + a.delayMs;
       add(arrival, { kind: 'dispatch', wall: arrival, partition: part(rid), ev });
-      if (a.dup === 'exact') add(arrival + 300, { kind: 'dispatch', wall: arrival + 300, partition: part(rid), ev });
+      if (a.dup === 'exact')
+        add(arrival + 300, { kind: 'dispatch', wall: arrival + 300, partition: part(rid), ev });
       if (a.dup === 'natural') {
         const again = { ...ev, envelope: { ...ev.envelope, event_id: `${ev.envelope.event_id}-again` } };
         add(arrival + 300, { kind: 'dispatch', wall: arrival + 300, partition: part(rid), ev: again });
       }
       // A timed-out submit may still have reached the provider: its callbacks carry the pmid it never told us.
       const cbPmid = pmid ?? `SM${idPrefix}${n}x${no}`;
-      for (const c of a.callbacks) cbPlans.push({ plan: c, base: tAttempt, pmid: cbPmid, attemptId: `${rid}/a${no}`, provider: a.provider });
+      for (const c of a.callbacks)
+        cbPlans.push({
+          plan: c,
+          base: tAttempt,
+          pmid: cbPmid,
+          attemptId: `${rid}/a${no}`,
+          provider: a.provider,
+        });
     });
-    for (const c of p.strayCallbacks) cbPlans.push({ plan: c, base: t0, pmid: `SMstray${idPrefix}${n}`, attemptId: null, provider: 'p1' });
+    for (const c of p.strayCallbacks)
+      cbPlans.push({ plan: c, base: t0, pmid: `SMstray${idPrefix}${n}`, attemptId: null, provider: 'p1' });
     cbPlans.forEach(({ plan: c, base, pmid, attemptId, provider }, k) => {
       const at = base + c.dtMs;
       const natural = isFinalNatural(c.status);
@@ -214,9 +252,13 @@ function build(plans: RequestPlan[], tickTimes: number[], settle: boolean, idPre
       const key = c.withRid ? rid : `${provider}:${pmid}`;
       const arrival = at + c.delayMs;
       add(arrival, { kind: 'callback', wall: arrival, partition: part(key), ev });
-      if (c.dup === 'exact') add(arrival + 250, { kind: 'callback', wall: arrival + 250, partition: part(key), ev });
+      if (c.dup === 'exact')
+        add(arrival + 250, { kind: 'callback', wall: arrival + 250, partition: part(key), ev });
       if (c.dup === 'natural') {
-        const again = { ...ev, envelope: { ...ev.envelope, event_id: `${ev.envelope.event_id}-again`, occurred_at: at + 1 } };
+        const again = {
+          ...ev,
+          envelope: { ...ev.envelope, event_id: `${ev.envelope.event_id}-again`, occurred_at: at + 1 },
+        };
         add(arrival + 250, { kind: 'callback', wall: arrival + 250, partition: part(key), ev: again });
       }
     });
@@ -227,7 +269,8 @@ function build(plans: RequestPlan[], tickTimes: number[], settle: boolean, idPre
   if (settle) {
     const last = ops.length > 0 ? ops[ops.length - 1]!.wall : BASE;
     // Quiet period: every input goes idle, the clock advances with wall time past every horizon we use.
-    for (const dt of [2_000, 4_000, 200_000, 400_000, 4_000_000, 8_000_000]) ops.push({ kind: 'tick', wall: last + dt });
+    for (const dt of [2_000, 4_000, 200_000, 400_000, 4_000_000, 8_000_000])
+      ops.push({ kind: 'tick', wall: last + dt });
   }
   return { ops, requestIds };
 }
@@ -250,7 +293,12 @@ export interface Runnable {
 }
 
 /** Feeds the schedule; `setWall` moves the shared wall clock before each op. */
-export function run(target: Runnable, ops: readonly Op[], setWall: (t: number) => void, onStep?: (i: number) => void): void {
+export function run(
+  target: Runnable,
+  ops: readonly Op[],
+  setWall: (t: number) => void,
+  onStep?: (i: number) => void,
+): void {
   let offset = 0;
   ops.forEach((op, i) => {
     setWall(op.wall);

@@ -18,7 +18,12 @@ import { HashIndex } from '../src/engine/hashindex.js';
 import { decodeAt, equalsAt, measure, sizeAt, write } from '../src/engine/strcodec.js';
 
 const hex = (n: number, upper = false) =>
-  fc.array(fc.constantFrom(...(upper ? '0123456789ABCDEF' : '0123456789abcdef').split('')), { minLength: n, maxLength: n }).map((a) => a.join(''));
+  fc
+    .array(fc.constantFrom(...(upper ? '0123456789ABCDEF' : '0123456789abcdef').split('')), {
+      minLength: n,
+      maxLength: n,
+    })
+    .map((a) => a.join(''));
 const idString = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
@@ -57,9 +62,21 @@ describe('string codec', () => {
 describe('hash index', () => {
   it('behaves like a multimap of (hash, slot) under inserts, removes and replaces', () => {
     const op = fc.oneof(
-      fc.record({ k: fc.constant('ins' as const), h: fc.integer({ min: 0, max: 40 }), s: fc.integer({ min: 0, max: 30 }) }),
-      fc.record({ k: fc.constant('del' as const), h: fc.integer({ min: 0, max: 40 }), s: fc.integer({ min: 0, max: 30 }) }),
-      fc.record({ k: fc.constant('rep' as const), h: fc.integer({ min: 0, max: 40 }), s: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({
+        k: fc.constant('ins' as const),
+        h: fc.integer({ min: 0, max: 40 }),
+        s: fc.integer({ min: 0, max: 30 }),
+      }),
+      fc.record({
+        k: fc.constant('del' as const),
+        h: fc.integer({ min: 0, max: 40 }),
+        s: fc.integer({ min: 0, max: 30 }),
+      }),
+      fc.record({
+        k: fc.constant('rep' as const),
+        h: fc.integer({ min: 0, max: 40 }),
+        s: fc.integer({ min: 0, max: 30 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
@@ -92,7 +109,9 @@ describe('deadline index', () => {
   it('pops exactly the entries due, in deadline order, across near heap, ring and far heap', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ d: fc.integer({ min: 0, max: 20_000_000 }), s: fc.nat(1000) }), { maxLength: 400 }),
+        fc.array(fc.record({ d: fc.integer({ min: 0, max: 20_000_000 }), s: fc.nat(1000) }), {
+          maxLength: 400,
+        }),
         fc.array(fc.integer({ min: 0, max: 25_000_000 }), { minLength: 1, maxLength: 30 }),
         fc.integer({ min: 1, max: 5000 }),
         fc.integer({ min: 2, max: 64 }),
@@ -107,14 +126,21 @@ describe('deadline index', () => {
           times.forEach((step, i) => {
             t = step;
             // Interleave pushes with advancing time (some already due, some far in the future).
-            if (i === 1) for (const e of pending) (dl.push(e.d, e.s), model.push(e));
+            if (i === 1)
+              for (const e of pending) {
+                dl.push(e.d, e.s);
+                model.push(e);
+              }
             const popped: number[] = [];
             for (;;) {
               const s = dl.popDue(t);
               if (s < 0) break;
               popped.push(dl.poppedDeadline);
             }
-            const due = model.filter((e) => e.d <= t).map((e) => e.d).sort((a, b) => a - b);
+            const due = model
+              .filter((e) => e.d <= t)
+              .map((e) => e.d)
+              .sort((a, b) => a - b);
             expect(popped).toEqual(due);
             for (let k = model.length - 1; k >= 0; k--) if (model[k]!.d <= t) model.splice(k, 1);
             expect(dl.size).toBe(model.length);

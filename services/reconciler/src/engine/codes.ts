@@ -52,7 +52,12 @@ export const S_EXPIRED = 5;
 export const S_FAILED = 6;
 export const S_UNKNOWN = 7;
 
-export const EVIDENCE_NAMES = ['none', 'provider_synthetic', 'operator', 'handset'] as const satisfies readonly EvidenceLevel[];
+export const EVIDENCE_NAMES = [
+  'none',
+  'provider_synthetic',
+  'operator',
+  'handset',
+] as const satisfies readonly EvidenceLevel[];
 export const EV_SYNTHETIC = 1;
 
 export const REASON_NAMES = [
@@ -66,7 +71,12 @@ export const REASON_NAMES = [
 export const R_FAILOVER = 2;
 export const R_CHANNEL_FALLBACK = 3;
 
-export const SUBMIT_NAMES = ['accepted', 'rejected', 'timeout', 'error'] as const satisfies readonly SubmitOutcome[];
+export const SUBMIT_NAMES = [
+  'accepted',
+  'rejected',
+  'timeout',
+  'error',
+] as const satisfies readonly SubmitOutcome[];
 export const SUB_ACCEPTED = 0;
 export const SUB_REJECTED = 1;
 export const SUB_TIMEOUT = 2;
@@ -90,16 +100,23 @@ export const EC_INTERNAL = 8;
 export const EC_UNKNOWN = 9;
 export const EC_NONE = 255;
 
-export const FIRED_NAMES = ['event', 'watermark', 'wall_clock', 'recovery'] as const satisfies readonly ClockSource[];
+export const FIRED_NAMES = [
+  'event',
+  'watermark',
+  'wall_clock',
+  'recovery',
+] as const satisfies readonly ClockSource[];
 export const FB_EVENT = 0;
 export const FB_WATERMARK = 1;
 export const FB_WALL = 2;
 export const FB_RECOVERY = 3;
 
-export const ACTION_KIND_NAMES = ['resend_alternate_route', 'fallback_channel', 'refund', 'alert'] as const satisfies readonly Exclude<
-  ActionKind,
-  'retract'
->[];
+export const ACTION_KIND_NAMES = [
+  'resend_alternate_route',
+  'fallback_channel',
+  'refund',
+  'alert',
+] as const satisfies readonly Exclude<ActionKind, 'retract'>[];
 
 /** Flags in canonical output order. */
 export const FLAG_NAMES = [

@@ -1,7 +1,14 @@
 // The reconciler engine: one compact state per request_id, the hybrid clock, the deadline indexes and the
 // verdict/action lifecycle. Pure: no I/O, no timers; time comes from the injected wall clock and the events.
 // SEMANTICS.md is the specification; test/reference-model.ts is its executable twin.
-import type { Action, DispatchAttempted, Hop, ProviderCallback, RequestAccepted, Verdict } from '@pathwatch/schemas';
+import type {
+  Action,
+  DispatchAttempted,
+  Hop,
+  ProviderCallback,
+  RequestAccepted,
+  Verdict,
+} from '@pathwatch/schemas';
 import { Arena, MAX_BLOB_BYTES, PAGE_BITS, PAGE_BYTES } from './arena.js';
 import { HybridClock, SRC_WALL } from './clock.js';
 import * as K from './codes.js';
@@ -9,7 +16,6 @@ import { DeadlineIndex } from './deadlines.js';
 import { H, h2AddNumber, h2AddString, h2Finish, h2Start, hash2, hash32 } from './hash.js';
 import { HashIndex } from './hashindex.js';
 import { AttributeSets, Interner } from './intern.js';
-import { EngineError } from './errors.js';
 import type { EngineOptions, ResolvedOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { decodeAt, equalsAt, measure, sizeAt, write } from './strcodec.js';
@@ -79,7 +85,10 @@ function finalKind(status: number): number {
   }
 }
 
-export function createEngine(options: EngineOptions = {}, wall: WallClock = { now: () => Date.now() }): Engine {
+export function createEngine(
+  options: EngineOptions = {},
+  wall: WallClock = { now: () => Date.now() },
+): Engine {
   return new ReconcilerEngine(resolveOptions(options), wall);
 }
 
@@ -375,14 +384,15 @@ class ReconcilerEngine implements Engine {
     this.arena.f64[p]![(r + K.A_DISP) >> 3] = t;
     u16[(r + K.A_LEN) >> 1] = recLen;
     measure(ev.attempt_id, rid);
-    let w = write(u8, r + K.A_STR, ev.attempt_id);
+    const w = write(u8, r + K.A_STR, ev.attempt_id);
     if (pmid) {
       measure(pmid);
-      w = write(u8, w, pmid);
+      write(u8, w, pmid);
     }
     u16[(b + K.O_USED) >> 1] = used + recLen;
     if (!created) {
-      if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE)) this.wr64(slot, K.O_BASE, t);
+      if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE))
+        this.wr64(slot, K.O_BASE, t);
       this.reopen(slot);
     }
     this.evaluate(slot, K.FB_EVENT, false);
@@ -439,13 +449,17 @@ class ReconcilerEngine implements Engine {
     const natB = H.b;
     const st = this.rd8(slot, K.O_STATE);
     const isNewPseudo = (st & K.ST_PSEUDO) !== 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
-    const isNewOrphan = (st & (K.ST_PSEUDO | K.ST_HAS_REQ)) === 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
+    const isNewOrphan =
+      (st & (K.ST_PSEUDO | K.ST_HAS_REQ)) === 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
     const known = this.findCallback(slot, eidA, eidB, natA, natB);
     if (known === 2) {
       this.c.duplicateEvents++;
       return this.finishStep(IngestStatus.DUPLICATE, advanced);
     }
-    if (this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest || !this.ensure(slot, K.CB_LEN)) {
+    if (
+      this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest ||
+      !this.ensure(slot, K.CB_LEN)
+    ) {
       this.c.refused++;
       if (isNewPseudo || isNewOrphan) this.freeSlotEntirely(slot);
       return this.finishStep(IngestStatus.REFUSED, advanced);
@@ -615,7 +629,8 @@ class ReconcilerEngine implements Engine {
     const T = this.clock.now;
     this.classify(slot, force ? Infinity : T);
     const st = this.rd8(slot, K.O_STATE);
-    const decidedAt = T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
+    const decidedAt =
+      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
     const cls = this.rClass;
     if (cls !== K.C_PENDING) {
       const lastVersion = this.rd32(slot, K.O_VERSION);
@@ -686,7 +701,7 @@ class ReconcilerEngine implements Engine {
     const end = b + u16[(b + K.O_USED) >> 1]!;
     // Pass 1: attempts.
     let n = 0;
-    for (let r = start; r < end; ) {
+    for (let r = start; r < end;) {
       const type = u8[r]!;
       if (type === K.REC_ATTEMPT) {
         this.aRec[n] = r;
@@ -727,7 +742,7 @@ class ReconcilerEngine implements Engine {
     let maxEv = 0;
     let cbd = false;
     let pseudoHas = false;
-    for (let r = start; r < end; ) {
+    for (let r = start; r < end;) {
       const type = u8[r]!;
       if (type !== K.REC_CALLBACK) {
         r += u16[(r + K.A_LEN) >> 1]!;
@@ -870,7 +885,15 @@ class ReconcilerEngine implements Engine {
   }
 
   /** Failure choice order: earliest evidence time, then failure before expired, then natural key. */
-  private failBefore(u8: Uint8Array, u32: Uint32Array, r: number, time: number, fk: number, curRec: number, curT: number): boolean {
+  private failBefore(
+    u8: Uint8Array,
+    u32: Uint32Array,
+    r: number,
+    time: number,
+    fk: number,
+    curRec: number,
+    curT: number,
+  ): boolean {
     if (curRec < 0) return true;
     if (time !== curT) return time < curT;
     const ck = finalKind(u8[curRec + K.K_STATUS]!);
@@ -1023,7 +1046,13 @@ class ReconcilerEngine implements Engine {
   // Output
   // =====================================================================================================
 
-  private emit(slot: number, firedBy: number, decidedAt: number, lastVersion: number, lastProv: boolean): void {
+  private emit(
+    slot: number,
+    firedBy: number,
+    decidedAt: number,
+    lastVersion: number,
+    lastProv: boolean,
+  ): void {
     const version = lastVersion + 1;
     const cls = this.rClass;
     const lastClass = this.rd8(slot, K.O_LCLASS);
@@ -1034,10 +1063,21 @@ class ReconcilerEngine implements Engine {
     this.wr8(slot, K.O_LERRCAT, this.rErrCat);
     this.wr16(slot, K.O_LERRCODE, this.rErrCode);
     const misc = this.rd8(slot, K.O_LMISC) & 0xe0;
-    this.wr8(slot, K.O_LMISC, misc | this.rEvidence | (firedBy << 2) | (this.rProvisional ? K.M_PROVISIONAL : 0));
+    this.wr8(
+      slot,
+      K.O_LMISC,
+      misc | this.rEvidence | (firedBy << 2) | (this.rProvisional ? K.M_PROVISIONAL : 0),
+    );
     this.c.versions++;
     if (isCorrection) this.c.corrections++;
-    const v = this.buildVerdict(slot, version, firedBy, decidedAt, isCorrection, lastVersion > 0 ? lastClass : -1);
+    const v = this.buildVerdict(
+      slot,
+      version,
+      firedBy,
+      decidedAt,
+      isCorrection,
+      lastVersion > 0 ? lastClass : -1,
+    );
     this.verdicts.push(v);
     this.emitActions(slot, v);
   }
@@ -1087,7 +1127,11 @@ class ReconcilerEngine implements Engine {
     const hops: Hop[] = [];
     const hopRank: number[] = [];
     if (hasReq) {
-      hops.push({ kind: 'accepted', at: f64[(b + K.O_BASE) >> 3]!, detail: `accepted ${u16[(b + K.O_API) >> 1]!}` });
+      hops.push({
+        kind: 'accepted',
+        at: f64[(b + K.O_BASE) >> 3]!,
+        detail: `accepted ${u16[(b + K.O_API) >> 1]!}`,
+      });
       hopRank.push(0);
     }
     for (const i of order) {
@@ -1137,12 +1181,17 @@ class ReconcilerEngine implements Engine {
     }
     const cls = this.rClass;
     const className = K.VERDICT_CLASS_NAMES[cls] ?? 'missing_outcome';
-    hops.push({ kind: 'verdict', at: decidedAt, detail: `${className}${this.rProvisional ? ' provisional' : ''} v${version}` });
+    hops.push({
+      kind: 'verdict',
+      at: decidedAt,
+      detail: `${className}${this.rProvisional ? ' provisional' : ''} v${version}`,
+    });
     hopRank.push(3);
     const boundedHops = this.orderHops(hops, hopRank);
 
     const flags: string[] = [];
-    for (let f = 0; f < K.FLAG_NAMES.length; f++) if ((this.rFlags & (1 << f)) !== 0) flags.push(K.FLAG_NAMES[f]!);
+    for (let f = 0; f < K.FLAG_NAMES.length; f++)
+      if ((this.rFlags & (1 << f)) !== 0) flags.push(K.FLAG_NAMES[f]!);
 
     // Layers.
     const apiStatus = u16[(b + K.O_API) >> 1]!;
@@ -1188,7 +1237,7 @@ class ReconcilerEngine implements Engine {
       operation,
       channel,
       input_fingerprint: fingerprint,
-      attributes: this.attrSets.object(u32[(b + K.O_ATTRS) >> 2]!) as Record<string, string>,
+      attributes: this.attrSets.object(u32[(b + K.O_ATTRS) >> 2]!),
       accepted_at: hasReq ? f64[(b + K.O_BASE) >> 3]! : null,
       sla_ms: slaMs,
       give_up_ms: giveUpMs,
@@ -1224,7 +1273,10 @@ class ReconcilerEngine implements Engine {
     let emitted = this.rd32(slot, K.O_ACT_EMIT);
     let retracted = this.rd32(slot, K.O_ACT_RETR);
     const lastProvider = this.rLast >= 0 ? this.names.value(this.aProv[this.rLast]!) : null;
-    const lastRoute = this.rLast >= 0 ? this.names.value(this.arena.u16[this.scanPage]![(this.aRec[this.rLast]! + K.A_ROUTE) >> 1]!) : null;
+    const lastRoute =
+      this.rLast >= 0
+        ? this.names.value(this.arena.u16[this.scanPage]![(this.aRec[this.rLast]! + K.A_ROUTE) >> 1]!)
+        : null;
     // Retract actions this version makes moot.
     const active = (emitted & ~retracted) >>> 0;
     if (active !== 0) {
@@ -1234,7 +1286,9 @@ class ReconcilerEngine implements Engine {
         if (!moot(trigger, cls)) continue;
         retracted |= 1 << bit;
         const retractedId = `${v.request_id}:${K.ACTION_KIND_NAMES[bit & 3]}:${K.VERDICT_CLASS_NAMES[trigger]}`;
-        this.actions.push(this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute));
+        this.actions.push(
+          this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute),
+        );
         this.c.retractions++;
       }
     }
@@ -1247,7 +1301,9 @@ class ReconcilerEngine implements Engine {
           const bit = (cls - 1) * 4 + (K.ACTION_KIND_CODE[kind] ?? 3);
           if ((emitted & (1 << bit)) !== 0) continue;
           emitted |= 1 << bit;
-          this.actions.push(this.action(v, `${v.request_id}:${kind}:${v.verdict}`, kind, null, lastProvider, lastRoute));
+          this.actions.push(
+            this.action(v, `${v.request_id}:${kind}:${v.verdict}`, kind, null, lastProvider, lastRoute),
+          );
           this.c.actions++;
         }
       }
@@ -1324,10 +1380,10 @@ class ReconcilerEngine implements Engine {
     const u8 = this.arena.u8[p]!;
     const u16 = this.arena.u16[p]!;
     u8.fill(0, b, b + recs);
-    let w = write(u8, b + K.HDR, key);
+    const w = write(u8, b + K.HDR, key);
     if (fp !== null) {
       measure(fp);
-      w = write(u8, w, fp);
+      write(u8, w, fp);
     }
     this.arena.f64[p]![(b + K.O_NEXT) >> 3] = NaN;
     u8[b + K.O_STATE] = state;
@@ -1352,7 +1408,14 @@ class ReconcilerEngine implements Engine {
     return slot;
   }
 
-  private newPseudoSlot(pid: number, pmid: string, pmidH: number, tenant: string, t: number, partition: number): number {
+  private newPseudoSlot(
+    pid: number,
+    pmid: string,
+    pmidH: number,
+    tenant: string,
+    t: number,
+    partition: number,
+  ): number {
     const slot = this.newBlob(pmid, null, K.ST_PSEUDO, K.CB_LEN, partition);
     this.pmidIndex.insert(pmidH, slot);
     this.pendingCount++;
@@ -1426,9 +1489,9 @@ class ReconcilerEngine implements Engine {
     u8.fill(0, b, b + recs);
     u8.set(ou8.subarray(ob, ob + K.HDR), b);
     measure(rid);
-    let w = write(u8, b + K.HDR, rid);
+    const w = write(u8, b + K.HDR, rid);
     measure(fp);
-    w = write(u8, w, fp);
+    write(u8, w, fp);
     u8.set(ou8.subarray(ob + oldRecs, ob + used), b + recs);
     this.arena.free(oldAddr, cap);
     this.slotAddr[slot] = addr;
@@ -1490,7 +1553,7 @@ class ReconcilerEngine implements Engine {
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
     let result = 0;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_CALLBACK) {
         if (u32[(r + K.K_EIDA) >> 2] === eidA && u32[(r + K.K_EIDB) >> 2] === eidB) return 2;
         if (u32[(r + K.K_NATA) >> 2] === natA && u32[(r + K.K_NATB) >> 2] === natB) result = 1;
@@ -1501,7 +1564,14 @@ class ReconcilerEngine implements Engine {
   }
 
   /** True when the same dispatch event or the same attempt id is already recorded. */
-  private findAttempt(slot: number, eidA: number, eidB: number, attH: number, attemptId: string, rid: string): boolean {
+  private findAttempt(
+    slot: number,
+    eidA: number,
+    eidB: number,
+    attH: number,
+    attemptId: string,
+    rid: string,
+  ): boolean {
     const addr = this.slotAddr[slot]!;
     const p = addr >>> PAGE_BITS;
     const b = addr & MASK;
@@ -1509,7 +1579,7 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         if (u32[(r + K.A_EIDA) >> 2] === eidA && u32[(r + K.A_EIDB) >> 2] === eidB) return true;
         if (u32[(r + K.A_ATTH) >> 2] === attH && equalsAt(u8, r + K.A_STR, attemptId, rid)) return true;
@@ -1527,7 +1597,7 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
     let n = 0;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       const t = u8[r]!;
       if (t === type) n++;
       r += t === K.REC_ATTEMPT ? u16[(r + K.A_LEN) >> 1]! : K.CB_LEN;
@@ -1544,10 +1614,14 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         if (hasAtt && u32[(r + K.A_ATTH) >> 2] === attH) return true;
-        if ((u8[r + K.A_FLAGS]! & 1) === 1 && u32[(r + K.A_PMIDH) >> 2] === pmidH && u16[(r + K.A_PROVIDER) >> 1] === pid)
+        if (
+          (u8[r + K.A_FLAGS]! & 1) === 1 &&
+          u32[(r + K.A_PMIDH) >> 2] === pmidH &&
+          u16[(r + K.A_PROVIDER) >> 1] === pid
+        )
           return true;
         r += u16[(r + K.A_LEN) >> 1]!;
       } else r += K.CB_LEN;
@@ -1599,11 +1673,16 @@ class ReconcilerEngine implements Engine {
     const u8 = this.arena.u8[p]!;
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
-    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0) return u16[(b + K.O_CHANNEL) >> 1] === pid && equalsAt(u8, b + K.HDR, pmid);
+    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0)
+      return u16[(b + K.O_CHANNEL) >> 1] === pid && equalsAt(u8, b + K.HDR, pmid);
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
-        if ((u8[r + K.A_FLAGS]! & 1) === 1 && u32[(r + K.A_PMIDH) >> 2] === h && u16[(r + K.A_PROVIDER) >> 1] === pid) {
+        if (
+          (u8[r + K.A_FLAGS]! & 1) === 1 &&
+          u32[(r + K.A_PMIDH) >> 2] === h &&
+          u16[(r + K.A_PROVIDER) >> 1] === pid
+        ) {
           const s = r + K.A_STR;
           if (equalsAt(u8, s + sizeAt(u8, s), pmid)) return true;
         }
@@ -1643,7 +1722,10 @@ class ReconcilerEngine implements Engine {
       const natB = ou32[(r + K.K_NATB) >> 2]!;
       const known = this.findCallback(slot, eidA, eidB, natA, natB);
       if (known === 2) continue;
-      if (this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest || !this.ensure(slot, K.CB_LEN)) {
+      if (
+        this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest ||
+        !this.ensure(slot, K.CB_LEN)
+      ) {
         this.c.refused++;
         continue;
       }
@@ -1692,7 +1774,10 @@ class ReconcilerEngine implements Engine {
     this.c.forgotten++;
     if ((st & K.ST_PSEUDO) !== 0) {
       const pid = this.rd16(slot, K.O_CHANNEL);
-      const pmid = decodeAt(this.arena.u8[this.slotAddr[slot]! >>> PAGE_BITS]!, (this.slotAddr[slot]! & MASK) + K.HDR);
+      const pmid = decodeAt(
+        this.arena.u8[this.slotAddr[slot]! >>> PAGE_BITS]!,
+        (this.slotAddr[slot]! & MASK) + K.HDR,
+      );
       this.pmidIndex.remove(this.pmidHash(pid, pmid), slot);
       const partition = this.rd16(slot, K.O_PART);
       const lastClass = this.rd8(slot, K.O_LCLASS);
@@ -1719,7 +1804,7 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         if ((u8[r + K.A_FLAGS]! & 1) === 1) this.pmidIndex.remove(u32[(r + K.A_PMIDH) >> 2]!, slot);
         r += u16[(r + K.A_LEN) >> 1]!;
@@ -1732,7 +1817,8 @@ class ReconcilerEngine implements Engine {
     const u8 = this.arena.u8[addr >>> PAGE_BITS]!;
     const b = addr & MASK;
     const s = decodeAt(u8, b + K.HDR);
-    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0) return `${this.names.value(this.arena.u16[addr >>> PAGE_BITS]![(b + K.O_CHANNEL) >> 1]!)}:${s}`;
+    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0)
+      return `${this.names.value(this.arena.u16[addr >>> PAGE_BITS]![(b + K.O_CHANNEL) >> 1]!)}:${s}`;
     return s;
   }
 
@@ -1766,7 +1852,14 @@ class ReconcilerEngine implements Engine {
     }
   }
 
-  private addTombRaw(a: number, b: number, version: number, lastClass: number, partition: number, expiry: number): void {
+  private addTombRaw(
+    a: number,
+    b: number,
+    version: number,
+    lastClass: number,
+    partition: number,
+    expiry: number,
+  ): void {
     if (this.tombTail - this.tombHead >= this.tombB.length) this.growTombs();
     const i = this.tombTail % this.tombB.length;
     this.tombTail++;
@@ -1914,7 +2007,10 @@ class ReconcilerEngine implements Engine {
   }
 
   private ruleFor(operation: string, channel: string): { slaMs: number; giveUpMs: number } {
-    let best: { slaMs: number; giveUpMs: number } = { slaMs: this.o.defaultSlaMs, giveUpMs: this.o.defaultGiveUpMs };
+    let best: { slaMs: number; giveUpMs: number } = {
+      slaMs: this.o.defaultSlaMs,
+      giveUpMs: this.o.defaultGiveUpMs,
+    };
     let bestScore = -1;
     for (const r of this.o.deadlineRules) {
       if (r.operation !== undefined && r.operation !== operation) continue;
@@ -1966,7 +2062,11 @@ class ReconcilerEngine implements Engine {
           const me = this.clock.maxEvent[i]!;
           inputs.push({ kind, maxEventTime: me === -Infinity ? null : me, seenAt: this.clock.seenAt[i]! });
         }
-        records.push({ partition: part, key: META_KEY, value: toBuffer(w.meta({ clockNow: this.clock.now, wallAt, inputs })) });
+        records.push({
+          partition: part,
+          key: META_KEY,
+          value: toBuffer(w.meta({ clockNow: this.clock.now, wallAt, inputs })),
+        });
       }
       this.clockDirty = false;
     }
@@ -1982,7 +2082,9 @@ class ReconcilerEngine implements Engine {
     const used = u16[(b + K.O_USED) >> 1]!;
     const st = u8[b + K.O_STATE]!;
     const pseudo = (st & K.ST_PSEUDO) !== 0;
-    const key = pseudo ? pseudoKey(this.names.value(u16[(b + K.O_CHANNEL) >> 1]!), decodeAt(u8, b + K.HDR)) : this.keyString(slot);
+    const key = pseudo
+      ? pseudoKey(this.names.value(u16[(b + K.O_CHANNEL) >> 1]!), decodeAt(u8, b + K.HDR))
+      : this.keyString(slot);
     const image: SlotImage = {
       blob: u8.subarray(b, b + used),
       tenant: this.tenants.value(u16[(b + K.O_TENANT) >> 1]!),
@@ -2005,17 +2107,25 @@ class ReconcilerEngine implements Engine {
       const decoded = readSnapshot(rec.value);
       if (decoded.kind === 'meta') meta = decoded;
       else if (decoded.kind === 'tomb')
-        tombs.push({ key: rec.key, version: decoded.version, lastClass: decoded.lastClass, expiry: decoded.expiry ?? Infinity });
+        tombs.push({
+          key: rec.key,
+          version: decoded.version,
+          lastClass: decoded.lastClass,
+          expiry: decoded.expiry ?? Infinity,
+        });
       else {
         // A key already present (a partition restored twice) is replaced.
-        const existing = rec.key.startsWith(PSEUDO_KEY_PREFIX) ? NO_SLOT : this.findRid(rec.key, hash32(rec.key, SEED_RID));
+        const existing = rec.key.startsWith(PSEUDO_KEY_PREFIX)
+          ? NO_SLOT
+          : this.findRid(rec.key, hash32(rec.key, SEED_RID));
         if (existing !== NO_SLOT) this.dropSlot(existing);
         this.restoreSlot(rec.key, decoded.image, partition);
         this.c.restoredSlots++;
       }
     }
     if (meta) {
-      for (const inp of meta.inputs) this.clock.restoreInput(partition * 3 + inp.kind, inp.maxEventTime, inp.seenAt, now);
+      for (const inp of meta.inputs)
+        this.clock.restoreInput(partition * 3 + inp.kind, inp.maxEventTime, inp.seenAt, now);
       // A fresh engine resumes from the restored clock (the earliest, if partitions disagree); a running one
       // keeps its own (monotone) clock.
       if (this.c.events === 0 && meta.clockNow !== -Infinity)
@@ -2058,8 +2168,12 @@ class ReconcilerEngine implements Engine {
   /** Removes a slot and its index entries without output (ownership moved, or replaced by a restore). */
   private dropSlot(slot: number): void {
     const st = this.rd8(slot, K.O_STATE);
-    const key = decodeAt(this.arena.u8[this.slotAddr[slot]! >>> PAGE_BITS]!, (this.slotAddr[slot]! & MASK) + K.HDR);
-    if ((st & K.ST_PSEUDO) !== 0) this.pmidIndex.remove(this.pmidHash(this.rd16(slot, K.O_CHANNEL), key), slot);
+    const key = decodeAt(
+      this.arena.u8[this.slotAddr[slot]! >>> PAGE_BITS]!,
+      (this.slotAddr[slot]! & MASK) + K.HDR,
+    );
+    if ((st & K.ST_PSEUDO) !== 0)
+      this.pmidIndex.remove(this.pmidHash(this.rd16(slot, K.O_CHANNEL), key), slot);
     else {
       this.ridIndex.remove(hash32(key, SEED_RID), slot);
       this.unbindPmids(slot);
@@ -2094,7 +2208,7 @@ class ReconcilerEngine implements Engine {
     this.wr32(slot, K.O_ATTRS, this.attrSets.id(image.attrs));
     const end = b + u16[(b + K.O_USED) >> 1]!;
     const str = (i: number): string => image.strings[i] ?? '';
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         u16[(r + K.A_ROUTE) >> 1] = this.names.id(str(u16[(r + K.A_ROUTE) >> 1]!));
         u16[(r + K.A_PROVIDER) >> 1] = this.names.id(str(u16[(r + K.A_PROVIDER) >> 1]!));
@@ -2109,7 +2223,8 @@ class ReconcilerEngine implements Engine {
       }
     }
     this.indexPmids(slot);
-    if (pseudo) this.pmidIndex.insert(this.pmidHash(this.rd16(slot, K.O_CHANNEL), decodeAt(u8, b + K.HDR)), slot);
+    if (pseudo)
+      this.pmidIndex.insert(this.pmidHash(this.rd16(slot, K.O_CHANNEL), decodeAt(u8, b + K.HDR)), slot);
     else this.ridIndex.insert(hash32(key, SEED_RID), slot);
     const next = this.rd64(slot, K.O_NEXT);
     if ((st & K.ST_CLOSED) !== 0) {
@@ -2132,21 +2247,20 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; ) {
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         if ((u8[r + K.A_FLAGS]! & 1) === 1) {
           const h = u32[(r + K.A_PMIDH) >> 2]!;
           const s = r + K.A_STR;
           const pmid = decodeAt(u8, s + sizeAt(u8, s));
           // First binding wins, as at runtime: only bind when nobody holds the pair yet.
-          if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT) this.pmidIndex.insert(h, slot);
+          if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT)
+            this.pmidIndex.insert(h, slot);
         }
         r += u16[(r + K.A_LEN) >> 1]!;
       } else r += K.CB_LEN;
     }
   }
-
-
 
   // =====================================================================================================
   // Introspection
@@ -2154,7 +2268,12 @@ class ReconcilerEngine implements Engine {
 
   stats(): EngineStats {
     const tombBytes =
-      this.tombIndex.bytes + this.tombA.byteLength + this.tombB.byteLength + this.tombVersion.byteLength + this.tombClass.byteLength + this.tombExpiry.byteLength;
+      this.tombIndex.bytes +
+      this.tombA.byteLength +
+      this.tombB.byteLength +
+      this.tombVersion.byteLength +
+      this.tombClass.byteLength +
+      this.tombExpiry.byteLength;
     const bytes = {
       arenaReserved: this.arena.bytesReserved,
       arenaInUse: this.arena.bytesInUse,
@@ -2180,7 +2299,11 @@ class ReconcilerEngine implements Engine {
       interned: {
         strings: this.tenants.size + this.names.size + this.errCodes.size,
         attributeSets: this.attrSets.size,
-        overflowed: this.tenants.overflowed + this.names.overflowed + this.errCodes.overflowed + this.attrSets.overflowed,
+        overflowed:
+          this.tenants.overflowed +
+          this.names.overflowed +
+          this.errCodes.overflowed +
+          this.attrSets.overflowed,
       },
       counters,
     };
@@ -2192,7 +2315,9 @@ class ReconcilerEngine implements Engine {
       eventTime: T === -Infinity ? null : T,
       source: this.clock.source === SRC_WALL ? 'wall_clock' : 'watermark',
       lagMs: T === -Infinity ? null : this.wall.now() - T,
-      inputs: this.clock.snapshot().map((w) => ({ ...w, kind: KIND_NAMES[w.input % 3]!, partition: Math.floor(w.input / 3) })),
+      inputs: this.clock
+        .snapshot()
+        .map((w) => ({ ...w, kind: KIND_NAMES[w.input % 3]!, partition: Math.floor(w.input / 3) })),
       recoveryUntil: this.recoveryUntil === -Infinity ? null : this.recoveryUntil,
     };
   }

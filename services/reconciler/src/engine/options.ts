@@ -115,17 +115,28 @@ export const DEFAULT_ACTION_RULES: readonly ActionRule[] = Object.freeze([
   { verdict: 'expired', kinds: ['alert'] },
 ] as const);
 
-function nonNegative(name: string, v: number | undefined, def: number, max = Number.MAX_SAFE_INTEGER): number {
+function nonNegative(
+  name: string,
+  v: number | undefined,
+  def: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const x = v ?? def;
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > max)
-    throw new EngineError('RECONCILER_OPTIONS_INVALID', `option ${name} must be a finite number in [0, ${max}], got ${String(x)}`);
+    throw new EngineError(
+      'RECONCILER_OPTIONS_INVALID',
+      `option ${name} must be a finite number in [0, ${max}], got ${String(x)}`,
+    );
   return x;
 }
 
 function positiveInt(name: string, v: number | undefined, def: number, max: number): number {
   const x = v ?? def;
   if (!Number.isInteger(x) || x < 1 || x > max)
-    throw new EngineError('RECONCILER_OPTIONS_INVALID', `option ${name} must be an integer in [1, ${max}], got ${String(x)}`);
+    throw new EngineError(
+      'RECONCILER_OPTIONS_INVALID',
+      `option ${name} must be an integer in [1, ${max}], got ${String(x)}`,
+    );
   return x;
 }
 
@@ -143,7 +154,10 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
   const actionRules = o.actionRules ?? DEFAULT_ACTION_RULES;
   actionRules.forEach((r, i) => {
     if (r.verdict === 'delivered_on_time')
-      throw new EngineError('RECONCILER_OPTIONS_INVALID', `actionRules[${i}]: delivered_on_time needs no compensation`);
+      throw new EngineError(
+        'RECONCILER_OPTIONS_INVALID',
+        `actionRules[${i}]: delivered_on_time needs no compensation`,
+      );
   });
   return {
     defaultSlaMs,
@@ -155,7 +169,8 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
     tombstoneHorizonMs: nonNegative('tombstoneHorizonMs', o.tombstoneHorizonMs, 7 * 86_400_000),
     maxOutOfOrdernessMs: nonNegative('maxOutOfOrdernessMs', o.maxOutOfOrdernessMs, 500),
     idleTimeoutMs: nonNegative('idleTimeoutMs', o.idleTimeoutMs, 1_000),
-    maxFutureSkewMs: o.maxFutureSkewMs === Infinity ? Infinity : nonNegative('maxFutureSkewMs', o.maxFutureSkewMs, 300_000),
+    maxFutureSkewMs:
+      o.maxFutureSkewMs === Infinity ? Infinity : nonNegative('maxFutureSkewMs', o.maxFutureSkewMs, 300_000),
     deadlineBucketMs: positiveInt('deadlineBucketMs', o.deadlineBucketMs, 1_000, 86_400_000),
     maxOpenRequests: positiveInt('maxOpenRequests', o.maxOpenRequests, 2_000_000, 100_000_000),
     maxPendingCallbacks: positiveInt('maxPendingCallbacks', o.maxPendingCallbacks, 200_000, 100_000_000),

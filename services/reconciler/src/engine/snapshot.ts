@@ -43,13 +43,22 @@ export interface MetaImage {
   /** Wall time when written. */
   readonly wallAt: number;
   /** The partition's inputs (0 request, 1 dispatch, 2 callback topic). */
-  readonly inputs: readonly { readonly kind: number; readonly maxEventTime: number | null; readonly seenAt: number }[];
+  readonly inputs: readonly {
+    readonly kind: number;
+    readonly maxEventTime: number | null;
+    readonly seenAt: number;
+  }[];
 }
 
 export type Snapshot =
   | { readonly kind: 'slot'; readonly image: RestoredSlot }
   | ({ readonly kind: 'meta' } & MetaImage)
-  | { readonly kind: 'tomb'; readonly version: number; readonly lastClass: number; readonly expiry: number | null };
+  | {
+      readonly kind: 'tomb';
+      readonly version: number;
+      readonly lastClass: number;
+      readonly expiry: number | null;
+    };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -122,7 +131,7 @@ export class SnapshotWriter {
       return i;
     };
     const end = u16[K.O_USED >> 1] ?? 0;
-    for (let r = u16[K.O_RECS >> 1] ?? 0; r < end; ) {
+    for (let r = u16[K.O_RECS >> 1] ?? 0; r < end;) {
       if (blob[r] === K.REC_ATTEMPT) {
         u16[(r + K.A_ROUTE) >> 1] = ref(image.names.value(u16[(r + K.A_ROUTE) >> 1] ?? 0));
         u16[(r + K.A_PROVIDER) >> 1] = ref(image.names.value(u16[(r + K.A_PROVIDER) >> 1] ?? 0));
@@ -184,7 +193,8 @@ class Reader {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
   private need(n: number): void {
-    if (this.o + n > this.b.length) throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'truncated changelog record');
+    if (this.o + n > this.b.length)
+      throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'truncated changelog record');
   }
   u8(): number {
     this.need(1);
@@ -223,7 +233,8 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
   const r = new Reader(bytes);
   const type = r.u8();
   const format = r.u8();
-  if (format !== FORMAT) throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog format ${format}`);
+  if (format !== FORMAT)
+    throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog format ${format}`);
   if (type === T_META) {
     const clockNow = r.f64();
     const wallAt = r.f64();
@@ -242,7 +253,8 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
     const e = r.f64();
     return { kind: 'tomb', version, lastClass, expiry: e === e ? e : null };
   }
-  if (type !== T_SLOT) throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog record type ${type}`);
+  if (type !== T_SLOT)
+    throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog record type ${type}`);
   const tenant = r.str();
   const operation = r.str();
   const channel = r.str();
@@ -257,6 +269,7 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
   const ns = r.varint();
   for (let i = 0; i < ns; i++) strings.push(r.str());
   const blob = r.bytes(r.varint());
-  if (blob.length < K.HDR) throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'changelog blob shorter than its header');
+  if (blob.length < K.HDR)
+    throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'changelog blob shorter than its header');
   return { kind: 'slot', image: { blob, tenant, operation, channel, errCode, attrs, strings } };
 }

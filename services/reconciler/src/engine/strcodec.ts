@@ -235,7 +235,8 @@ export function decodeAt(u8: Uint8Array, o: number, base?: string): string {
     case F_UTF16: {
       const n = readVarint(u8, o);
       let s = head;
-      for (let i = 0; i < n; i++) s += String.fromCharCode((u8[vEnd + 2 * i] ?? 0) | ((u8[vEnd + 2 * i + 1] ?? 0) << 8));
+      for (let i = 0; i < n; i++)
+        s += String.fromCharCode((u8[vEnd + 2 * i] ?? 0) | ((u8[vEnd + 2 * i + 1] ?? 0) << 8));
       return s;
     }
     case F_UUID: {

@@ -1,5 +1,11 @@
 // Public types of the engine API.
-import type { Action, DispatchAttempted, ProviderCallback, RequestAccepted, Verdict } from '@pathwatch/schemas';
+import type {
+  Action,
+  DispatchAttempted,
+  ProviderCallback,
+  RequestAccepted,
+  Verdict,
+} from '@pathwatch/schemas';
 import type { InputWatermark } from './clock.js';
 
 /**
@@ -78,7 +84,11 @@ export interface EngineStats {
     readonly tombstones: number;
     readonly total: number;
   };
-  readonly interned: { readonly strings: number; readonly attributeSets: number; readonly overflowed: number };
+  readonly interned: {
+    readonly strings: number;
+    readonly attributeSets: number;
+    readonly overflowed: number;
+  };
   readonly counters: Readonly<Record<string, number>>;
 }
 
