@@ -180,6 +180,21 @@ function kafkaLogCreator(root: Logger) {
     };
 }
 
+/** Retries a metadata read that can race with leader election right after topics are created. */
+async function retryRetriable<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
+  let delay = 100;
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true;
+      if (!retriable || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
 export function createKafka(opts: KafkaOptions): KafkaClient {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -311,17 +326,17 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
           }
         },
         async partitionCount(topic) {
-          const meta = await a.fetchTopicMetadata({ topics: [topic] });
+          const meta = await retryRetriable(() => a.fetchTopicMetadata({ topics: [topic] }));
           const t = meta.topics[0];
           if (!t) throw new TopologyError(`topic ${topic} does not exist`, { topic });
           return t.partitions.length;
         },
         async committedOffsets(groupId, topic) {
-          const res = await a.fetchOffsets({ groupId, topics: [topic] });
+          const res = await retryRetriable(() => a.fetchOffsets({ groupId, topics: [topic] }));
           return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
         },
         async topicOffsets(topic) {
-          const res = await a.fetchTopicOffsets(topic);
+          const res = await retryRetriable(() => a.fetchTopicOffsets(topic));
           return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
         },
         async deleteTopics(topics) {
