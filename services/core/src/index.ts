@@ -44,7 +44,13 @@ export { applyMigrations, migrationChecksum } from './clickhouse/migrations.js';
 export type { Migration, MigrationReport } from './clickhouse/migrations.js';
 export { PATH_STORE_MIGRATIONS } from './clickhouse/schema.js';
 export { NativeWriter } from './clickhouse/native.js';
-export { PATH_INSERT_COLUMNS, encodePathRows, pathAnchorMs, storeRowProblem } from './clickhouse/path-encoding.js';
+export {
+  PATH_INSERT_COLUMNS,
+  PathBlockEncoder,
+  encodePathRows,
+  pathAnchorMs,
+  storeRowProblem,
+} from './clickhouse/path-encoding.js';
 export { RollupRefresher } from './clickhouse/rollups.js';
 export type { RollupRefreshOptions, RollupRefreshReport } from './clickhouse/rollups.js';
 export {

@@ -54,11 +54,11 @@ export interface PathWriterOptions {
   sink: WriterSink;
   source: WriterSource;
   logger: Logger;
-  /** Rows per insert. @default 10000 */
+  /** Rows per insert. @default 50000 */
   maxBatchRows?: number;
   /** A non-empty buffer is flushed at least this often. @default 1000 */
   flushIntervalMs?: number;
-  /** `enqueue` waits while this many rows are buffered (memory bound during a ClickHouse outage). @default 50000 */
+  /** `enqueue` waits while this many rows are buffered (memory bound during a ClickHouse outage). @default 100000 */
   maxBufferedRows?: number;
   /** First retry delay after a failed insert; doubles up to retryMaxMs. @default 200 */
   retryInitialMs?: number;
@@ -142,9 +142,9 @@ export class PathWriter {
   };
 
   constructor(private readonly opts: PathWriterOptions) {
-    this.maxBatchRows = opts.maxBatchRows ?? 10_000;
+    this.maxBatchRows = opts.maxBatchRows ?? 50_000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
-    this.maxBufferedRows = Math.max(opts.maxBufferedRows ?? 50_000, this.maxBatchRows);
+    this.maxBufferedRows = Math.max(opts.maxBufferedRows ?? 100_000, this.maxBatchRows);
     this.retryInitialMs = opts.retryInitialMs ?? 200;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.maxRetries = opts.maxRetries ?? 3;

@@ -14,7 +14,7 @@ import {
   type SqlResult,
 } from './client.js';
 import { applyMigrations, type MigrationReport } from './migrations.js';
-import { PATH_INSERT_COLUMNS, encodePathRows, storeRowProblem } from './path-encoding.js';
+import { PATH_INSERT_COLUMNS, PathBlockEncoder, storeRowProblem } from './path-encoding.js';
 import {
   BUCKETS,
   VERSIONS_SQL,
@@ -257,6 +257,14 @@ export interface AnomalyResult {
 
 export interface PathStoreOptions {
   rollups?: RollupRefreshOptions;
+  /**
+   * Rows per Native block. A larger batch is sent as several blocks, each encoded while the previous one is
+   * being inserted (the engine works off the JS thread), with tokens `<token>.<n>` so a retry still dedups.
+   * Blocks below ~50k rows cost markedly more CPU per row (parts, merges; measured 50-60k vs 75-95k rows per
+   * CPU-second at 20k vs 50k).
+   * @default 50000
+   */
+  insertBlockRows?: number;
 }
 
 export interface PathStore {
@@ -393,6 +401,9 @@ function toTimeline(r: Row, versions: VersionEntry[]): PathTimeline {
 
 class ClickHousePathStore implements PathStore {
   private readonly rollups: RollupRefresher;
+  private readonly blockRows: number;
+  // Two encoders: one block is being inserted while the next is encoded into the other.
+  private readonly encoders = [new PathBlockEncoder(), new PathBlockEncoder()] as const;
 
   constructor(
     readonly ch: ClickHouse,
@@ -401,9 +412,19 @@ class ClickHousePathStore implements PathStore {
     opts: PathStoreOptions,
   ) {
     this.rollups = new RollupRefresher(ch, { ...opts.rollups, logger });
+    this.blockRows = opts.insertBlockRows ?? 50_000;
   }
 
-  async insertVerdicts(rows: readonly Verdict[], dedupToken: string): Promise<void> {
+  private insertChain: Promise<void> = Promise.resolve();
+
+  insertVerdicts(rows: readonly Verdict[], dedupToken: string): Promise<void> {
+    // Serialized: the encode buffers are shared, and block order within a batch must hold.
+    const run = this.insertChain.then(() => this.insertNow(rows, dedupToken));
+    this.insertChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async insertNow(rows: readonly Verdict[], dedupToken: string): Promise<void> {
     if (rows.length === 0) return;
     for (const v of rows) {
       const problem = storeRowProblem(v);
@@ -414,7 +435,24 @@ class ClickHousePathStore implements PathStore {
         });
       }
     }
-    await this.ch.insertNative('path_records', PATH_INSERT_COLUMNS, encodePathRows(rows), dedupToken);
+    if (rows.length <= this.blockRows) {
+      await this.ch.insertNative(
+        'path_records',
+        PATH_INSERT_COLUMNS,
+        this.encoders[0].encode(rows),
+        dedupToken,
+      );
+      return;
+    }
+    let inflight: Promise<void> = Promise.resolve();
+    for (let k = 0, i = 0; i < rows.length; k++, i += this.blockRows) {
+      // Encoding (sync) overlaps the previous block's insert; at most one insert is in flight.
+      const encoder = k % 2 === 0 ? this.encoders[0] : this.encoders[1];
+      const block = encoder.encode(rows.slice(i, i + this.blockRows));
+      await inflight;
+      inflight = this.ch.insertNative('path_records', PATH_INSERT_COLUMNS, block, `${dedupToken}.${k}`);
+    }
+    await inflight;
   }
 
   refreshRollups(): Promise<RollupRefreshReport> {

@@ -9,12 +9,12 @@
  *    timeline on the raw table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   PATH_INSERT_COLUMNS,
+  PathBlockEncoder,
   createRootLogger,
-  encodePathRows,
   openPathStore,
   pathAnchorMs,
   type PathStore,
@@ -30,7 +30,7 @@ export interface StoreBenchOptions {
   insertRows?: number;
   /** Rows for the JSONEachRow baseline. @default 100000 */
   baselineRows?: number;
-  /** Batch sizes to measure the Native path with. @default [10000, 50000] */
+  /** Batch sizes to measure the Native path with (the JSONEachRow baseline uses 50000). @default [10000, 50000, 100000] */
   batchRows?: readonly number[];
   /** Path records for the query benchmark. @default 10000000 (0 skips it) */
   bulkRows?: number;
@@ -46,8 +46,12 @@ export interface InsertFigure {
   rows: number;
   seconds: number;
   rowsPerSec: number;
-  /** Share of the time spent encoding in JS. */
+  /** Time spent encoding alone (measured separately for the Native path; inside `seconds` for the baseline). */
   encodeSeconds: number;
+  /** Process CPU time (all threads: JS, engine, background merges) over `seconds`. */
+  cpuSeconds: number;
+  /** Rows per CPU-second: the figure that does not depend on other load on the machine. */
+  rowsPerCpuSec: number;
 }
 
 export interface QueryFigure {
@@ -63,6 +67,8 @@ export interface QueryFigure {
 }
 
 export interface StoreBenchResult {
+  /** os.loadavg() at the start and the end: throughput is only comparable on an otherwise idle machine. */
+  loadAverage: { start: number[]; end: number[]; cpus: number };
   insert: InsertFigure[];
   bulk: {
     rows: number;
@@ -268,15 +274,19 @@ async function measureInserts(
   for (const batch of opts.batchRows) {
     await clear();
     const rows = opts.insertRows;
+    const cpu0 = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < rows; i += batch) {
       const chunk = verdicts.slice(i, Math.min(i + batch, rows));
       await store.insertVerdicts(chunk, batchToken(chunk));
     }
     const seconds = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     // Encoding alone, for the split (not part of the figure above).
     const te = performance.now();
-    for (let i = 0; i < rows; i += batch) encodePathRows(verdicts.slice(i, Math.min(i + batch, rows)));
+    const encoder = new PathBlockEncoder();
+    for (let i = 0; i < rows; i += batch) encoder.encode(verdicts.slice(i, Math.min(i + batch, rows)));
     out.push({
       method: 'Native block (path store)',
       batchRows: batch,
@@ -284,12 +294,15 @@ async function measureInserts(
       seconds,
       rowsPerSec: Math.round(rows / seconds),
       encodeSeconds: (performance.now() - te) / 1000,
+      cpuSeconds,
+      rowsPerCpuSec: Math.round(rows / cpuSeconds),
     });
   }
   {
     await clear();
-    const batch = opts.batchRows[0] ?? 10_000;
+    const batch = 50_000;
     const rows = opts.baselineRows;
+    const cpu0 = process.cpuUsage();
     const t = performance.now();
     let encode = 0;
     for (let i = 0; i < rows; i += batch) {
@@ -299,6 +312,8 @@ async function measureInserts(
       await store.ch.insertJsonEachRow('path_records', PATH_INSERT_COLUMNS, chunk, `bench-json-${i}`);
     }
     const seconds = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     out.push({
       method: 'JSONEachRow (baseline)',
       batchRows: batch,
@@ -306,6 +321,8 @@ async function measureInserts(
       seconds,
       rowsPerSec: Math.round(rows / seconds),
       encodeSeconds: encode / 1000,
+      cpuSeconds,
+      rowsPerCpuSec: Math.round(rows / cpuSeconds),
     });
   }
   await clear();
@@ -328,7 +345,13 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
   const runs = options.queryRuns ?? 5;
   const bulkRows = options.bulkRows ?? 10_000_000;
   const nowMs = Date.now();
-  const result: StoreBenchResult = { insert: [], bulk: null, storage: [], queries: [] };
+  const result: StoreBenchResult = {
+    loadAverage: { start: loadavg(), end: [], cpus: cpus().length },
+    insert: [],
+    bulk: null,
+    storage: [],
+    queries: [],
+  };
   try {
     progress('insert speed: Native block vs JSONEachRow');
     result.insert = await measureInserts(
@@ -461,6 +484,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
       `SELECT table, toString(sum(rows)) AS rows, toString(sum(data_compressed_bytes)) AS c, toString(sum(data_uncompressed_bytes)) AS u
        FROM system.parts WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table`,
     );
+    result.loadAverage.end = loadavg();
     result.storage = storage.map((s) => ({
       table: s.table,
       rows: Number(s.rows),
