@@ -32,11 +32,13 @@ import {
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
+import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
 import { readTopicToEnd } from './changelog.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
 export const STAGES = {
   decode: 'reconciler.decode',
+  apply: 'reconciler.apply',
   commit: 'reconciler.commit',
   restore: 'reconciler.restore',
 } as const;
@@ -108,6 +110,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   let flushing: Promise<void> | undefined;
   let closed = false;
   let lastTickAt = 0;
+  let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
+
+  // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
+  const REJECTED: Partial<Record<IngestStatusCode, string>> = {
+    [IngestStatus.INVALID]: 'missing or absurd required field for reconciliation (request_id on requests and dispatches, finite times, provider ids)',
+    [IngestStatus.TOO_LATE]: 'request arrived after it can be judged: give-up plus correction horizon passed, or its key was forgotten',
+    [IngestStatus.REFUSED]: 'per-request bound exceeded (attempts, callbacks or state size)',
+  };
 
   function decode(topic: string, value: Buffer | null): DecodeResult<RequestAccepted | DispatchAttempted | ProviderCallback> {
     const kind = kindByTopic.get(topic);
@@ -228,7 +238,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       const restoredCount = [...restored.values()].reduce((n, r) => n + r.length, 0);
       log.info({ stage: STAGES.restore, records: restoredCount, ms: deps.now() - t0 }, 'state restored from changelog');
       dlq = await deps.kafka.producer();
-      const deadLetters = createDeadLetterPublisher({
+      deadLetters = createDeadLetterPublisher({
         producer: dlq,
         topic: config.topics.dead_letter,
         encode: (d) => codec.encode('dead_letter', d),
@@ -246,14 +256,25 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         logger: deps.logger,
         handle: async (records, batch) => {
           const kind = kindByTopic.get(batch.topic);
+          const refused: { msg: (typeof records)[number]['msg']; rejection: { code: string; reason: string } }[] = [];
           for (const { msg, value } of records) {
             const at = { partition: msg.partition, offset: msg.offset };
-            if (kind === 'request') engine.onRequest(value as RequestAccepted, at);
-            else if (kind === 'dispatch') engine.onDispatch(value as DispatchAttempted, at);
-            else engine.onCallback(value as ProviderCallback, at);
+            let status: IngestStatusCode;
+            if (kind === 'request') status = engine.onRequest(value as RequestAccepted, at);
+            else if (kind === 'dispatch') status = engine.onDispatch(value as DispatchAttempted, at);
+            else status = engine.onCallback(value as ProviderCallback, at);
+            const reason = REJECTED[status];
+            if (reason !== undefined) {
+              refused.push({ msg, rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason } });
+            }
           }
           stats.inputs += records.length;
+          if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
+          if (last && kind !== undefined) {
+            // The clock must not treat a partition with unread records as idle (catch-up after a restart).
+            engine.setBacklog(kind as 'request' | 'dispatch' | 'callback', batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
+          }
           if (last) {
             pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
               topic: batch.topic,
