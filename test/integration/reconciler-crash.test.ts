@@ -28,7 +28,7 @@ describe('reconciler crash safety (kill -9, real broker)', () => {
   });
 
   async function startChild(): Promise<void> {
-    child = spawnTs(CHILD, [JSON.stringify({ brokers: kafkaBrokers(), topics: t.topics, changelog: t.changelog, groupId: t.groupId, engine: { retryGraceMs: 300 } })]);
+    child = spawnTs(CHILD, [JSON.stringify({ brokers: kafkaBrokers(), topics: t.topics, changelog: t.changelog, groupId: t.groupId, engine: { retryGraceMs: 300, orphanGraceMs: 3000 } })]);
     await readJsonLine(child, 90_000);
   }
 
