@@ -112,6 +112,7 @@ export async function runStart(): Promise<number> {
         instanceId: rcConfig.instanceId,
         commitIntervalMs: rcConfig.commitIntervalMs,
         tickIntervalMs: rcConfig.tickIntervalMs,
+        sessionTimeoutMs: rcConfig.sessionTimeoutMs,
         topicPartitions: rcConfig.topicPartitions,
         createTopics: rcConfig.createTopics,
       },

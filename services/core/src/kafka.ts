@@ -350,7 +350,8 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       const c: KjsConsumer = kafka.consumer({
         groupId: copts.groupId,
         sessionTimeout: copts.sessionTimeoutMs ?? 30_000,
-        heartbeatInterval: 3000,
+        // A third of the session, as the Java client recommends, capped at its 3 s default.
+        heartbeatInterval: Math.min(3000, Math.floor((copts.sessionTimeoutMs ?? 30_000) / 3)),
         maxBytesPerPartition: copts.maxBytesPerPartition ?? 1_048_576,
         maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
         allowAutoTopicCreation: false,

@@ -51,6 +51,8 @@ export interface ReconcilerAppConfig {
   instanceId: string;
   commitIntervalMs: number;
   tickIntervalMs: number;
+  /** Consumer group session timeout: how long a killed instance keeps its partitions. @default 6000 */
+  sessionTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
 }
@@ -246,7 +248,13 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         logger: deps.logger,
         now: deps.now,
       });
-      consumer = await deps.kafka.consumer({ groupId: config.groupId, topics: inputTopics, fromBeginning: true, coPartitioned: true });
+      consumer = await deps.kafka.consumer({
+        groupId: config.groupId,
+        topics: inputTopics,
+        fromBeginning: true,
+        coPartitioned: true,
+        sessionTimeoutMs: config.sessionTimeoutMs ?? 6000,
+      });
       await runStage({
         stage: STAGES.decode,
         consumer,

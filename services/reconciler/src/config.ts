@@ -23,6 +23,12 @@ export const reconcilerConfigSpec = {
     default: '0',
     parse: parse.string,
   }),
+  sessionTimeoutMs: v({
+    env: 'RECONCILER_SESSION_TIMEOUT_MS',
+    doc: 'Consumer group session timeout. A killed instance holds its partitions this long, so it bounds recovery time.',
+    default: 6000,
+    parse: parse.int(1000, 300_000),
+  }),
   commitIntervalMs: v({
     env: 'RECONCILER_COMMIT_INTERVAL_MS',
     doc: 'How often verdicts, state changes and input offsets are committed together in one Kafka transaction.',

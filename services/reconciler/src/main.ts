@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       instanceId: config.instanceId,
       commitIntervalMs: config.commitIntervalMs,
       tickIntervalMs: config.tickIntervalMs,
+      sessionTimeoutMs: config.sessionTimeoutMs,
       topicPartitions: config.topicPartitions,
       createTopics: config.createTopics,
     },
