@@ -1,5 +1,6 @@
 // Public API of @pathwatch/reconciler. Names are listed explicitly (no `export *`).
 export {
+  benchEngine,
   createEngine,
   DEFAULT_ACTION_RULES,
   EngineError,
@@ -12,6 +13,9 @@ export {
 } from './engine/index.js';
 export type {
   ActionRule,
+  BenchCodec,
+  EngineBenchOptions,
+  EngineBenchResult,
   ChangelogRecord,
   ClockView,
   DeadlineRule,

@@ -18,7 +18,7 @@ import { HashIndex } from './hashindex.js';
 import { AttributeSets, Interner } from './intern.js';
 import type { EngineOptions, ResolvedOptions } from './options.js';
 import { resolveOptions } from './options.js';
-import { decodeAt, equalsAt, measure, sizeAt, write } from './strcodec.js';
+import { decodeAt, encodeTo, equalsAt, measure, sizeAt, write } from './strcodec.js';
 import type {
   ChangelogRecord,
   ClockView,
@@ -31,8 +31,8 @@ import type {
   WallClock,
 } from './types.js';
 import { IngestStatus } from './types.js';
-import { META_KEY, PSEUDO_KEY_PREFIX, readSnapshot, SnapshotWriter } from './snapshot.js';
-import type { MetaImage, RestoredSlot, SlotImage } from './snapshot.js';
+import { ChangelogWriter, META_KEY, PSEUDO_KEY_PREFIX, readSnapshot } from './snapshot.js';
+import type { MetaImage, RestoredSlot } from './snapshot.js';
 
 const KIND_REQUEST = 0;
 const KIND_DISPATCH = 1;
@@ -41,14 +41,16 @@ const KIND_NAMES: readonly InputKind[] = ['request', 'dispatch', 'callback'];
 
 const MASK = PAGE_BYTES - 1;
 const NO_SLOT = -1;
-const MAX_ATT = 65; // 64 attempts + the pseudo-attempt of unattached callbacks
+const MAX_ATT = 65;
+/** Scratch for encoding a record's strings before copying them in. */
+const STR_SCRATCH = new Uint8Array(4 * 65536 + 64); // 64 attempts + the pseudo-attempt of unattached callbacks
 const SEED_RID = 0x2f1a;
 const SEED_EID = 0x51ed;
 const SEED_NAT = 0x7a3c;
 const SEED_TOMB = 0x44b1;
 
 /** Reserved blob space at request creation for the typical first attempt record (avoids one copy). */
-const ATTEMPT_RESERVE = 80;
+const ATTEMPT_RESERVE = 64;
 
 // Attempt outcome kinds.
 const O_NONE = 0;
@@ -165,6 +167,14 @@ class ReconcilerEngine implements Engine {
   private dirty = new Int32Array(1024);
   private dirtyCount = 0;
   private pendingRecords: ChangelogRecord[] = [];
+  private pendingTombs: {
+    partition: number;
+    key: string;
+    version: number;
+    lastClass: number;
+    expiry: number;
+  }[] = [];
+  private writer: ChangelogWriter | null = null;
 
   private clockDirty = false;
   private restoredClock = false;
@@ -179,6 +189,8 @@ class ReconcilerEngine implements Engine {
   private stepEventTime = NaN;
   private readonly dlCache = new Map<number, number>();
   private readonly provSeed: number[] = [];
+  private dSla = 0;
+  private dGiveUp = 0;
 
   // ---- evaluation scratch (filled by scan/classify; no allocation per evaluation) ----
   private readonly aRec = new Int32Array(MAX_ATT);
@@ -218,6 +230,9 @@ class ReconcilerEngine implements Engine {
   private readonly lsTime = new Float64Array(MAX_ATT);
   private readonly cbAtt = new Int32Array(256); // attempt index per callback record (scan order)
   private readonly cbRec = new Int32Array(256);
+  private readonly orderScratch = new Int32Array(MAX_ATT);
+  private readonly hopRankScratch = new Int32Array(MAX_ATT + 260);
+  private readonly hopIdxScratch = new Int32Array(MAX_ATT + 260);
   private scanN = 0; // real attempts
   private scanCbs = 0; // callback records (duplicates included)
   private scanDups = 0;
@@ -268,7 +283,9 @@ class ReconcilerEngine implements Engine {
 
     const rh = hash32(rid, SEED_RID);
     let slot = this.findRid(rid, rh);
-    const { slaMs, giveUpMs } = this.deadlinesFor(ev.operation, ev.channel, ev.sla_ms, ev.give_up_ms);
+    this.deadlinesFor(ev.operation, ev.channel, ev.sla_ms, ev.give_up_ms);
+    const slaMs = this.dSla;
+    const giveUpMs = this.dGiveUp;
     // A request we already reconciled and forgot, or one too old to be judged: dead letter, not a new chain.
     const tooOld = t + giveUpMs + this.o.correctionHorizonMs < this.clock.now;
     if (slot === NO_SLOT) {
@@ -352,9 +369,11 @@ class ReconcilerEngine implements Engine {
     // Bind (provider, pmid) first: callbacks that were waiting for this dispatch move into the request.
     if (pmid) this.bindPmid(slot, pid, pmid, pmidH, rid, ev.provider);
     // Append the attempt record.
-    const attLen = measure(ev.attempt_id, rid);
-    const pmLen = pmid ? measure(pmid) : 0;
-    const recLen = (K.A_STR + attLen + pmLen + 7) & ~7;
+    // Strings are encoded once into scratch, then copied into the record.
+    const sc = STR_SCRATCH;
+    let strEnd = encodeTo(sc, 0, ev.attempt_id, rid);
+    if (pmid) strEnd = encodeTo(sc, strEnd, pmid);
+    const recLen = (K.A_STR + strEnd + 7) & ~7;
     if (!this.ensure(slot, recLen)) {
       this.c.refused++;
       if (created) this.freeSlotEntirely(slot);
@@ -383,12 +402,7 @@ class ReconcilerEngine implements Engine {
     u32[(r + K.A_EIDB) >> 2] = eidB;
     this.arena.f64[p]![(r + K.A_DISP) >> 3] = t;
     u16[(r + K.A_LEN) >> 1] = recLen;
-    measure(ev.attempt_id, rid);
-    const w = write(u8, r + K.A_STR, ev.attempt_id);
-    if (pmid) {
-      measure(pmid);
-      write(u8, w, pmid);
-    }
+    for (let i = 0; i < strEnd; i++) u8[r + K.A_STR + i] = sc[i]!;
     u16[(b + K.O_USED) >> 1] = used + recLen;
     if (!created) {
       if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE))
@@ -1117,24 +1131,31 @@ class ReconcilerEngine implements Engine {
       slaMs = this.o.defaultSlaMs;
       giveUpMs = this.o.defaultGiveUpMs;
     }
-    // Attempts in attempt order.
-    const order: number[] = [];
-    for (let i = 0; i < n; i++) order.push(i);
-    order.sort((x, y) => (this.attemptAfter(x, y) ? 1 : this.attemptAfter(y, x) ? -1 : 0));
+    // Attempts in attempt order (insertion sort: a request has a handful).
+    const order = this.orderScratch;
+    for (let i = 0; i < n; i++) {
+      let j = i - 1;
+      while (j >= 0 && this.attemptAfter(order[j]!, i)) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = i;
+    }
     let firstDispatch = Infinity;
     let providerAccepted = Infinity;
     const attempts: Verdict['attempts'] = [];
     const hops: Hop[] = [];
-    const hopRank: number[] = [];
+    const hopRank = this.hopRankScratch;
     if (hasReq) {
+      hopRank[0] = 0;
       hops.push({
         kind: 'accepted',
         at: f64[(b + K.O_BASE) >> 3]!,
         detail: `accepted ${u16[(b + K.O_API) >> 1]!}`,
       });
-      hopRank.push(0);
     }
-    for (const i of order) {
+    for (let oi = 0; oi < n; oi++) {
+      const i = order[oi]!;
       const r = this.aRec[i]!;
       const disp = this.aDisp[i]!;
       if (disp < firstDispatch) firstDispatch = disp;
@@ -1159,12 +1180,12 @@ class ReconcilerEngine implements Engine {
         last_status_at: ls >= 0 ? this.lsTime[i]! : null,
       });
       const err = this.aErr[i]!;
+      hopRank[hops.length] = 1;
       hops.push({
         kind: 'dispatch',
         at: disp,
         detail: `${K.REASON_NAMES[this.aReason[i]!] ?? 'other'} ${provider}/${route} ${submit}${err ? ` ${this.errCodes.value(err)}` : ''}`,
       });
-      hopRank.push(1);
     }
     for (let k = 0; k < this.scanCbs; k++) {
       if (this.cbAtt[k]! < 0) continue; // duplicate
@@ -1172,21 +1193,21 @@ class ReconcilerEngine implements Engine {
       const fl = u8[r + K.K_FLAGS]!;
       const status = K.STATUS_NAMES[u8[r + K.K_STATUS]!] ?? 'unknown';
       const evidence = K.EVIDENCE_NAMES[(fl >> 1) & 3] ?? 'none';
+      hopRank[hops.length] = 2;
       hops.push({
         kind: 'callback',
         at: f64[(r + K.K_TIME) >> 3]!,
         detail: (fl & K.KF_FINAL) !== 0 ? `${status} (${evidence})` : `${status} intermediate (${evidence})`,
       });
-      hopRank.push(2);
     }
     const cls = this.rClass;
     const className = K.VERDICT_CLASS_NAMES[cls] ?? 'missing_outcome';
+    hopRank[hops.length] = 3;
     hops.push({
       kind: 'verdict',
       at: decidedAt,
       detail: `${className}${this.rProvisional ? ' provisional' : ''} v${version}`,
     });
-    hopRank.push(3);
     const boundedHops = this.orderHops(hops, hopRank);
 
     const flags: string[] = [];
@@ -1253,17 +1274,30 @@ class ReconcilerEngine implements Engine {
   }
 
   /** Event-time order (stable: accepted, dispatch, callback, verdict), bounded to the first and last hops. */
-  private orderHops(hops: Hop[], rank: number[]): Hop[] {
-    const idx: number[] = [];
-    for (let i = 0; i < hops.length; i++) idx.push(i);
-    idx.sort((x, y) => hops[x]!.at - hops[y]!.at || rank[x]! - rank[y]! || x - y);
+  private orderHops(hops: Hop[], rank: Int32Array): Hop[] {
+    const len = hops.length;
+    const idx = this.hopIdxScratch;
+    // Insertion sort by (at, rank, position): nearly sorted already, no comparator closure.
+    for (let i = 0; i < len; i++) {
+      const at = hops[i]!.at;
+      const rk = rank[i]!;
+      let j = i - 1;
+      while (j >= 0) {
+        const k = idx[j]!;
+        const kat = hops[k]!.at;
+        if (kat < at || (kat === at && rank[k]! <= rk)) break;
+        idx[j + 1] = k;
+        j--;
+      }
+      idx[j + 1] = i;
+    }
     const max = this.o.maxHops;
     const out: Hop[] = [];
-    if (idx.length <= max) for (const i of idx) out.push(hops[i]!);
+    if (len <= max) for (let i = 0; i < len; i++) out.push(hops[idx[i]!]!);
     else {
       const head = max >> 1;
       for (let i = 0; i < head; i++) out.push(hops[idx[i]!]!);
-      for (let i = idx.length - (max - head); i < idx.length; i++) out.push(hops[idx[i]!]!);
+      for (let i = len - (max - head); i < len; i++) out.push(hops[idx[i]!]!);
     }
     return out;
   }
@@ -1367,10 +1401,10 @@ class ReconcilerEngine implements Engine {
 
   /** New blob with header and key string (+ fingerprint when `fp` given); returns the slot. */
   private newBlob(key: string, fp: string | null, state: number, reserve: number, partition: number): number {
-    const keyLen = measure(key);
-    const fpLen = fp !== null ? measure(fp) : 0;
-    measure(key);
-    const recs = (K.HDR + keyLen + fpLen + 7) & ~7;
+    const sc = STR_SCRATCH;
+    let strEnd = encodeTo(sc, 0, key);
+    if (fp !== null) strEnd = encodeTo(sc, strEnd, fp);
+    const recs = (K.HDR + strEnd + 7) & ~7;
     const cap = Math.min(MAX_BLOB_BYTES, Arena.sizeClass(recs + reserve));
     const addr = this.arena.alloc(cap);
     const slot = this.allocSlot();
@@ -1379,12 +1413,9 @@ class ReconcilerEngine implements Engine {
     const b = addr & MASK;
     const u8 = this.arena.u8[p]!;
     const u16 = this.arena.u16[p]!;
-    u8.fill(0, b, b + recs);
-    const w = write(u8, b + K.HDR, key);
-    if (fp !== null) {
-      measure(fp);
-      write(u8, w, fp);
-    }
+    u8.fill(0, b, b + K.HDR);
+    for (let i = 0; i < strEnd; i++) u8[b + K.HDR + i] = sc[i]!;
+    for (let i = K.HDR + strEnd; i < recs; i++) u8[b + i] = 0;
     this.arena.f64[p]![(b + K.O_NEXT) >> 3] = NaN;
     u8[b + K.O_STATE] = state;
     u8[b + K.O_LCLASS] = 255;
@@ -1845,7 +1876,7 @@ class ReconcilerEngine implements Engine {
     hash2(rid, SEED_TOMB);
     const expiry = (this.clock.now === -Infinity ? this.wallNow : this.clock.now) + this.o.tombstoneHorizonMs;
     this.addTombRaw(H.a, H.b, version, lastClass, partition, expiry);
-    this.pendingRecords.push({ partition, key: rid, value: tombValue(version, lastClass, expiry) });
+    this.pendingTombs.push({ partition, key: rid, version, lastClass, expiry });
     while (this.tombCount > this.o.maxTombstones) {
       this.popTomb();
       this.c.evictedTombstones++;
@@ -1980,12 +2011,13 @@ class ReconcilerEngine implements Engine {
 
   // ---- deadlines from configuration ----
 
+  /** Deadlines of a request into dSla/dGiveUp (fields: no object per event). */
   private deadlinesFor(
     operation: string,
     channel: string,
     slaMs: number | null,
     giveUpMs: number | null,
-  ): { slaMs: number; giveUpMs: number } {
+  ): void {
     let sla = slaMs;
     let give = giveUpMs;
     if (sla === null || give === null || !(sla >= 0) || !(give >= 0)) {
@@ -2001,9 +2033,8 @@ class ReconcilerEngine implements Engine {
       if (sla === null || !(sla >= 0)) sla = cfgSla;
       if (give === null || !(give >= 0)) give = cfgGive;
     }
-    sla = Math.min(sla, 2147483647);
-    give = Math.min(Math.max(give, sla), 2147483647);
-    return { slaMs: sla, giveUpMs: give };
+    this.dSla = Math.min(sla, 2147483647);
+    this.dGiveUp = Math.min(Math.max(give, this.dSla), 2147483647);
   }
 
   private ruleFor(operation: string, channel: string): { slaMs: number; giveUpMs: number } {
@@ -2039,21 +2070,36 @@ class ReconcilerEngine implements Engine {
   }
 
   drainChangelog(): ChangelogRecord[] {
-    const records = this.pendingRecords;
+    const w = (this.writer ??= new ChangelogWriter(this.tenants, this.names, this.errCodes, this.attrSets));
+    // Deletions first, then tombstones and images in the order written; keys and partitions alongside.
+    const records: ChangelogRecord[] = this.pendingRecords;
     this.pendingRecords = [];
-    const w = new SnapshotWriter();
+    const keys: string[] = [];
+    const parts: number[] = [];
+    for (const t of this.pendingTombs) {
+      w.tomb(t.version, t.lastClass, t.expiry);
+      keys.push(t.key);
+      parts.push(t.partition);
+    }
+    this.pendingTombs = [];
     for (let k = 0; k < this.dirtyCount; k++) {
       const slot = this.dirty[k]!;
-      if (this.slotAddr[slot] === 0) continue;
-      const st = this.rd8(slot, K.O_STATE);
+      const addr = this.slotAddr[slot]!;
+      if (addr === 0) continue;
+      const p = addr >>> PAGE_BITS;
+      const b = addr & MASK;
+      const u8 = this.arena.u8[p]!;
+      const st = u8[b + K.O_STATE]!;
       if ((st & K.ST_DIRTY) === 0) continue;
-      this.wr8(slot, K.O_STATE, st & ~K.ST_DIRTY);
-      records.push(this.serializeSlot(w, slot));
+      u8[b + K.O_STATE] = st & ~K.ST_DIRTY;
+      const u16 = this.arena.u16[p]!;
+      w.slot(u8, u16, b, u16[(b + K.O_USED) >> 1]!);
+      keys.push(this.changelogKey(slot));
+      parts.push(u16[(b + K.O_PART) >> 1]!);
     }
     this.dirtyCount = 0;
-    if (records.length > 0 || this.clockDirty) {
+    if (keys.length > 0 || records.length > 0 || this.clockDirty) {
       // Clock state per partition: its three inputs' progress.
-      const wallAt = this.wallNow;
       for (const part of this.partitions) {
         const inputs: { kind: number; maxEventTime: number | null; seenAt: number }[] = [];
         for (let kind = 0; kind < 3; kind++) {
@@ -2062,40 +2108,28 @@ class ReconcilerEngine implements Engine {
           const me = this.clock.maxEvent[i]!;
           inputs.push({ kind, maxEventTime: me === -Infinity ? null : me, seenAt: this.clock.seenAt[i]! });
         }
-        records.push({
-          partition: part,
-          key: META_KEY,
-          value: toBuffer(w.meta({ clockNow: this.clock.now, wallAt, inputs })),
-        });
+        w.meta({ clockNow: this.clock.now, wallAt: this.wallNow, inputs });
+        keys.push(META_KEY);
+        parts.push(part);
       }
       this.clockDirty = false;
     }
+    const values = w.finish();
+    for (let i = 0; i < values.length; i++)
+      records.push({ partition: parts[i]!, key: keys[i]!, value: values[i]! });
     return records;
   }
 
-  private serializeSlot(w: SnapshotWriter, slot: number): ChangelogRecord {
+  private changelogKey(slot: number): string {
     const addr = this.slotAddr[slot]!;
-    const p = addr >>> PAGE_BITS;
+    const u8 = this.arena.u8[addr >>> PAGE_BITS]!;
     const b = addr & MASK;
-    const u8 = this.arena.u8[p]!;
-    const u16 = this.arena.u16[p]!;
-    const used = u16[(b + K.O_USED) >> 1]!;
-    const st = u8[b + K.O_STATE]!;
-    const pseudo = (st & K.ST_PSEUDO) !== 0;
-    const key = pseudo
-      ? pseudoKey(this.names.value(u16[(b + K.O_CHANNEL) >> 1]!), decodeAt(u8, b + K.HDR))
-      : this.keyString(slot);
-    const image: SlotImage = {
-      blob: u8.subarray(b, b + used),
-      tenant: this.tenants.value(u16[(b + K.O_TENANT) >> 1]!),
-      operation: this.names.value(u16[(b + K.O_OP) >> 1]!),
-      channel: this.names.value(u16[(b + K.O_CHANNEL) >> 1]!),
-      errCode: this.errCodes.value(u16[(b + K.O_LERRCODE) >> 1]!),
-      attrs: this.attrSets.object(this.arena.u32[p]![(b + K.O_ATTRS) >> 2]!),
-      names: this.names,
-      errCodes: this.errCodes,
-    };
-    return { partition: u16[(b + K.O_PART) >> 1]!, key, value: toBuffer(w.slot(image)) };
+    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0)
+      return pseudoKey(
+        this.names.value(this.arena.u16[addr >>> PAGE_BITS]![(b + K.O_CHANNEL) >> 1]!),
+        decodeAt(u8, b + K.HDR),
+      );
+    return decodeAt(u8, b + K.HDR);
   }
 
   restore(partition: number, records: Iterable<{ readonly key: string; readonly value: Uint8Array }>): void {
@@ -2195,19 +2229,20 @@ class ReconcilerEngine implements Engine {
     const u8 = this.arena.u8[p]!;
     const u16 = this.arena.u16[p]!;
     u8.set(blob, b);
+    // Interned ids are process-local: the image holds indexes into its string table; re-intern them.
+    const str = (i: number): string => image.strings[i] ?? '';
     this.wr16(slot, K.O_CAP, cap);
     this.wr16(slot, K.O_PART, partition);
-    // Interned ids are process-local: re-intern from the image's strings.
-    this.wr16(slot, K.O_TENANT, this.tenants.id(image.tenant));
+    this.wr16(slot, K.O_TENANT, this.tenants.id(str(u16[(b + K.O_TENANT) >> 1]!)));
     const st = this.rd8(slot, K.O_STATE) & ~(K.ST_DIRTY | K.ST_RECOVERY_Q);
     this.wr8(slot, K.O_STATE, st);
     const pseudo = (st & K.ST_PSEUDO) !== 0;
-    if (!pseudo) this.wr16(slot, K.O_OP, this.names.id(image.operation));
-    this.wr16(slot, K.O_CHANNEL, this.names.id(image.channel));
-    this.wr16(slot, K.O_LERRCODE, image.errCode ? this.errCodes.id(image.errCode) : 0);
+    this.wr16(slot, K.O_OP, this.names.id(str(u16[(b + K.O_OP) >> 1]!)));
+    this.wr16(slot, K.O_CHANNEL, this.names.id(str(u16[(b + K.O_CHANNEL) >> 1]!)));
+    const le = u16[(b + K.O_LERRCODE) >> 1]!;
+    this.wr16(slot, K.O_LERRCODE, le ? this.errCodes.id(str(le)) : 0);
     this.wr32(slot, K.O_ATTRS, this.attrSets.id(image.attrs));
     const end = b + u16[(b + K.O_USED) >> 1]!;
-    const str = (i: number): string => image.strings[i] ?? '';
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         u16[(r + K.A_ROUTE) >> 1] = this.names.id(str(u16[(r + K.A_ROUTE) >> 1]!));
@@ -2377,12 +2412,4 @@ function moot(trigger: number, now: number): boolean {
 
 function pseudoKey(provider: string, pmid: string): string {
   return `${PSEUDO_KEY_PREFIX}${provider}:${pmid}`;
-}
-
-function tombValue(version: number, lastClass: number, expiry: number): Buffer {
-  return toBuffer(new SnapshotWriter().tomb(version, lastClass, expiry));
-}
-
-function toBuffer(u8: Uint8Array): Buffer {
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }

@@ -18,3 +18,5 @@ export type { InputWatermark } from './clock.js';
 export { EngineError } from './errors.js';
 export { META_KEY, PSEUDO_KEY_PREFIX } from './snapshot.js';
 export { FLAG_NAMES } from './codes.js';
+export { benchEngine } from './bench.js';
+export type { BenchCodec, EngineBenchOptions, EngineBenchResult } from './bench.js';

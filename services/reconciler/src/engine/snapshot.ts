@@ -3,7 +3,7 @@
 // record (clock state and batch sequence). Format byte 1; readers reject anything else.
 import * as K from './codes.js';
 import { EngineError } from './errors.js';
-import type { Interner } from './intern.js';
+import type { AttributeSets, Interner } from './intern.js';
 
 /** Key of the engine meta record. */
 export const META_KEY = '\u0000meta';
@@ -15,26 +15,12 @@ const T_META = 0x4d; // 'M'
 const T_TOMB = 0x54; // 'T'
 const FORMAT = 1;
 
-export interface SlotImage {
-  readonly blob: Uint8Array;
-  readonly tenant: string;
-  readonly operation: string;
-  readonly channel: string;
-  readonly errCode: string;
-  readonly attrs: Readonly<Record<string, string>>;
-  readonly names: Interner;
-  readonly errCodes: Interner;
-}
-
+/** A decoded slot image: the blob (8-byte aligned copy) whose interned-id fields are 1-based indexes into `strings`. */
 export interface RestoredSlot {
-  /** Blob copy (8-byte aligned) whose record-level ids are indexes into `strings`. */
   readonly blob: Uint8Array;
-  readonly tenant: string;
-  readonly operation: string;
-  readonly channel: string;
-  readonly errCode: string;
-  readonly attrs: Record<string, string>;
+  /** strings[0] = '' ; header fields and record fields index this table. */
   readonly strings: string[];
+  readonly attrs: Record<string, string>;
 }
 
 export interface MetaImage {
@@ -60,13 +46,27 @@ export type Snapshot =
       readonly expiry: number | null;
     };
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export class SnapshotWriter {
-  private buf = new Uint8Array(1024);
+/**
+ * Writes the changelog records of one drain into one scratch buffer (interned strings are copied from their
+ * cached UTF-8 bytes); `finish()` hands out one exact-size Buffer per record, all views of one allocation.
+ */
+export class ChangelogWriter {
+  private buf = new Uint8Array(1 << 16);
   private view = new DataView(this.buf.buffer);
   private o = 0;
+  private readonly starts: number[] = [];
+  // Per-record string table: (table << 24 | id) entries, deduplicated linearly (a record uses a handful).
+  private readonly refs = new Int32Array(512);
+  private nRefs = 0;
+
+  constructor(
+    private readonly tenants: Interner,
+    private readonly names: Interner,
+    private readonly errCodes: Interner,
+    private readonly attrSets: AttributeSets,
+  ) {}
 
   private reserve(n: number): void {
     if (this.o + n <= this.buf.length) return;
@@ -78,111 +78,150 @@ export class SnapshotWriter {
     this.view = new DataView(b.buffer);
   }
 
-  private u8(v: number): void {
-    this.reserve(1);
-    this.buf[this.o++] = v;
-  }
-
   private varint(n: number): void {
-    this.reserve(10);
+    const b = this.buf;
     while (n >= 128) {
-      this.buf[this.o++] = (n % 128) | 128;
+      b[this.o++] = (n % 128) | 128;
       n = Math.floor(n / 128);
     }
-    this.buf[this.o++] = n;
+    b[this.o++] = n;
   }
 
   private f64(v: number): void {
-    this.reserve(8);
     this.view.setFloat64(this.o, v, true);
     this.o += 8;
   }
 
-  private str(s: string): void {
-    const b = enc.encode(s);
-    this.varint(b.length);
-    this.bytes(b);
+  private bytes(src: Uint8Array): void {
+    const n = src.length;
+    this.reserve(n + 3);
+    this.varint(n);
+    const b = this.buf;
+    let o = this.o;
+    for (let i = 0; i < n; i++) b[o++] = src[i]!;
+    this.o = o;
   }
 
-  private bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.o);
-    this.o += b.length;
+  /** 1-based index of (table, id) in the record's string table (0 for id 0 = empty). */
+  private ref(table: number, id: number): number {
+    if (id === 0) return 0;
+    const key = (table << 24) | id;
+    for (let i = 0; i < this.nRefs; i++) if (this.refs[i] === key) return i + 1;
+    this.refs[this.nRefs++] = key;
+    return this.nRefs;
   }
 
-  private take(): Uint8Array {
-    const out = this.buf.slice(0, this.o);
-    this.o = 0;
-    return out;
+  private interner(table: number): Interner {
+    return table === 0 ? this.tenants : table === 1 ? this.names : this.errCodes;
   }
 
-  slot(image: SlotImage): Uint8Array {
-    const blob = new Uint8Array(image.blob); // aligned copy
-    const u16 = new Uint16Array(blob.buffer, 0, blob.length >> 1);
-    const table = new Map<string, number>([['', 0]]);
-    const strings: string[] = [''];
-    const ref = (s: string): number => {
-      let i = table.get(s);
-      if (i === undefined) {
-        i = strings.length;
-        strings.push(s);
-        table.set(s, i);
-      }
-      return i;
-    };
-    const end = u16[K.O_USED >> 1] ?? 0;
-    for (let r = u16[K.O_RECS >> 1] ?? 0; r < end;) {
-      if (blob[r] === K.REC_ATTEMPT) {
-        u16[(r + K.A_ROUTE) >> 1] = ref(image.names.value(u16[(r + K.A_ROUTE) >> 1] ?? 0));
-        u16[(r + K.A_PROVIDER) >> 1] = ref(image.names.value(u16[(r + K.A_PROVIDER) >> 1] ?? 0));
-        u16[(r + K.A_ERRCODE) >> 1] = ref(image.errCodes.value(u16[(r + K.A_ERRCODE) >> 1] ?? 0));
-        r += u16[(r + K.A_LEN) >> 1] ?? K.CB_LEN;
+  /** Appends the image of the blob u8[b, b+used) (arena views p16 over the same page). */
+  slot(u8: Uint8Array, u16: Uint16Array, b: number, used: number): void {
+    this.starts.push(this.o);
+    this.nRefs = 0;
+    const tenant = this.ref(0, u16[(b + K.O_TENANT) >> 1]!);
+    const op = this.ref(1, u16[(b + K.O_OP) >> 1]!);
+    const channel = this.ref(1, u16[(b + K.O_CHANNEL) >> 1]!);
+    const errCode = this.ref(2, u16[(b + K.O_LERRCODE) >> 1]!);
+    const recStart = b + u16[(b + K.O_RECS) >> 1]!;
+    const end = b + used;
+    for (let r = recStart; r < end;) {
+      if (u8[r] === K.REC_ATTEMPT) {
+        this.ref(1, u16[(r + K.A_ROUTE) >> 1]!);
+        this.ref(1, u16[(r + K.A_PROVIDER) >> 1]!);
+        this.ref(2, u16[(r + K.A_ERRCODE) >> 1]!);
+        r += u16[(r + K.A_LEN) >> 1]!;
       } else {
-        u16[(r + K.K_PROVIDER) >> 1] = ref(image.names.value(u16[(r + K.K_PROVIDER) >> 1] ?? 0));
-        u16[(r + K.K_ERRCODE) >> 1] = ref(image.errCodes.value(u16[(r + K.K_ERRCODE) >> 1] ?? 0));
+        this.ref(1, u16[(r + K.K_PROVIDER) >> 1]!);
+        this.ref(2, u16[(r + K.K_ERRCODE) >> 1]!);
         r += K.CB_LEN;
       }
     }
-    this.u8(T_SLOT);
-    this.u8(FORMAT);
-    this.str(image.tenant);
-    this.str(image.operation);
-    this.str(image.channel);
-    this.str(image.errCode);
-    const keys = Object.keys(image.attrs);
-    this.varint(keys.length);
-    for (const k of keys) {
-      this.str(k);
-      this.str(image.attrs[k] ?? '');
+    this.reserve(16 + used);
+    const out = this.buf;
+    out[this.o++] = T_SLOT;
+    out[this.o++] = FORMAT;
+    this.varint(this.nRefs);
+    for (let i = 0; i < this.nRefs; i++) {
+      const key = this.refs[i]!;
+      this.bytes(this.interner(key >>> 24).bytes(key & 0xffffff));
     }
-    this.varint(strings.length);
-    for (const s of strings) this.str(s);
-    this.varint(blob.length);
-    this.bytes(blob);
-    return this.take();
+    const ao = b + K.O_ATTRS;
+    const attrsId = (u8[ao]! | (u8[ao + 1]! << 8) | (u8[ao + 2]! << 16) | (u8[ao + 3]! << 24)) >>> 0;
+    const attrs = this.attrSets.bytes(attrsId);
+    this.reserve(attrs.length + 8 + used);
+    const out2 = this.buf;
+    let o = this.o;
+    for (let i = 0; i < attrs.length; i++) out2[o++] = attrs[i]!;
+    this.o = o;
+    this.varint(used);
+    const at = this.o;
+    for (let i = 0; i < used; i++) out2[at + i] = u8[b + i]!;
+    this.o += used;
+    // Interned ids -> table indexes in the copy (little-endian u16 at even offsets of the blob copy).
+    this.put16(at + K.O_TENANT, tenant);
+    this.put16(at + K.O_OP, op);
+    this.put16(at + K.O_CHANNEL, channel);
+    this.put16(at + K.O_LERRCODE, errCode);
+    for (let r = recStart; r < end;) {
+      const o = at + (r - b);
+      if (u8[r] === K.REC_ATTEMPT) {
+        this.put16(o + K.A_ROUTE, this.ref(1, u16[(r + K.A_ROUTE) >> 1]!));
+        this.put16(o + K.A_PROVIDER, this.ref(1, u16[(r + K.A_PROVIDER) >> 1]!));
+        this.put16(o + K.A_ERRCODE, this.ref(2, u16[(r + K.A_ERRCODE) >> 1]!));
+        r += u16[(r + K.A_LEN) >> 1]!;
+      } else {
+        this.put16(o + K.K_PROVIDER, this.ref(1, u16[(r + K.K_PROVIDER) >> 1]!));
+        this.put16(o + K.K_ERRCODE, this.ref(2, u16[(r + K.K_ERRCODE) >> 1]!));
+        r += K.CB_LEN;
+      }
+    }
   }
 
-  meta(m: MetaImage): Uint8Array {
-    this.u8(T_META);
-    this.u8(FORMAT);
+  private put16(off: number, v: number): void {
+    this.buf[off] = v & 255;
+    this.buf[off + 1] = v >>> 8;
+  }
+
+  meta(m: MetaImage): void {
+    this.starts.push(this.o);
+    this.reserve(32 + 17 * m.inputs.length);
+    this.buf[this.o++] = T_META;
+    this.buf[this.o++] = FORMAT;
     this.f64(m.clockNow);
     this.f64(m.wallAt);
     this.varint(m.inputs.length);
     for (const i of m.inputs) {
-      this.u8(i.kind);
+      this.buf[this.o++] = i.kind;
       this.f64(i.maxEventTime ?? NaN);
       this.f64(i.seenAt);
     }
-    return this.take();
   }
 
-  tomb(version: number, lastClass: number, expiry: number | null): Uint8Array {
-    this.u8(T_TOMB);
-    this.u8(FORMAT);
+  tomb(version: number, lastClass: number, expiry: number | null): void {
+    this.starts.push(this.o);
+    this.reserve(24);
+    this.buf[this.o++] = T_TOMB;
+    this.buf[this.o++] = FORMAT;
     this.varint(version);
-    this.u8(lastClass);
+    this.buf[this.o++] = lastClass;
     this.f64(expiry ?? NaN);
-    return this.take();
+  }
+
+  /** The records written since the last finish(), as Buffers over one exact-size copy. */
+  finish(): Buffer[] {
+    const total = this.o;
+    const all = Buffer.allocUnsafe(total);
+    all.set(this.buf.subarray(0, total));
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.starts.length; i++) {
+      const s = this.starts[i]!;
+      const e = i + 1 < this.starts.length ? this.starts[i + 1]! : total;
+      out.push(all.subarray(s, e));
+    }
+    this.starts.length = 0;
+    this.o = 0;
+    return out;
   }
 }
 
@@ -255,21 +294,17 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
   }
   if (type !== T_SLOT)
     throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog record type ${type}`);
-  const tenant = r.str();
-  const operation = r.str();
-  const channel = r.str();
-  const errCode = r.str();
+  const strings: string[] = [''];
+  const ns = r.varint();
+  for (let i = 0; i < ns; i++) strings.push(r.str());
   const attrs: Record<string, string> = {};
   const na = r.varint();
   for (let i = 0; i < na; i++) {
     const k = r.str();
     attrs[k] = r.str();
   }
-  const strings: string[] = [];
-  const ns = r.varint();
-  for (let i = 0; i < ns; i++) strings.push(r.str());
   const blob = r.bytes(r.varint());
   if (blob.length < K.HDR)
     throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'changelog blob shorter than its header');
-  return { kind: 'slot', image: { blob, tenant, operation, channel, errCode, attrs, strings } };
+  return { kind: 'slot', image: { blob, strings, attrs } };
 }

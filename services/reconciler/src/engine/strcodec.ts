@@ -17,14 +17,6 @@ const F_SHARED = 4;
 const UPPER = 0x80;
 const MAX_PREFIX = 40;
 
-const HEX_LOWER: string[] = [];
-const HEX_UPPER: string[] = [];
-for (let i = 0; i < 256; i++) {
-  const h = i.toString(16).padStart(2, '0');
-  HEX_LOWER.push(h);
-  HEX_UPPER.push(h.toUpperCase());
-}
-
 function hexVal(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
@@ -173,6 +165,7 @@ export function write(u8: Uint8Array, o: number, s: string): number {
 }
 
 let vEnd = 0;
+const SCRATCH = new Uint8Array(4 * 65536 + 16);
 function readVarint(u8: Uint8Array, o: number): number {
   let n = 0;
   let shift = 0;
@@ -184,6 +177,12 @@ function readVarint(u8: Uint8Array, o: number): number {
   }
   vEnd = o;
   return n;
+}
+
+/** Encodes `s` (optionally relative to `base`) at u8[o] in one analysis; returns the offset after it. */
+export function encodeTo(u8: Uint8Array, o: number, s: string, base?: string): number {
+  measure(s, base);
+  return write(u8, o, s);
 }
 
 /** Byte length of the encoded string at u8[o]. */
@@ -213,10 +212,15 @@ export function sizeAt(u8: Uint8Array, o: number): number {
   }
 }
 
+// Native slices (Buffer's C++ latin1/hex decoders accept any Uint8Array receiver).
+// (Not in @types/node: undocumented but stable since Node 0.x; Buffer#toString('latin1'|'hex') dispatch to them.)
+type Slice = (this: Uint8Array, start: number, end: number) => string;
+const nativeSlices = Buffer.prototype as unknown as { latin1Slice: Slice; hexSlice: Slice };
+const latin1Slice = nativeSlices.latin1Slice;
+const hexSlice = nativeSlices.hexSlice;
+
 function latin1(u8: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let i = from; i < to; i++) s += String.fromCharCode(u8[i] ?? 0);
-  return s;
+  return from === to ? '' : latin1Slice.call(u8, from, to);
 }
 
 /** Decodes the string at u8[o] (`base` must be the string it was measured against, if any). */
@@ -241,29 +245,57 @@ export function decodeAt(u8: Uint8Array, o: number, base?: string): string {
     }
     case F_UUID: {
       const p = u8[o] ?? 0;
-      let s = head + latin1(u8, o + 1, o + 1 + p);
       const b = o + 1 + p;
-      for (let k = 0; k < 16; k++) {
-        if (k === 4 || k === 6 || k === 8 || k === 10) s += '-';
-        s += HEX_LOWER[u8[b + k] ?? 0] ?? '';
-      }
-      return s;
+      const h = hexSlice.call(u8, b, b + 16);
+      return `${head}${latin1(u8, o + 1, o + 1 + p)}${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
     default: {
       const p = u8[o] ?? 0;
-      let s = head + latin1(u8, o + 1, o + 1 + p);
+      const prefix = latin1(u8, o + 1, o + 1 + p);
       const n = readVarint(u8, o + 1 + p);
-      const table = (fmt & UPPER) !== 0 ? HEX_UPPER : HEX_LOWER;
-      for (let i = 0; i < n; i++) s += table[u8[vEnd + i] ?? 0] ?? '';
-      return s;
+      const h = hexSlice.call(u8, vEnd, vEnd + n);
+      return head + prefix + ((fmt & UPPER) !== 0 ? h.toUpperCase() : h);
     }
   }
 }
 
-const SCRATCH = new Uint8Array(4 * 65536 + 16);
+/** Hex digit value of a char code for lower-case (or upper-case) hex; -1 if not such a digit. */
+const HEX_L = new Int8Array(128).fill(-1);
+const HEX_U = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_L[48 + i] = HEX_U[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_L[97 + i] = 10 + i;
+  HEX_U[65 + i] = 10 + i;
+}
 
 /** True iff the encoded string at u8[o] equals `s` (encoded with the same `base`). */
 export function equalsAt(u8: Uint8Array, o: number, s: string, base?: string): boolean {
+  const fmt = u8[o]!;
+  // Fast paths compare without re-encoding: latin1 and prefix+hex (the shapes of request and message ids).
+  if (base === undefined && fmt === F_LATIN1) {
+    const n = readVarint(u8, o + 1);
+    if (n !== s.length) return false;
+    const d = vEnd;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== u8[d + i]) return false;
+    return true;
+  }
+  if (base === undefined && (fmt & 0x7f) === F_HEX) {
+    const p = u8[o + 1]!;
+    const n = readVarint(u8, o + 2 + p);
+    if (s.length !== p + 2 * n) return false;
+    for (let i = 0; i < p; i++) if (s.charCodeAt(i) !== u8[o + 2 + i]) return false;
+    const table = (fmt & UPPER) !== 0 ? HEX_U : HEX_L;
+    const d = vEnd;
+    for (let i = 0; i < n; i++) {
+      const c1 = s.charCodeAt(p + 2 * i);
+      const c2 = s.charCodeAt(p + 2 * i + 1);
+      const hi = c1 < 128 ? table[c1]! : -1;
+      const lo = c2 < 128 ? table[c2]! : -1;
+      if (hi < 0 || lo < 0 || ((hi << 4) | lo) !== u8[d + i]) return false;
+    }
+    // Char-for-char equal to the stored string's decoding (prefix, then hex digits of the stored case).
+    return true;
+  }
   const n = measure(s, base);
   if (n > SCRATCH.length) return decodeAt(u8, o, base) === s;
   write(SCRATCH, 0, s);
