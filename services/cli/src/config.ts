@@ -22,8 +22,6 @@ export const cliConfigSpec = {
     defaultDoc: 'local broker',
     parse: parse.brokers,
   }),
-  httpHost: v({ env: 'HTTP_HOST', doc: 'Address the query API listens on.', default: '127.0.0.1', parse: parse.string }),
-  httpPort: v({ env: 'HTTP_PORT', doc: 'Port of the query API (0 = any free port).', default: 8080, parse: parse.int(0, 65_535) }),
   simEnabled: v({ env: 'SIM_ENABLED', doc: 'Run the traffic simulator inside `pathwatch start`.', default: true, parse: parse.bool }),
   summaryIntervalMs: v({
     env: 'PATHWATCH_SUMMARY_INTERVAL_MS',

@@ -21,6 +21,7 @@ import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/l
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
 import { buildReconciler, createEngine, engineOptionsFrom, loadReconcilerConfig, type ReconcilerApp } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
+import { buildApp, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
 import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { loadCliConfig, processEnv } from './config.js';
 import { createProgress } from './progress.js';
@@ -35,6 +36,7 @@ export async function runStart(): Promise<number> {
   const rcConfig = loadReconcilerConfig(withBrokers);
   const pwConfig = loadPathWriterConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault });
   const simConfig = loadSimulatorConfig(withBrokers);
+  const qaConfig = loadQueryApiConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault });
 
   const progress = createProgress();
   const logger = createLogger(config.logPath, config.logLevel);
@@ -127,6 +129,25 @@ export async function runStart(): Promise<number> {
     closers.push({ name: 'path writer', close: () => writer.close() });
     progress.done('path writer running');
 
+    const api = await buildApp({
+      store,
+      config: qaConfig,
+      logger,
+      registry: metrics.registry,
+      now: Date.now,
+      readiness: { 'path-writer': () => ({ ok: writer.ready() }) },
+    });
+    const http = await startQueryApi(api, {
+      host: qaConfig.host,
+      port: qaConfig.port,
+      clickhouse: clickhouseOptionsFromConfig(pwConfig),
+      sqlEnabled: qaConfig.sqlEnabled,
+      logger,
+      now: Date.now,
+    });
+    closers.push({ name: 'query API', close: () => http.close() });
+    progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
+
     let sim: SimulatorApp | undefined;
     if (config.simEnabled) {
       const producer = await kafka.producer();
@@ -148,7 +169,7 @@ export async function runStart(): Promise<number> {
       return 130;
     }
 
-    const summary = startSummary({ reconciler, writer, sim, store, intervalMs: config.summaryIntervalMs, logPath: config.logPath });
+    const summary = startSummary({ reconciler, writer, sim, store, intervalMs: config.summaryIntervalMs, logPath: config.logPath, apiUrl: http.url });
     closers.push({ name: 'summary', close: () => Promise.resolve(summary.stop()) });
     await new Promise<void>((resolve) => {
       const wait = setInterval(() => {
