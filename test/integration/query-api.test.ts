@@ -323,5 +323,19 @@ describe('query API', () => {
       60_000,
     );
     expect(direct).toMatchObject({ via: 'embedded', rows: [['5']] });
+    // Held by a process without an SQL endpoint: a precise error naming the holder.
+    const held = mkdtempSync(join(tmpdir(), 'pw-query-api-held-'));
+    const holder = spawnTs(CHILD, [JSON.stringify({ dataDir: held, hold: true, sql: '' })]);
+    try {
+      const { holding } = await readJsonLine<{ holding: number }>(holder, 60_000);
+      const locked = await readJsonLine<{ error: string; code: string }>(
+        spawnTs(CHILD, [JSON.stringify({ dataDir: held, sql: 'SELECT 1' })]),
+        60_000,
+      );
+      expect(locked.code).toBe('CORE_STORE_DATA_DIR_LOCKED');
+      expect(locked.error).toContain(`held by process ${holding}`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

@@ -15,8 +15,12 @@ import { syntheticVerdict } from '@pathwatch/path-writer';
 const logger = createRootLogger({ level: 'silent', name: 'test' });
 const dataDir = mkdtempSync(join(tmpdir(), 'pw-store-roll-'));
 const HOUR = 3_600_000;
-const start = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
-const window = { from_ms: start - HOUR, to_ms: start + 8 * HOUR };
+const DAY = 24 * HOUR;
+// Requests over ~2.5 days (whole UTC days in the window exercise the daily rollup level too), all inside the
+// correction window measured on the server clock.
+const start = Math.floor((Date.now() - 60 * HOUR) / HOUR) * HOUR;
+const window = { from_ms: start - HOUR, to_ms: Date.now() + HOUR };
+type Grain = 'hour' | 'day' | 'none';
 const CLASSES: VerdictClass[] = [
   'delivered_on_time',
   'delivered_late',
@@ -73,10 +77,13 @@ function modelRollup(
   latest: Map<number, Ver>,
   tenantOf: (r: number) => string,
   hourOf: (r: number) => number,
+  grain: Grain = 'hour',
 ): Map<Key, Record<string, number>> {
   const out = new Map<Key, Record<string, number>>();
   for (const x of latest.values()) {
-    const k = JSON.stringify([start + hourOf(x.req) * HOUR, tenantOf(x.req), x.provider]);
+    const t = start + hourOf(x.req) * HOUR;
+    const b = grain === 'hour' ? t : grain === 'day' ? Math.floor(t / DAY) * DAY : null;
+    const k = JSON.stringify([b, tenantOf(x.req), x.provider]);
     const e = out.get(k) ?? {
       requests: 0,
       settled: 0,
@@ -100,11 +107,14 @@ function modelRollup(
   return out;
 }
 
-async function storeRollup(store: PathStore): Promise<Map<Key, Record<string, number>>> {
+async function storeRollup(
+  store: PathStore,
+  grain: Grain = 'hour',
+): Promise<Map<Key, Record<string, number>>> {
   const rows = await store.latency({
     ...window,
     group_by: ['tenant', 'provider'],
-    bucket: 'hour',
+    bucket: grain,
     stage: 'e2e',
     limit: 10_000,
   });
@@ -196,7 +206,14 @@ describe('rollups under corrections (embedded)', () => {
         );
         try {
           const tenantOf = (r: number): string => `t${r % 2}`;
-          const hourOf = (r: number): number => r % 3;
+          const hourOf = (r: number): number => (r % 3) * 25;
+          const check = async (): Promise<void> => {
+            for (const grain of ['hour', 'day', 'none'] as const) {
+              expect(await storeRollup(store, grain), grain).toEqual(
+                modelRollup(latest, tenantOf, hourOf, grain),
+              );
+            }
+          };
           const nextVersion = new Map<number, number>();
           const latest = new Map<number, Ver>();
           const sent: Ver[][] = [];
@@ -204,7 +221,7 @@ describe('rollups under corrections (embedded)', () => {
           for (const step of steps) {
             if (step.kind === 'refresh') {
               await store.refreshRollups();
-              expect(await storeRollup(store)).toEqual(modelRollup(latest, tenantOf, hourOf));
+              await check();
               continue;
             }
             const batch: Ver[] =
@@ -225,7 +242,7 @@ describe('rollups under corrections (embedded)', () => {
             for (const x of batch) if ((latest.get(x.req)?.version ?? 0) < x.version) latest.set(x.req, x);
           }
           await store.refreshRollups();
-          expect(await storeRollup(store)).toEqual(modelRollup(latest, tenantOf, hourOf));
+          await check();
         } finally {
           await store.close();
         }

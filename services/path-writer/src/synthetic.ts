@@ -11,8 +11,8 @@ export interface SyntheticOptions {
   spacingMs?: number;
   /** @default 10 */
   tenants?: number;
-  /** Distinct inputs: request i uses input i % inputs. @default 1_000_000 */
-  inputs?: number;
+  /** Consecutive requests sharing one input (same input fingerprint): request i uses input floor(i / perInput). @default 1 */
+  perInput?: number;
 }
 
 const OPERATIONS = [
@@ -46,7 +46,7 @@ export function syntheticVerdict(
 ): Verdict {
   const spacing = opts.spacingMs ?? 60;
   const tenants = opts.tenants ?? 10;
-  const inputs = opts.inputs ?? 1_000_000;
+  const input = Math.floor(i / (opts.perInput ?? 1));
   const h = mix(i, 1);
   const [operation, channel] = pick(OPERATIONS, h);
   const accepted = opts.startMs + i * spacing;
@@ -139,7 +139,7 @@ export function syntheticVerdict(
     emitted_at: decided + 5 + (mix(i, 17) % 200),
     operation,
     channel,
-    input_fingerprint: `sha256:${(mix(i % inputs, 18) * 4096 + (i % inputs)).toString(16).padStart(16, '0')}`,
+    input_fingerprint: `sha256:${(mix(input, 18) * 4096 + input).toString(16).padStart(16, '0')}`,
     attributes: {
       country,
       template: `tpl-${mix(i, 19) % 12}`,

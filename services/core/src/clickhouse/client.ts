@@ -10,7 +10,7 @@
  *   set for both backends so results have one shape.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, unlinkSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -414,6 +414,24 @@ class ServerClickHouse extends BaseClickHouse {
   }
 }
 
+/** PID of another live process holding an embedded data directory (from the engine's `status` file), or null. */
+function dataDirHolder(dataDir: string): number | null {
+  let pid: number;
+  try {
+    const m = /PID:\s*(\d+)/.exec(readFileSync(join(dataDir, 'status'), 'utf8'));
+    pid = m ? Number(m[1]) : NaN;
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
 /**
  * Opens the client and makes sure the database exists (and, embedded, is the session's current database).
  * Embedded: throws CORE_STORE_DATA_DIR_LOCKED when another process holds the data directory.
@@ -429,13 +447,12 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
     try {
       connection = createChdbConnection({ path: opts.dataDir });
     } catch (err) {
-      const msg =
-        err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause)}` : String(err);
-      if (/lock|already running|Failed to create connection/i.test(msg)) {
+      const holder = dataDirHolder(opts.dataDir);
+      if (holder !== null) {
         throw new StoreError(
           'CORE_STORE_DATA_DIR_LOCKED',
-          `the embedded ClickHouse data directory ${opts.dataDir} is held by another process (one process per data directory): stop it, use its HTTP SQL endpoint, or choose another directory`,
-          { retriable: false, cause: err, context: { dataDir: opts.dataDir } },
+          `the embedded ClickHouse data directory ${opts.dataDir} is held by process ${holder} (one process per data directory): stop it, use its SQL endpoint (pathwatch sql), or choose another CLICKHOUSE_DATA_DIR`,
+          { retriable: false, cause: err, context: { dataDir: opts.dataDir, pid: holder } },
         );
       }
       throw toStoreError(err, `cannot open embedded ClickHouse at ${opts.dataDir}`);

@@ -25,7 +25,9 @@ import {
   inputFlipSql,
   latencySql,
   openAnomaliesSql,
-  sameInputSql,
+  rollupWindow,
+  sameInputDetailSql,
+  sameInputSummarySql,
   timelineSql,
   type AnomalyKind,
   type BucketName,
@@ -497,7 +499,8 @@ class ClickHousePathStore implements PathStore {
 
   async latency(q: LatencyQuery): Promise<LatencyRow[]> {
     const rows = await this.ch.query(latencySql(q.group_by, q.bucket, q.stage, q), {
-      ...windowParams(q),
+      ...filterParams(q),
+      ...rollupWindow(q.from_ms, q.to_ms),
       step_s: BUCKETS[q.bucket],
       limit: q.limit,
     });
@@ -532,30 +535,56 @@ class ClickHousePathStore implements PathStore {
 
   async sameInput(q: SameInputQuery): Promise<SameInputResult> {
     const params = { ...windowParams(q), min_requests: q.min_requests, limit: q.limit };
-    let rows = await this.ch.query(sameInputSql(q), params);
-    const items: SameInputItem[] = rows.map((r) => {
-      const outcomes: Partial<Record<VerdictClass, number>> = {};
-      for (const pair of arr(r['outcomes'])) {
-        const [verdict, count] = pair as [string, unknown];
-        outcomes[verdict as VerdictClass] = n(count);
-      }
-      const requests = n(r['requests']);
-      return {
-        input_fingerprint: str(r['input_fingerprint']),
-        requests,
-        outcomes,
-        modal_verdict: str(r['modal_verdict']) as VerdictClass,
-        consistency: n(r['modal_count']) / requests,
-        providers: arr(r['providers']).map(str).sort(),
-        latest_request_id: str(r['latest_request_id']),
-      };
+    const summary = (await this.ch.query(sameInputSummarySql(q), params))[0];
+    const top = arr(summary?.['top']).map((t) => {
+      const [fp, off, requests] = t as [string, unknown, unknown];
+      return { fp: str(fp), off: n(off), requests: n(requests) };
     });
-    if (rows.length === 0) rows = await this.ch.query(sameInputSql(q, true), { ...params, limit: 1 });
-    const first = rows[0];
+    const items: SameInputItem[] = [];
+    if (top.length > 0) {
+      const detail = await this.ch.query(sameInputDetailSql(q), {
+        ...windowParams(q),
+        fps: top.map((t) => t.fp),
+      });
+      const byFp = new Map<string, Row[]>();
+      for (const r of detail) {
+        const k = str(r['input_fp']);
+        byFp.set(k, [...(byFp.get(k) ?? []), r]);
+      }
+      for (const t of top) {
+        const rows = byFp.get(t.fp) ?? [];
+        const outcomes: Partial<Record<VerdictClass, number>> = {};
+        let modal: VerdictClass = 'delivered_on_time';
+        let modalCount = -1;
+        let latest = '';
+        let latestAt = -Infinity;
+        const providers = new Set<string>();
+        for (const r of rows) {
+          const c = n(r['c']);
+          const verdict = str(r['verdict']) as VerdictClass;
+          outcomes[verdict] = c;
+          if (c > modalCount || (c === modalCount && verdict < modal)) [modal, modalCount] = [verdict, c];
+          for (const p of arr(r['providers'])) providers.add(str(p));
+          if (n(r['last_at_ms']) > latestAt)
+            [latest, latestAt] = [str(r['last_request']), n(r['last_at_ms'])];
+        }
+        items.push({
+          input_fingerprint: rows[0] ? str(rows[0]['input_fingerprint']) : t.fp,
+          requests: t.requests,
+          outcomes,
+          modal_verdict: modal,
+          consistency: (t.requests - t.off) / t.requests,
+          providers: [...providers].sort(),
+          latest_request_id: latest,
+        });
+      }
+    }
+    const fingerprints = n(summary?.['fingerprints'] ?? 0);
     return {
-      fingerprints: first ? n(first['fingerprints']) : 0,
-      inconsistent_fingerprints: first ? n(first['inconsistent_fingerprints']) : 0,
-      consistency_score: first ? ratio(n(first['total_modal']), n(first['total_requests'])) : null,
+      fingerprints,
+      inconsistent_fingerprints: n(summary?.['inconsistent_fingerprints'] ?? 0),
+      consistency_score:
+        fingerprints > 0 ? ratio(n(summary?.['total_modal']), n(summary?.['total_requests'])) : null,
       items,
     };
   }

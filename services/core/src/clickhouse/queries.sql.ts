@@ -103,8 +103,10 @@ WHERE request_id = {request_id:String} AND tenant_id = {tenant:String}
 ORDER BY version`;
 
 /**
- * Latency percentiles and on-time rate from the hourly rollup (dashboard path). Params: window as bucket range
- * ({from_ms}, {to_ms}), {step_s:UInt32} (0 = one row per group), filters. Stage picks the digest column.
+ * Latency percentiles and on-time rate from the rollups (dashboard path). Whole days inside the window come from
+ * the daily rollup, the edge hours from the hourly one (hourly series read the hourly rollup only); each level is
+ * read at its current generation. Params: {hour_lo_ms}, {day_lo_ms}, {day_hi_ms}, {to_ms} (see `rollupWindow`),
+ * {step_s:UInt32} (bucket width), {limit}, filters. `stage` picks the digest column.
  */
 export function latencySql(
   dims: readonly GroupDimension[],
@@ -117,9 +119,27 @@ export function latencySql(
     bucket === 'none'
       ? `toInt64(0)`
       : `toInt64(toUnixTimestamp(toStartOfInterval(bucket, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
-  const w = `bucket >= toStartOfHour(fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')) AND bucket < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
   const tenantFilter = f.tenant !== undefined ? ' AND tenant_id = {tenant:String}' : '';
-  // Generation pointers are per (tenant, bucket): only the tenant filter applies to them.
+  const ms = (p: string): string => `fromUnixTimestamp64Milli({${p}:Int64}, 'UTC')`;
+  const level = (table: string, generations: string, range: string, genRange: string): string =>
+    `SELECT * FROM ${table}
+        WHERE ${range}${filterSql(f)}
+          AND (tenant_id, bucket, refresh_id) IN (
+                SELECT tenant_id, bucket, refresh_id FROM ${generations} FINAL
+                WHERE ${genRange}${tenantFilter})`;
+  const hourlyRange =
+    bucket === 'hour'
+      ? `bucket >= ${ms('hour_lo_ms')} AND bucket < ${ms('to_ms')}`
+      : `((bucket >= ${ms('hour_lo_ms')} AND bucket < ${ms('day_lo_ms')}) OR (bucket >= ${ms('day_hi_ms')} AND bucket < ${ms('to_ms')}))`;
+  const hourly = level(
+    'path_rollup_hourly',
+    'path_rollup_generations',
+    hourlyRange,
+    `bucket >= ${ms('hour_lo_ms')} AND bucket < ${ms('to_ms')}`,
+  );
+  const dayRange = `bucket >= ${ms('day_lo_ms')} AND bucket < ${ms('day_hi_ms')}`;
+  const daily = level('path_rollup_daily', 'path_rollup_daily_generations', dayRange, dayRange);
+  const source = bucket === 'hour' ? `(${hourly})` : `(${daily}\n    UNION ALL\n    ${hourly})`;
   const groupCols = ['bucket_start_ms', ...dims].join(', ');
   return `SELECT
     ${bucketExpr}                                   AS bucket_start_ms${dims.length ? `,\n    ${dimsSelect(dims)}` : ''},
@@ -138,67 +158,95 @@ export function latencySql(
     sum(e2e_count)                                 AS e2e_count,
     sum(e2e_sum_ms)                                AS e2e_sum_ms,
     quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(${digest}) AS q
-FROM path_rollup_hourly
-WHERE ${w}${filterSql(f)}
-  AND (tenant_id, bucket, refresh_id) IN (
-        SELECT tenant_id, bucket, refresh_id FROM path_rollup_generations FINAL
-        WHERE ${w}${tenantFilter})
+FROM ${source}
 GROUP BY ${groupCols}
 HAVING requests > 0
 ORDER BY ${groupCols}
 LIMIT {limit:UInt32}`;
 }
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Splits [from, to) into the hourly edges and the whole days between them: hour_lo = start of from's hour;
+ * [day_lo, day_hi) = whole UTC days inside the window (empty, at `to`, when there is none).
+ */
+export function rollupWindow(
+  fromMs: number,
+  toMs: number,
+): { hour_lo_ms: number; day_lo_ms: number; day_hi_ms: number; to_ms: number } {
+  const dayLo = Math.ceil(fromMs / DAY_MS) * DAY_MS;
+  const dayHi = Math.floor(toMs / DAY_MS) * DAY_MS;
+  const none = dayLo >= dayHi;
+  return {
+    hour_lo_ms: Math.floor(fromMs / HOUR_MS) * HOUR_MS,
+    day_lo_ms: none ? toMs : dayLo,
+    day_hi_ms: none ? toMs : dayHi,
+    to_ms: toMs,
+  };
+}
 export const LATENCY_STAGES = Object.freeze(['e2e', 'dispatch', 'provider', 'delivery'] as const);
 export type LatencyStage = (typeof LATENCY_STAGES)[number];
 
+/** Settled outcome classes compared by the variance queries (overdue is provisional, orphans have no input). */
+export const SETTLED_CLASSES = Object.freeze([
+  'delivered_on_time',
+  'delivered_late',
+  'failed',
+  'missing_dispatch',
+  'missing_outcome',
+  'expired',
+] as const);
+const CLASS_COUNTS = `[${SETTLED_CLASSES.map((c) => `countIf(verdict = '${c}')`).join(', ')}]`;
+
 /**
- * Same input, different outcome: per input fingerprint (requests >= {min_requests}), the outcome mix and the
- * share of its modal outcome; window totals give the consistency score (`summaryOnly`: just the totals, for a
- * window where every input was consistent). Params: window, filters,
- * {min_requests:UInt32}, {limit:UInt32}.
+ * Same input, different outcome, pass 1 (one row): per input fingerprint with >= {min_requests} settled requests,
+ * the count per outcome class; window totals (consistency score = requests that got their input's modal outcome
+ * / all requests) and the {limit} least consistent fingerprints as (input_fp, requests off the modal outcome,
+ * requests). Keyed by the UInt64 `input_fp` with fixed-size states only: no strings, no window functions.
  */
-export function sameInputSql(f: Filters, summaryOnly = false): string {
-  return `SELECT ${summaryOnly ? 'fingerprints, inconsistent_fingerprints, total_requests, total_modal' : '*'}
+export function sameInputSummarySql(f: Filters): string {
+  return `SELECT
+    count()                    AS fingerprints,
+    countIf(outcomes > 1)      AS inconsistent_fingerprints,
+    sum(n)                     AS total_requests,
+    sum(modal)                 AS total_modal,
+    arraySlice(arraySort(x -> (-x.2, -x.3, x.1), groupArrayIf((toString(input_fp), n - modal, n), outcomes > 1)), 1, {limit:UInt32}) AS top
 FROM (
-    SELECT
-        input_fp,
-        any(fp)                                       AS input_fingerprint,
-        sum(c)                                        AS requests,
-        max(c)                                        AS modal_count,
-        argMax(verdict, c)                            AS modal_verdict,
-        groupArray((verdict, c))                      AS outcomes,
-        arrayDistinct(arrayFlatten(groupArray(provs))) AS providers,
-        argMax(last_request, last_at)                 AS latest_request_id,
-        count() OVER ()                               AS fingerprints,
-        countIf(length(outcomes) > 1) OVER ()         AS inconsistent_fingerprints,
-        sum(requests) OVER ()                         AS total_requests,
-        sum(modal_count) OVER ()                      AS total_modal
-    FROM (
-        SELECT input_fp, any(input_fingerprint) AS fp, verdict, count() AS c,
-               groupUniqArray(8)(provider) AS provs,
-               argMax(request_id, path_at) AS last_request, max(path_at) AS last_at
-        FROM path_records FINAL
-        WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
-        GROUP BY input_fp, verdict
-    )
+    SELECT input_fp, count() AS n, ${CLASS_COUNTS} AS cs, arrayMax(cs) AS modal, arrayCount(x -> x > 0, cs) AS outcomes
+    FROM path_records FINAL
+    WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
     GROUP BY input_fp
-    HAVING requests >= {min_requests:UInt32}
-)
-${summaryOnly ? '' : 'WHERE length(outcomes) > 1\nORDER BY requests - modal_count DESC, requests DESC, input_fp'}
-LIMIT {limit:UInt32}`;
+    HAVING n >= {min_requests:UInt32}
+)`;
+}
+
+/** Same input, pass 2: details of the chosen fingerprints ({fps:Array(String)} of input_fp; bloom-filter lookups). */
+export function sameInputDetailSql(f: Filters): string {
+  return `SELECT toString(input_fp) AS input_fp, any(input_fingerprint) AS input_fingerprint, verdict, count() AS c,
+       groupUniqArray(8)(provider) AS providers,
+       argMax(request_id, path_at) AS last_request, toUnixTimestamp64Milli(max(path_at)) AS last_at_ms
+FROM path_records FINAL
+WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
+  AND input_fp IN (SELECT toUInt64(arrayJoin({fps:Array(String)})))
+GROUP BY input_fp, verdict`;
+}
+
+function bucketOf(bucket: BucketName): string {
+  return bucket === 'none'
+    ? 'toInt64(0)'
+    : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
 }
 
 /** Input flip rate: share of repeated inputs (>= 2 settled requests in the group) whose outcome is not constant. */
 export function inputFlipSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
-  const bucketInner =
-    bucket === 'none'
-      ? 'toInt64(0)'
-      : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
   const inner = ['bucket_start_ms', ...dims].join(', ');
-  return `SELECT ${inner}, count() AS repeated_inputs, countIf(n_outcomes > 1) AS flipped_inputs
+  // min != max over the outcome class says "not constant" without a uniqExact state per input.
+  return `SELECT ${inner}, count() AS repeated_inputs, countIf(mn != mx) AS flipped_inputs
 FROM (
-    SELECT ${bucketInner} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''}, input_fp,
-           count() AS n, uniqExact(verdict) AS n_outcomes
+    SELECT ${bucketOf(bucket)} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''}, input_fp,
+           count() AS n, min(verdict) AS mn, max(verdict) AS mx
     FROM path_records FINAL
     WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
     GROUP BY ${inner}, input_fp
@@ -209,18 +257,33 @@ ORDER BY ${inner}
 LIMIT {limit:UInt32}`;
 }
 
-/** Verdict flip (correction) rate from the version history: settled requests whose final verdict was corrected. */
+/**
+ * Verdict flip (correction) rate from the version history: per request (hash of tenant and id, so no FINAL and no
+ * string states are needed), whether it settled and whether any version corrected a final verdict; grouped by the
+ * request's latest dimensions, and filtered on them after that dedup (they change between versions).
+ */
 export function correctionRateSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
+  const inner = ['bucket_start_ms', ...dims].join(', ');
+  const mutable = ['operation', 'channel', 'route', 'provider'] as const;
+  const latest = mutable.map((c) => `argMax(${c}, version) AS l_${c}`).join(', ');
+  const outerFilters = mutable
+    .filter((c) => f[c] !== undefined)
+    .map((c) => `l_${c} = {${c}:String}`)
+    .join(' AND ');
+  const dimCols = dims.map((d) => `${d === 'tenant' ? 'l_tenant' : `l_${d}`} AS ${d}`);
   const bucketExpr =
     bucket === 'none'
       ? 'toInt64(0)'
-      : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
-  const inner = ['bucket_start_ms', ...dims].join(', ');
-  return `SELECT ${bucketExpr} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''},
-       uniqExactIf(request_id, NOT provisional) AS settled_requests,
-       uniqExactIf(request_id, is_correction)   AS corrected_requests
-FROM path_versions FINAL
-WHERE ${WINDOW} AND ${NOT_ORPHAN}${filterSql(f)}
+      : `toInt64(toUnixTimestamp(toStartOfInterval(l_path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
+  return `SELECT ${[`${bucketExpr} AS bucket_start_ms`, ...dimCols].join(', ')},
+       countIf(settled) AS settled_requests, countIf(corrected) AS corrected_requests
+FROM (
+    SELECT cityHash64(tenant_id, request_id) AS h, any(tenant_id) AS l_tenant, any(path_at) AS l_path_at, ${latest},
+           max(NOT provisional) AS settled, max(is_correction) AS corrected
+    FROM path_versions
+    WHERE ${WINDOW} AND ${NOT_ORPHAN}${f.tenant !== undefined ? ' AND tenant_id = {tenant:String}' : ''}
+    GROUP BY h
+)${outerFilters ? `\nWHERE ${outerFilters}` : ''}
 GROUP BY ${inner}
 ORDER BY ${inner}
 LIMIT {limit:UInt32}`;

@@ -6,7 +6,10 @@
  * 1. dirty buckets = buckets with rows whose `written_at` is after the previous refresh start (minus an overlap
  *    for inserts that were in flight), within the correction window;
  * 2. every dirty bucket is rebuilt into `path_rollup_hourly` under a new `refresh_id`;
- * 3. `path_rollup_generations` then points each bucket at that refresh_id.
+ * 3. `path_rollup_generations` then points each bucket at that refresh_id;
+ * 4. the days of those buckets are re-aggregated from the current hourly generations into `path_rollup_daily`
+ *    (digests merged with -MergeState) and repointed in `path_rollup_daily_generations`, so long-range dashboards
+ *    read 24x fewer rows.
  *
  * Readers take, per bucket, only rows of the generation the pointer names, so a group that disappeared from a
  * bucket (a correction moved a request to another provider) is not counted twice, and a refresh that failed
@@ -105,6 +108,41 @@ SETTINGS insert_deduplication_token = {token:String}
 SELECT t.1, toDateTime(t.2, 'UTC'), {refresh_id:UInt64}, now64(3)
 FROM (SELECT arrayJoin(arrayZip({tenants:Array(String)}, {buckets:Array(UInt32)})) AS t)`;
 
+/** Sums and digests that roll hourly rows up into daily ones (same column order as ROLLUP_COLUMNS). */
+const DAILY_FROM_HOURLY = `SELECT
+    tenant_id, toStartOfDay(bucket) AS day_bucket, operation, channel, route, provider,
+    {refresh_id:UInt64},
+    sum(requests), sum(settled), sum(on_time), sum(late), sum(failed), sum(missing_dispatch), sum(missing_outcome),
+    sum(expired), sum(overdue), sum(orphans), sum(retried), sum(failed_over), sum(corrected), sum(execution_ok),
+    sum(e2e_count), sum(e2e_sum_ms),
+    quantilesTDigestMergeState(${Q})(e2e_q), quantilesTDigestMergeState(${Q})(dispatch_q),
+    quantilesTDigestMergeState(${Q})(provider_q), quantilesTDigestMergeState(${Q})(delivery_q),
+    now64(3)
+FROM path_rollup_hourly
+WHERE bucket >= fromUnixTimestamp64Milli({lo_ms:Int64}, 'UTC') AND bucket < fromUnixTimestamp64Milli({hi_ms:Int64}, 'UTC')
+  AND (tenant_id, bucket, refresh_id) IN (
+      SELECT tenant_id, bucket, refresh_id FROM path_rollup_generations FINAL
+      WHERE bucket >= fromUnixTimestamp64Milli({lo_ms:Int64}, 'UTC') AND bucket < fromUnixTimestamp64Milli({hi_ms:Int64}, 'UTC'))`;
+
+/** Rebuilds the given (tenant, day) buckets from the current hourly generations. */
+const DAILY_REBUILD_SQL = `INSERT INTO path_rollup_daily (${ROLLUP_COLUMNS})
+SETTINGS insert_deduplication_token = {token:String}
+${DAILY_FROM_HOURLY}
+  AND (tenant_id, toUInt32(toUnixTimestamp(toStartOfDay(bucket))))
+      IN (SELECT arrayJoin(arrayZip({tenants:Array(String)}, {days:Array(UInt32)})))
+GROUP BY tenant_id, day_bucket, operation, channel, route, provider`;
+
+const DAILY_POINT_SQL = `INSERT INTO path_rollup_daily_generations (tenant_id, bucket, refresh_id, computed_at)
+SETTINGS insert_deduplication_token = {token:String}
+SELECT t.1, toDateTime(t.2, 'UTC'), {refresh_id:UInt64}, now64(3)
+FROM (SELECT arrayJoin(arrayZip({tenants:Array(String)}, {days:Array(UInt32)})) AS t)`;
+
+/** Every (tenant, day) with hourly rows in the window (after a restart the daily level may lag the hourly one). */
+const DAYS_IN_WINDOW_SQL = `SELECT tenant_id, toUInt32(toUnixTimestamp(toStartOfDay(bucket))) AS bucket
+FROM path_rollup_generations FINAL
+WHERE bucket >= fromUnixTimestamp64Milli({lo_ms:Int64}, 'UTC')
+GROUP BY tenant_id, bucket`;
+
 const DIRTY_SQL = `SELECT tenant_id, toUInt32(toUnixTimestamp(toStartOfHour(path_at))) AS bucket
 FROM path_records
 WHERE written_at >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
@@ -177,8 +215,22 @@ export class RollupRefresher {
       'SELECT toUnixTimestamp64Milli(max(computed_at)) AS last, toString(max(refresh_id)) AS id FROM path_rollup_generations',
     );
     const last = Number(rows[0]?.last ?? 0);
-    this.lastStartMs = last > 0 ? last : 0;
     this.lastRefreshId = Math.max(this.lastRefreshId, Number(rows[0]?.id ?? 0));
+    if (last > 0) {
+      // A crash between the hourly and the daily step leaves days behind: rebuild the window's days once.
+      const days = await this.ch.query<Bucket>(DAYS_IN_WINDOW_SQL, { lo_ms: last - this.correctionWindowMs });
+      for (let i = 0; i < days.length; i += this.bucketsPerStatement) {
+        const refreshId = Math.max(last, this.lastRefreshId + 1);
+        this.lastRefreshId = refreshId;
+        await this.rebuildDays(
+          days
+            .slice(i, i + this.bucketsPerStatement)
+            .map((d) => ({ tenant_id: d.tenant_id, bucket: Number(d.bucket) })),
+          refreshId,
+        );
+      }
+    }
+    this.lastStartMs = last > 0 ? last : 0;
   }
 
   private async refreshOnce(): Promise<RollupRefreshReport> {
@@ -223,8 +275,34 @@ export class RollupRefresher {
         refresh_id: refreshId,
         token: `rollup-gen-${refreshId}`,
       });
+      await this.rebuildDays(
+        chunk.map((b) => ({ tenant_id: b.tenant_id, bucket: b.bucket - (b.bucket % 86_400) })),
+        refreshId,
+      );
       ids.push(refreshId);
     }
     return ids;
+  }
+
+  /** Re-aggregates (tenant, day) buckets from the current hourly generations, then repoints them. */
+  private async rebuildDays(days: readonly Bucket[], refreshId: number): Promise<void> {
+    const unique = [...new Map(days.map((d) => [`${d.tenant_id}\u0000${d.bucket}`, d])).values()];
+    if (unique.length === 0) return;
+    const tenants = unique.map((d) => d.tenant_id);
+    const starts = unique.map((d) => d.bucket);
+    const params = {
+      tenants,
+      days: starts,
+      refresh_id: refreshId,
+      lo_ms: Math.min(...starts) * 1000,
+      hi_ms: (Math.max(...starts) + 86_400) * 1000,
+    };
+    await this.ch.command(DAILY_REBUILD_SQL, { ...params, token: `rollup-day-${refreshId}` });
+    await this.ch.command(DAILY_POINT_SQL, {
+      tenants,
+      days: starts,
+      refresh_id: refreshId,
+      token: `rollup-day-gen-${refreshId}`,
+    });
   }
 }

@@ -175,4 +175,12 @@ export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   { id: 3, name: 'path_rollup_hourly', statements: [ROLLUP, ROLLUP_GENERATIONS] },
   { id: 4, name: 'paths_view', statements: [PATHS_VIEW] },
   { id: 5, name: 'fsync_inserts', statements: FSYNC },
+  {
+    id: 6,
+    name: 'path_rollup_daily',
+    statements: [
+      'CREATE TABLE IF NOT EXISTS path_rollup_daily AS path_rollup_hourly',
+      'CREATE TABLE IF NOT EXISTS path_rollup_daily_generations AS path_rollup_generations',
+    ],
+  },
 ]);

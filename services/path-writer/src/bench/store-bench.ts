@@ -143,7 +143,7 @@ function jsonRow(v: Verdict): Record<string, unknown> {
 /**
  * Server-side generator of realistic path records (same shapes as syntheticVerdict: retries/failover, a slow
  * provider and country, late/failed/missing/overdue outcomes, ~3 requests per input). Params: {n}, {start_ms},
- * {spacing_ms}, {inputs}, {every} (keep numbers divisible by it), {version}, {late} (force delivered_late).
+ * {spacing_ms}, {per_input} (consecutive requests sharing an input, tenant and operation), {every} (keep numbers divisible by it), {version}, {late} (force delivered_late).
  */
 const BULK_SQL = `INSERT INTO path_records (${PATH_INSERT_COLUMNS.map((c) => `\`${c}\``).join(', ')})
 SETTINGS optimize_on_insert = 0, async_insert = 0
@@ -155,7 +155,7 @@ SELECT
     true, verdict != 'missing_dispatch', if(verdict = 'overdue', NULL, verdict = 'delivered_on_time'),
     multiIf(final_at IS NOT NULL, 'event', verdict = 'overdue', 'wall_clock', 'watermark'),
     toInt64(50 + h3 % 900), decided, decided + toIntervalMillisecond(5 + h3 % 200),
-    operation, channel, concat('sha256:', hex(cityHash64(number % {inputs:UInt64}))),
+    operation, channel, concat('sha256:', hex(hg)),
     map('country', country, 'template', concat('tpl-', toString(h2 % 12)), 'priority', if(h2 % 4 = 0, 'high', 'normal')),
     accepted, sla, toUInt32(120000),
     if(md, NULL, d1), if(md, NULL, d1 + toIntervalMillisecond(40 + h3 % 200)), final_at,
@@ -202,19 +202,21 @@ FROM
                 if(failover, d1 + toIntervalMillisecond(2500), d1) AS d_last
             FROM
             (
-                SELECT number, h, h2, h3,
-                    concat('tenant-', toString(h2 % 20)) AS tenant_id,
+                SELECT number, h, h2, h3, hg,
+                    concat('tenant-', toString(hg % 20)) AS tenant_id,
                     concat('req-', toString(number)) AS request_id,
                     fromUnixTimestamp64Milli(toInt64({start_ms:Int64} + number * {spacing_ms:Float64}), 'UTC') AS accepted,
-                    ['otp.send', 'receipt.email', 'alert.push', 'payment.capture', 'otp.voice'][h % 5 + 1] AS operation,
-                    ['sms', 'email', 'push', 'payment', 'voice'][h % 5 + 1] AS channel,
-                    ['US', 'GB', 'DE', 'FR', 'IN', 'BR', 'NG', 'JP', 'MX', 'ID'][intDiv(h2, 16) % 10 + 1] AS country,
+                    ['otp.send', 'receipt.email', 'alert.push', 'payment.capture', 'otp.voice'][intDiv(hg, 64) % 5 + 1] AS operation,
+                    ['sms', 'email', 'push', 'payment', 'voice'][intDiv(hg, 64) % 5 + 1] AS channel,
+                    ['US', 'GB', 'DE', 'FR', 'IN', 'BR', 'NG', 'JP', 'MX', 'ID'][intDiv(hg, 1024) % 10 + 1] AS country,
                     ['twilio', 'sinch', 'vonage', 'infobip', 'messagebird'][if(intDiv(h, 256) % 10 < 7, intDiv(h, 4096) % 2, intDiv(h, 4096) % 5) + 1] AS p1,
                     ['twilio', 'sinch', 'vonage', 'infobip', 'messagebird'][intDiv(h, 1048576) % 5 + 1] AS p2,
                     intDiv(h, 65536) % 12 = 0 AS failover,
                     intDiv(h, 16777216) % 20 = 0 AS dup,
                     intDiv(h3, 4294967296) % 1000 AS roll
-                FROM (SELECT number, cityHash64(number) AS h, cityHash64(number, 1) AS h2, cityHash64(number, 2) AS h3 FROM numbers({n:UInt64}))
+                FROM (SELECT number, cityHash64(number) AS h, cityHash64(number, 1) AS h2, cityHash64(number, 2) AS h3,
+                             cityHash64(intDiv(number, {per_input:UInt64}), 3) AS hg
+                      FROM numbers({n:UInt64}))
                 WHERE number % {every:UInt64} = 0
             )
         )
@@ -359,7 +361,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
       {
         insertRows: options.insertRows ?? 200_000,
         baselineRows: options.baselineRows ?? 100_000,
-        batchRows: options.batchRows ?? [10_000, 50_000],
+        batchRows: options.batchRows ?? [10_000, 50_000, 100_000],
       },
       nowMs - 2 * DAY,
     );
@@ -373,7 +375,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
         n: bulkRows,
         start_ms: startMs,
         spacing_ms: spacing,
-        inputs: Math.max(1, Math.floor(bulkRows / 3)),
+        per_input: 3,
       };
       await store.ch.command(BULK_SQL, { ...base, every: 1, version: 1, late: 0 });
       progress('bulk load: 1% corrected by a second version');
