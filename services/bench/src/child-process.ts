@@ -31,6 +31,8 @@ export interface ChildHandle {
   kill(signal: NodeJS.Signals): void;
   /** The last lines of output, for error messages. */
   tail(): string;
+  /** The last warn/error log lines (pino level warn and above), oldest first. */
+  problems(): string[];
 }
 
 /** Pino messages whose lines are kept (everything else is only counted, to keep the parent cheap). */
@@ -53,6 +55,7 @@ export function spawnChild(config: ChildConfig): ChildHandle {
   const statuses = new Map<string, ChildStatus & { receivedAt: number }>();
   const logs: LogLine[] = [];
   const ring: string[] = [];
+  const problemLines: string[] = [];
   const listeners = new Set<() => void>();
   const push = (line: string): void => {
     ring.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
@@ -72,6 +75,14 @@ export function spawnChild(config: ChildConfig): ChildHandle {
       if (s.bench === 'error') push(line);
     } else {
       push(line);
+      if (
+        line.includes('"level":"warn"') ||
+        line.includes('"level":"error"') ||
+        line.includes('"level":"fatal"')
+      ) {
+        problemLines.push(line.length > 1000 ? `${line.slice(0, 1000)}…` : line);
+        if (problemLines.length > 20) problemLines.shift();
+      }
       for (const m of KEPT_LOG_MESSAGES) {
         if (line.includes(`"msg":"${m}"`)) {
           logs.push({ t: receivedAt, msg: m, obj: JSON.parse(line) as Record<string, unknown> });
@@ -154,5 +165,20 @@ export function spawnChild(config: ChildConfig): ChildHandle {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
     tail,
+    problems: () => [...problemLines],
   };
+}
+
+/** Distinct warn/error messages of a child with counts, e.g. `3 x output transaction failed: retrying (Timeout)`. */
+export function summarizeProblems(lines: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    // Lines may be cut at 1000 characters, so fields are read with patterns rather than JSON.parse.
+    const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+    const detail = /"(?:message|error)":"((?:[^"\\]|\\.){0,200})/.exec(line)?.[1];
+    const key =
+      msg === undefined ? line.slice(0, 200) : `${msg}${detail && detail !== msg ? ` (${detail})` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n} x ${k}`).join('; ');
 }

@@ -11,6 +11,8 @@ export type EnginePortFactory = (deps: { now: () => number; logger: Logger }) =>
 
 export interface ProductEngine {
   readonly create: EnginePortFactory;
+  /** The engine options used, when the harness chose them (null: a factory of the package's own). */
+  readonly options: EngineOptions | null;
   /** How the engine was built, for the report. */
   readonly how: string;
 }
@@ -21,6 +23,7 @@ export function productEngine(): ProductEngine | null {
   if (typeof factory === 'function')
     return {
       create: factory as EnginePortFactory,
+      options: null,
       how: `${ENGINE_PORT_FACTORY}() from @pathwatch/reconciler`,
     };
   const createEngine = pkg['createEngine'];
@@ -38,6 +41,7 @@ export function productEngine(): ProductEngine | null {
     );
     return {
       create: ({ now }) => make(options, { now }),
+      options,
       how: `createEngine(engineOptionsFrom(loadReconcilerConfig({}))) from @pathwatch/reconciler, i.e. the service's configuration defaults: ${JSON.stringify(options)}`,
     };
   }
@@ -45,6 +49,7 @@ export function productEngine(): ProductEngine | null {
     const make = createEngine as (o: EngineOptions, wall: { now: () => number }) => EnginePort;
     return {
       create: ({ now }) => make({}, { now }),
+      options: {},
       how: "createEngine({}) from @pathwatch/reconciler: the engine's own defaults (the package exports no engineOptionsFrom/loadReconcilerConfig)",
     };
   }

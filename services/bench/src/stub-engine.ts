@@ -2,6 +2,7 @@
 // a run with it measures what the Kafka wiring (decode, transactions, changelog, offsets) costs on its own.
 // Per request it keeps one changelog record of a fixed size while open and emits one final verdict when a
 // final callback carrying the request_id arrives. It decides nothing correctly: never a product figure.
+import { IngestStatus } from '@pathwatch/reconciler';
 import type { ChangelogRecord, EngineOutputs, EnginePort } from '@pathwatch/reconciler';
 import type { DispatchAttempted, ProviderCallback, RequestAccepted, Verdict } from '@pathwatch/schemas';
 
@@ -74,25 +75,29 @@ export function createStubEngine(
     },
     onRequest(ev: RequestAccepted, at) {
       const id = ev.envelope.request_id;
-      if (id === null) return;
+      if (id === null) return IngestStatus.INVALID;
       open.set(id, { partition: at.partition, ev });
       changes.set(id, { partition: at.partition, key: id, value: state });
+      return IngestStatus.APPLIED;
     },
     onDispatch(ev: DispatchAttempted, at) {
       const id = ev.envelope.request_id;
-      if (id === null) return;
+      if (id === null) return IngestStatus.INVALID;
       changes.set(id, { partition: at.partition, key: id, value: state });
+      return IngestStatus.APPLIED;
     },
     onCallback(ev: ProviderCallback, at) {
       const id = ev.envelope.request_id;
-      if (id === null || !ev.is_final) return;
+      if (id === null || !ev.is_final) return IngestStatus.APPLIED;
       const o = open.get(id);
-      if (!o) return;
+      if (!o) return IngestStatus.APPLIED;
       open.delete(id);
       verdicts.push(verdictFor(o, ev));
       changes.set(id, { partition: at.partition, key: id, value: null });
+      return IngestStatus.APPLIED;
     },
     tick() {},
+    setBacklog() {},
     drainOutputs(): EngineOutputs {
       const out = { verdicts, actions: [] };
       verdicts = [];

@@ -8,7 +8,7 @@ import type { Codec, TopicNames, Verdict } from '@pathwatch/schemas';
 import { createSimulator, resolveGeneratorOptions } from '@pathwatch/simulator';
 import type { OutboundRecord } from '@pathwatch/simulator';
 import type { ChildConfig } from '../child-protocol.js';
-import { spawnChild } from '../child-process.js';
+import { spawnChild, summarizeProblems } from '../child-process.js';
 import type { ChildHandle } from '../child-process.js';
 import {
   createInputTopics,
@@ -138,6 +138,8 @@ export interface ThroughputRun {
   readonly peakRssBytes: number | null;
   readonly verdicts: number | null;
   readonly transactions: number | null;
+  /** Distinct warn/error log lines of the child (last 20), when it had any. */
+  readonly problems: string;
 }
 
 export async function rawConsumeRun(env: E2eEnv, load: LoadInfo, timeoutMs: number): Promise<ThroughputRun> {
@@ -167,6 +169,7 @@ export async function rawConsumeRun(env: E2eEnv, load: LoadInfo, timeoutMs: numb
       peakRssBytes: peak?.peakRssBytes ?? null,
       verdicts: null,
       transactions: null,
+      problems: summarizeProblems(child.problems()),
     };
   } finally {
     clearInterval(timer);
@@ -226,6 +229,7 @@ export async function reconcilerRun(
       peakRssBytes: peak?.peakRssBytes ?? null,
       verdicts: stats?.verdicts ?? null,
       transactions: stats?.transactions ?? null,
+      problems: summarizeProblems(child.problems()),
     };
   } finally {
     mem.stop();
@@ -242,6 +246,10 @@ export interface DelayRow {
   readonly emitted: Summary;
   /** Time the verdict became readable on the verdicts topic (committed transaction) - deadline. */
   readonly visible: Summary;
+  /** The verdicts' own watermark_lag_ms (processing time minus the clock when decided). */
+  readonly watermarkLag: Summary;
+  /** Which clock fired them, e.g. `wall_clock: 1990, watermark: 10`. */
+  readonly firedBy: string;
 }
 
 export interface DelayResult {
@@ -364,9 +372,10 @@ export async function verdictDelayRun(
     await new Promise((r) => setTimeout(r, SHORT_GIVE_UP_MS + 5000));
     s2.done(`${seen.length} verdicts seen in total`);
 
+    type Sample = { emitted: number; visible: number; lag: number; firedBy: string };
     const acc = {
-      missing_outcome: { load: [] as number[][], idle: [] as number[][] },
-      overdue: { load: [] as number[][], idle: [] as number[][] },
+      missing_outcome: { load: [] as Sample[], idle: [] as Sample[] },
+      overdue: { load: [] as Sample[], idle: [] as Sample[] },
     };
     let excluded = 0;
     for (const { v, receivedAt } of seen) {
@@ -387,17 +396,26 @@ export async function verdictDelayRun(
         excluded++;
         continue;
       }
-      acc[cls][phase].push([v.emitted_at - deadline, receivedAt - deadline]);
+      acc[cls][phase].push({
+        emitted: v.emitted_at - deadline,
+        visible: receivedAt - deadline,
+        lag: v.watermark_lag_ms,
+        firedBy: v.fired_by,
+      });
     }
     const rows: DelayRow[] = [];
     for (const verdict of ['missing_outcome', 'overdue'] as const) {
       for (const phase of ['load', 'idle'] as const) {
         const xs = acc[verdict][phase];
+        const fired = new Map<string, number>();
+        for (const x of xs) fired.set(x.firedBy, (fired.get(x.firedBy) ?? 0) + 1);
         rows.push({
           verdict,
           phase,
-          emitted: summarize(xs.map((x) => x[0] as number)),
-          visible: summarize(xs.map((x) => x[1] as number)),
+          emitted: summarize(xs.map((x) => x.emitted)),
+          visible: summarize(xs.map((x) => x.visible)),
+          watermarkLag: summarize(xs.map((x) => x.lag)),
+          firedBy: [...fired].map(([k, n]) => `${k}: ${n}`).join(', '),
         });
       }
     }

@@ -61,6 +61,8 @@ export interface ThroughputRow {
   /** Median over the passes of events per CPU-second of this process (what one dedicated core would do). */
   readonly eventsPerCpuSec: number;
   readonly bestEventsPerSec: number;
+  /** Measured passes (1 when a pass takes longer than LONG_PASS_MS). */
+  readonly passes: number;
   readonly verdicts: number;
   readonly peakRssMiB: number;
   readonly peakHeapMiB: number;
@@ -74,26 +76,33 @@ export interface EngineInprocResult {
     readonly engineReportedBytesPerRequest: number | null;
     readonly engineOpenReported: number | null;
     readonly naiveMapBytesPerRequest: number;
+    readonly naiveOpenRequests: number;
   } | null;
   readonly events: number;
   readonly invalid: number;
   readonly passes: number;
 }
 
+/** Passes are bounded in time: when the warm-up says one pass takes longer than this, only one is measured. */
+const LONG_PASS_MS = 10_000;
+
 function runPasses(
   label: string,
   passes: number,
   n: number,
-  body: () => { ms: number; verdicts: number },
+  body: (limit: number) => { ms: number; verdicts: number },
 ): ThroughputRow {
   const rates: number[] = [];
   const cpuRates: number[] = [];
   let verdicts = 0;
   const mem = sampleOwnMemory(50);
-  body(); // warm-up pass: lets the JIT settle; not counted
-  for (let p = 0; p < passes; p++) {
+  // Warm-up on a quarter of the events: lets the JIT settle; not counted, but it sizes the number of passes.
+  const warmN = Math.max(1, Math.ceil(n / 4));
+  const warm = body(warmN);
+  const count = (warm.ms * n) / warmN > LONG_PASS_MS ? 1 : passes;
+  for (let p = 0; p < count; p++) {
     const c0 = process.cpuUsage();
-    const r = body();
+    const r = body(n);
     const c = process.cpuUsage(c0);
     rates.push((n * 1000) / r.ms);
     cpuRates.push((n * 1e6) / (c.user + c.system));
@@ -104,6 +113,7 @@ function runPasses(
   return {
     label,
     events: n,
+    passes: count,
     eventsPerSec: Math.round(s.p50),
     eventsPerCpuSec: Math.round(summarize(cpuRates).p50),
     bestEventsPerSec: Math.round(s.max),
@@ -147,9 +157,10 @@ export function runEngineInproc(
   const s1 = step('decode only (baseline)');
   let sink = 0;
   throughput.push(
-    runPasses('decode + validate only (baseline)', opts.passes, n, () => {
+    runPasses('decode + validate only (baseline)', opts.passes, n, (limit) => {
       const t0 = performance.now();
-      for (const inp of inputs) {
+      for (let i = 0; i < limit; i++) {
+        const inp = inputs[i] as WireInput;
         try {
           sink += codec.decode(inp.kind, inp.bytes) === undefined ? 0 : 1;
         } catch {
@@ -171,44 +182,46 @@ export function runEngineInproc(
         /* dead letter in the service: never reaches the engine */
       }
     }
-    const drive = (withDecode: boolean) => (): { ms: number; verdicts: number } => {
-      let wall = Date.now();
-      const engine = create(() => wall);
-      let verdicts = 0;
-      let lastTick = performance.now();
-      const t0 = performance.now();
-      const total = withDecode ? n : decoded.length;
-      for (let i = 0; i < total; i++) {
-        if (withDecode) {
-          const inp = inputs[i] as WireInput;
-          let value: unknown;
-          try {
-            value = codec.decode(inp.kind, inp.bytes);
-          } catch {
-            continue;
+    const drive =
+      (withDecode: boolean) =>
+      (limit: number): { ms: number; verdicts: number } => {
+        let wall = Date.now();
+        const engine = create(() => wall);
+        let verdicts = 0;
+        let lastTick = performance.now();
+        const t0 = performance.now();
+        const total = Math.min(limit, withDecode ? n : decoded.length);
+        for (let i = 0; i < total; i++) {
+          if (withDecode) {
+            const inp = inputs[i] as WireInput;
+            let value: unknown;
+            try {
+              value = codec.decode(inp.kind, inp.bytes);
+            } catch {
+              continue;
+            }
+            feed(engine, inp.kind, value, inp.at);
+          } else {
+            const d = decoded[i] as (typeof decoded)[number];
+            feed(engine, d.kind, d.value, d.at);
           }
-          feed(engine, inp.kind, value, inp.at);
-        } else {
-          const d = decoded[i] as (typeof decoded)[number];
-          feed(engine, d.kind, d.value, d.at);
-        }
-        // The service ticks and drains every ~100 ms of wall time; so does this loop.
-        if ((i & 1023) === 0) {
-          const now = performance.now();
-          if (now - lastTick >= 100) {
-            lastTick = now;
-            wall = Date.now();
-            engine.tick();
-            verdicts += engine.drainOutputs().verdicts.length;
-            sink += engine.drainChangelog().length;
+          // The service ticks and drains every ~100 ms of wall time; so does this loop.
+          if ((i & 1023) === 0) {
+            const now = performance.now();
+            if (now - lastTick >= 100) {
+              lastTick = now;
+              wall = Date.now();
+              engine.tick();
+              verdicts += engine.drainOutputs().verdicts.length;
+              sink += engine.drainChangelog().length;
+            }
           }
         }
-      }
-      engine.tick();
-      verdicts += engine.drainOutputs().verdicts.length;
-      sink += engine.drainChangelog().length;
-      return { ms: performance.now() - t0, verdicts };
-    };
+        engine.tick();
+        verdicts += engine.drainOutputs().verdicts.length;
+        sink += engine.drainChangelog().length;
+        return { ms: performance.now() - t0, verdicts };
+      };
     const s2 = step('engine only (events decoded up front)');
     throughput.push(runPasses('engine only (pre-decoded)', opts.passes, decoded.length, drive(false)));
     s2.done(`${(throughput[1] as ThroughputRow).eventsPerSec.toLocaleString('en-US')} events/s`);
@@ -221,7 +234,8 @@ export function runEngineInproc(
 
   // Retained memory at N open requests: the engine vs a Map of the decoded events.
   const N = opts.openRequests;
-  const s4 = step(`naive baseline: Map of decoded events, ${N.toLocaleString('en-US')} open requests`);
+  const naiveN = N;
+  const s4 = step(`naive baseline: Map of decoded events, ${naiveN.toLocaleString('en-US')} open requests`);
   // Fresh objects per event, as a consumer's decoder hands them over (clones share nested objects otherwise).
   const decodedCopy = <K extends 'request' | 'dispatch'>(
     kind: K,
@@ -230,10 +244,10 @@ export function runEngineInproc(
   let before = retainedBytes();
   const naive = new Map<string, { request?: RequestAccepted; dispatches: DispatchAttempted[] }>();
   let i = 0;
-  for (const e of openRequestEvents(N, { idPrefix: 'naive' })) {
+  for (const e of openRequestEvents(naiveN, { idPrefix: 'naive' })) {
     if (e.kind === 'request') naive.set(e.key, { request: decodedCopy('request', e.value), dispatches: [] });
     else if (e.kind === 'dispatch') naive.get(e.key)?.dispatches.push(decodedCopy('dispatch', e.value));
-    if ((++i & 4095) === 0) s4.update(i >> 1, N);
+    if ((++i & 4095) === 0) s4.update(i >> 1, naiveN);
   }
   const naiveBytes = (retainedBytes() - before) / naive.size;
   s4.done(`${Math.round(naiveBytes)} bytes per open request`);
@@ -267,6 +281,7 @@ export function runEngineInproc(
       engineReportedBytesPerRequest: st?.bytes ? st.bytes.total / N : null,
       engineOpenReported: st ? st.openRequests : null,
       naiveMapBytesPerRequest: naiveBytes,
+      naiveOpenRequests: naiveN,
     };
     s5.done(
       `${Math.round(retained)} bytes per open request retained${st?.bytes ? `, engine reports ${Math.round(st.bytes.total / N)}` : ''}`,
@@ -280,6 +295,7 @@ export function runEngineInproc(
       engineReportedBytesPerRequest: null,
       engineOpenReported: null,
       naiveMapBytesPerRequest: naiveBytes,
+      naiveOpenRequests: naiveN,
     };
   }
   return { throughput, memory, events: n, invalid, passes: opts.passes };
