@@ -234,6 +234,9 @@ class ReconcilerEngine implements Engine {
   private readonly hopRankScratch = new Int32Array(MAX_ATT + 260);
   private readonly hopIdxScratch = new Int32Array(MAX_ATT + 260);
   private scanN = 0; // real attempts
+  private fcCallbacks = 0;
+  private fcAttachable = false;
+  private faAttempts = 0;
   private scanCbs = 0; // callback records (duplicates included)
   private scanDups = 0;
   private scanMaxEv = 0;
@@ -358,7 +361,7 @@ class ReconcilerEngine implements Engine {
         this.c.duplicateEvents++;
         return this.finishStep(IngestStatus.DUPLICATE, advanced);
       }
-      if (this.countRecords(slot, K.REC_ATTEMPT) >= this.o.maxAttemptsPerRequest) {
+      if (this.faAttempts >= this.o.maxAttemptsPerRequest) {
         this.c.refused++;
         return this.finishStep(IngestStatus.REFUSED, advanced);
       }
@@ -465,22 +468,20 @@ class ReconcilerEngine implements Engine {
     const isNewPseudo = (st & K.ST_PSEUDO) !== 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
     const isNewOrphan =
       (st & (K.ST_PSEUDO | K.ST_HAS_REQ)) === 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
-    const known = this.findCallback(slot, eidA, eidB, natA, natB);
+    const hasAtt = ev.attempt_id !== null && ev.attempt_id !== '';
+    const attH = hasAtt ? hash32(ev.attempt_id ?? '', 0x3b9) : 0;
+    // One walk: dedupe, callback count, and whether a known attempt takes it.
+    const known = this.findCallback(slot, eidA, eidB, natA, natB, hasAtt, attH, pid, pmidH);
     if (known === 2) {
       this.c.duplicateEvents++;
       return this.finishStep(IngestStatus.DUPLICATE, advanced);
     }
-    if (
-      this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest ||
-      !this.ensure(slot, K.CB_LEN)
-    ) {
+    const attachable = this.fcAttachable;
+    if (this.fcCallbacks >= this.o.maxCallbacksPerRequest || !this.ensure(slot, K.CB_LEN)) {
       this.c.refused++;
       if (isNewPseudo || isNewOrphan) this.freeSlotEntirely(slot);
       return this.finishStep(IngestStatus.REFUSED, advanced);
     }
-    const hasAtt = ev.attempt_id !== null && ev.attempt_id !== '';
-    const attH = hasAtt ? hash32(ev.attempt_id ?? '', 0x3b9) : 0;
-    const attachable = this.attachable(slot, hasAtt, attH, pid, pmidH);
     const evidence = K.EVIDENCE_CODE[ev.evidence_level] ?? 0;
     const evTime = pet !== null && pet < t ? pet : t;
     const seq = ev.provider_sequence;
@@ -1575,7 +1576,21 @@ class ReconcilerEngine implements Engine {
   }
 
   /** 0 = new, 1 = same natural key seen (a duplicate report), 2 = same event (exact duplicate). */
-  private findCallback(slot: number, eidA: number, eidB: number, natA: number, natB: number): number {
+  /**
+   * 0 = new, 1 = same natural key seen (a duplicate report), 2 = same event (exact duplicate). Also sets
+   * fcCallbacks (callback records) and fcAttachable (a known attempt takes a callback with these ids).
+   */
+  private findCallback(
+    slot: number,
+    eidA: number,
+    eidB: number,
+    natA: number,
+    natB: number,
+    hasAtt = false,
+    attH = 0,
+    pid = -1,
+    pmidH = 0,
+  ): number {
     const addr = this.slotAddr[slot]!;
     const p = addr >>> PAGE_BITS;
     const b = addr & MASK;
@@ -1584,13 +1599,27 @@ class ReconcilerEngine implements Engine {
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
     let result = 0;
+    let callbacks = 0;
+    let attachable = false;
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_CALLBACK) {
         if (u32[(r + K.K_EIDA) >> 2] === eidA && u32[(r + K.K_EIDB) >> 2] === eidB) return 2;
         if (u32[(r + K.K_NATA) >> 2] === natA && u32[(r + K.K_NATB) >> 2] === natB) result = 1;
+        callbacks++;
         r += K.CB_LEN;
-      } else r += u16[(r + K.A_LEN) >> 1]!;
+      } else {
+        if (hasAtt && u32[(r + K.A_ATTH) >> 2] === attH) attachable = true;
+        else if (
+          (u8[r + K.A_FLAGS]! & 1) === 1 &&
+          u32[(r + K.A_PMIDH) >> 2] === pmidH &&
+          u16[(r + K.A_PROVIDER) >> 1] === pid
+        )
+          attachable = true;
+        r += u16[(r + K.A_LEN) >> 1]!;
+      }
     }
+    this.fcCallbacks = callbacks;
+    this.fcAttachable = attachable;
     return result;
   }
 
@@ -1610,53 +1639,16 @@ class ReconcilerEngine implements Engine {
     const u16 = this.arena.u16[p]!;
     const u32 = this.arena.u32[p]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
+    let attempts = 0;
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
       if (u8[r] === K.REC_ATTEMPT) {
         if (u32[(r + K.A_EIDA) >> 2] === eidA && u32[(r + K.A_EIDB) >> 2] === eidB) return true;
         if (u32[(r + K.A_ATTH) >> 2] === attH && equalsAt(u8, r + K.A_STR, attemptId, rid)) return true;
+        attempts++;
         r += u16[(r + K.A_LEN) >> 1]!;
       } else r += K.CB_LEN;
     }
-    return false;
-  }
-
-  private countRecords(slot: number, type: number): number {
-    const addr = this.slotAddr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = this.arena.u8[p]!;
-    const u16 = this.arena.u16[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
-    let n = 0;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      const t = u8[r]!;
-      if (t === type) n++;
-      r += t === K.REC_ATTEMPT ? u16[(r + K.A_LEN) >> 1]! : K.CB_LEN;
-    }
-    return n;
-  }
-
-  /** Whether a callback can be attached to a known attempt right now. */
-  private attachable(slot: number, hasAtt: boolean, attH: number, pid: number, pmidH: number): boolean {
-    const addr = this.slotAddr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = this.arena.u8[p]!;
-    const u16 = this.arena.u16[p]!;
-    const u32 = this.arena.u32[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      if (u8[r] === K.REC_ATTEMPT) {
-        if (hasAtt && u32[(r + K.A_ATTH) >> 2] === attH) return true;
-        if (
-          (u8[r + K.A_FLAGS]! & 1) === 1 &&
-          u32[(r + K.A_PMIDH) >> 2] === pmidH &&
-          u16[(r + K.A_PROVIDER) >> 1] === pid
-        )
-          return true;
-        r += u16[(r + K.A_LEN) >> 1]!;
-      } else r += K.CB_LEN;
-    }
+    this.faAttempts = attempts;
     return false;
   }
 
@@ -1753,10 +1745,7 @@ class ReconcilerEngine implements Engine {
       const natB = ou32[(r + K.K_NATB) >> 2]!;
       const known = this.findCallback(slot, eidA, eidB, natA, natB);
       if (known === 2) continue;
-      if (
-        this.countRecords(slot, K.REC_CALLBACK) >= this.o.maxCallbacksPerRequest ||
-        !this.ensure(slot, K.CB_LEN)
-      ) {
+      if (this.fcCallbacks >= this.o.maxCallbacksPerRequest || !this.ensure(slot, K.CB_LEN)) {
         this.c.refused++;
         continue;
       }
