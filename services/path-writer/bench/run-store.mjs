@@ -24,16 +24,23 @@ if (json) {
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);
 }
+const la = (xs) => xs.map((x) => x.toFixed(1)).join(' ');
+console.log(
+  `Load average at start ${la(result.loadAverage.start)}, at end ${la(result.loadAverage.end)} (${result.loadAverage.cpus} CPUs)`,
+);
 console.log('\nInsert speed, full path rows into embedded ClickHouse (target >= 100000 rows/s)');
 for (const f of result.insert) {
   console.log(
-    `  ${f.method.padEnd(28)} batch ${String(f.batchRows).padStart(6)}  ${String(f.rowsPerSec).padStart(7)} rows/s  (${f.rows} rows in ${f.seconds.toFixed(2)} s; encoding ${f.encodeSeconds.toFixed(2)} s)`,
+    `  ${f.method.padEnd(28)} batch ${String(f.batchRows).padStart(6)}  ${String(f.rowsPerSec).padStart(7)} rows/s  ` +
+      `${String(f.rowsPerCpuSec).padStart(7)} rows/CPU-s  (${f.rows} rows in ${f.seconds.toFixed(2)} s, CPU ${f.cpuSeconds.toFixed(2)} s; ` +
+      `encoding alone ${f.encodeSeconds.toFixed(2)} s)`,
   );
 }
 if (result.bulk) {
   const b = result.bulk;
   console.log(
-    `\nBulk load: ${b.rows} records + ${b.corrections} corrections in ${b.seconds.toFixed(1)} s (${b.rowsPerSec} rows/s server-side); rollup rebuild ${b.rollupBuckets} buckets in ${b.rollupSeconds.toFixed(1)} s`,
+    `\nBulk load: ${b.rows} records + ${b.corrections} corrections in ${b.seconds.toFixed(1)} s (${b.rowsPerSec} rows/s server-side); ` +
+      `merges settled in ${b.optimizeSeconds.toFixed(1)} s; rollup rebuild ${b.rollupBuckets} buckets in ${b.rollupSeconds.toFixed(1)} s`,
   );
 }
 console.log('\nQueries (p50; targets: rollup <= 100 ms, raw <= 1500 ms)');
@@ -46,6 +53,6 @@ for (const q of result.queries) {
 console.log('\nStorage');
 for (const s of result.storage) {
   console.log(
-    `  ${s.table.padEnd(26)} ${String(s.rows).padStart(10)} rows  ${(s.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed / ${(s.uncompressedBytes / 2 ** 20).toFixed(1)} MiB`,
+    `  ${s.table.padEnd(30)} ${String(s.rows).padStart(10)} rows  ${(s.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed / ${(s.uncompressedBytes / 2 ** 20).toFixed(1)} MiB`,
   );
 }
