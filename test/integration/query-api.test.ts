@@ -204,7 +204,7 @@ describe('query API', () => {
       (v) => v.verdict === 'missing_outcome' || v.verdict === 'missing_dispatch',
     ).length;
     expect(an.items).toHaveLength(expected);
-    expect(an.counts.missing_outcome! + an.counts.missing_dispatch!).toBe(expected);
+    expect(an.counts['missing_outcome']! + an.counts['missing_dispatch']!).toBe(expected);
     expect(an.items.every((i) => i.verdict.startsWith('missing') && (i.overdue_by_ms ?? 0) > 0)).toBe(true);
   });
 
