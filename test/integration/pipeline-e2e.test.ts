@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, openPathStore, type PathStore, type Producer } from '@pathwatch/core';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
 import type { Codec, DispatchAttempted, ProviderCallback, RequestAccepted } from '@pathwatch/schemas';
-import { collect, pipelineTopics, startReconciler, testKafkaClient, testLogger } from '../support/pipeline.js';
+import {
+  collect,
+  pipelineTopics,
+  startReconciler,
+  testKafkaClient,
+  testLogger,
+} from '../support/pipeline.js';
 import { waitFor } from '../support/kafka.js';
 
 const logger = testLogger();
@@ -26,7 +32,15 @@ let seq = 0;
 
 function env(requestId: string | null, at: number) {
   seq += 1;
-  return { event_id: `e2e-${seq}`, source: '//e2e/test', occurred_at: at, recorded_at: at + 5, tenant_id: 'acme', request_id: requestId, schema_version: 1 };
+  return {
+    event_id: `e2e-${seq}`,
+    source: '//e2e/test',
+    occurred_at: at,
+    recorded_at: at + 5,
+    tenant_id: 'acme',
+    request_id: requestId,
+    schema_version: 1,
+  };
 }
 function request(id: string, at: number, fingerprint = `fp-${id}`): RequestAccepted {
   return {
@@ -58,7 +72,12 @@ function dispatch(id: string, at: number, o: Partial<DispatchAttempted> = {}): D
     ...o,
   };
 }
-function callback(requestId: string | null, pmid: string, at: number, o: Partial<ProviderCallback> = {}): ProviderCallback {
+function callback(
+  requestId: string | null,
+  pmid: string,
+  at: number,
+  o: Partial<ProviderCallback> = {},
+): ProviderCallback {
   return {
     envelope: env(requestId, at),
     provider: 'p1',
@@ -89,7 +108,10 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     codec = r.codec;
     await r.app.start();
     cleanups.push(() => r.app.close());
-    store = await openPathStore({ mode: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'pw-e2e-')), database: 'e2e' }, { logger, now: Date.now });
+    store = await openPathStore(
+      { mode: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'pw-e2e-')), database: 'e2e' },
+      { logger, now: Date.now },
+    );
     cleanups.push(() => store.close());
     const pw = loadPathWriterConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
     writer = buildPathWriter(
@@ -106,8 +128,14 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  async function send(kind: 'request' | 'dispatch' | 'callback', value: RequestAccepted | DispatchAttempted | ProviderCallback, format: 'avro' | 'json' = 'avro') {
-    const key = value.envelope.request_id ?? `${(value as ProviderCallback).provider}:${(value as ProviderCallback).provider_message_id}`;
+  async function send(
+    kind: 'request' | 'dispatch' | 'callback',
+    value: RequestAccepted | DispatchAttempted | ProviderCallback,
+    format: 'avro' | 'json' = 'avro',
+  ) {
+    const key =
+      value.envelope.request_id ??
+      `${(value as ProviderCallback).provider}:${(value as ProviderCallback).provider_message_id}`;
     await producer.send(t.topics[kind], [{ key, value: codec.encode(kind, value, { format }) }]);
   }
 
@@ -123,18 +151,51 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     // failed: final undelivered receipt, no retry within the grace
     await send('request', request('r-failed', t0 + 200));
     await send('dispatch', dispatch('r-failed', t0 + 250));
-    await send('callback', callback('r-failed', 'pm-r-failed-1', t0 + 900, { status: 'undelivered', status_raw: 'UNDELIV', error_code: '30005', error_category: 'permanent_number', evidence_level: 'operator' }));
+    await send(
+      'callback',
+      callback('r-failed', 'pm-r-failed-1', t0 + 900, {
+        status: 'undelivered',
+        status_raw: 'UNDELIV',
+        error_code: '30005',
+        error_category: 'permanent_number',
+        evidence_level: 'operator',
+      }),
+    );
     // accepted, never dispatched
     await send('request', request('r-nodispatch', t0 + 300));
     // dispatched, only an intermediate receipt
     await send('request', request('r-nooutcome', t0 + 400));
     await send('dispatch', dispatch('r-nooutcome', t0 + 450));
-    await send('callback', callback('r-nooutcome', 'pm-r-nooutcome-1', t0 + 700, { status: 'sent', status_raw: 'sent', is_final: false, evidence_level: 'none' }));
+    await send(
+      'callback',
+      callback('r-nooutcome', 'pm-r-nooutcome-1', t0 + 700, {
+        status: 'sent',
+        status_raw: 'sent',
+        is_final: false,
+        evidence_level: 'none',
+      }),
+    );
     // failover: first provider rejects, second delivers; its receipt carries no request_id and arrives first
     await send('callback', callback(null, 'pm-r-failover-2', t0 + 1200, { provider: 'p2' }));
     await send('request', request('r-failover', t0 + 500, 'fp-r-ontime'));
-    await send('dispatch', dispatch('r-failover', t0 + 550, { submit_outcome: 'rejected', provider_message_id: null, error_code: 'E503' }));
-    await send('dispatch', dispatch('r-failover', t0 + 700, { attempt_no: 2, attempt_reason: 'failover', parent_attempt_id: 'r-failover-a1', provider: 'p2', route: 'r2' }));
+    await send(
+      'dispatch',
+      dispatch('r-failover', t0 + 550, {
+        submit_outcome: 'rejected',
+        provider_message_id: null,
+        error_code: 'E503',
+      }),
+    );
+    await send(
+      'dispatch',
+      dispatch('r-failover', t0 + 700, {
+        attempt_no: 2,
+        attempt_reason: 'failover',
+        parent_attempt_id: 'r-failover-a1',
+        provider: 'p2',
+        route: 'r2',
+      }),
+    );
     // duplicate receipts
     await send('request', request('r-dupe', t0 + 600));
     await send('dispatch', dispatch('r-dupe', t0 + 650));
@@ -143,25 +204,64 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     // a receipt for a request nobody accepted
     await send('callback', callback('r-ghost', 'pm-ghost', t0 + 1100));
 
-    const expected: Record<string, { verdict: string; provider: string; route: string; attempts: number; flags?: string[]; e2e?: number | null }> = {
+    const expected: Record<
+      string,
+      {
+        verdict: string;
+        provider: string;
+        route: string;
+        attempts: number;
+        flags?: string[];
+        e2e?: number | null;
+      }
+    > = {
       'r-ontime': { verdict: 'delivered_on_time', provider: 'p1', route: 'r1', attempts: 1, e2e: 800 },
       'r-late': { verdict: 'delivered_late', provider: 'p1', route: 'r1', attempts: 1, e2e: SLA + 900 },
       'r-failed': { verdict: 'failed', provider: 'p1', route: 'r1', attempts: 1 },
       'r-nodispatch': { verdict: 'missing_dispatch', provider: '', route: '', attempts: 0, e2e: null },
       'r-nooutcome': { verdict: 'missing_outcome', provider: 'p1', route: 'r1', attempts: 1, e2e: null },
-      'r-failover': { verdict: 'delivered_on_time', provider: 'p2', route: 'r2', attempts: 2, flags: ['failed_over', 'retried'], e2e: 700 },
-      'r-dupe': { verdict: 'delivered_on_time', provider: 'p1', route: 'r1', attempts: 1, flags: ['duplicate_callback'], e2e: 400 },
+      'r-failover': {
+        verdict: 'delivered_on_time',
+        provider: 'p2',
+        route: 'r2',
+        attempts: 2,
+        flags: ['failed_over', 'retried'],
+        e2e: 700,
+      },
+      'r-dupe': {
+        verdict: 'delivered_on_time',
+        provider: 'p1',
+        route: 'r1',
+        attempts: 1,
+        flags: ['duplicate_callback'],
+        e2e: 400,
+      },
       'r-ghost': { verdict: 'orphan_callback', provider: '', route: '', attempts: 0 },
     };
 
-    type Row = { request_id: string; verdict: string; provisional: boolean; flags: string[]; provider: string; route: string; attempt_count: number; e2e_ms: string | null; sla_ms: number; tenant_id: string; operation: string; error_category: string };
+    type Row = {
+      request_id: string;
+      verdict: string;
+      provisional: boolean;
+      flags: string[];
+      provider: string;
+      route: string;
+      attempt_count: number;
+      e2e_ms: string | null;
+      sla_ms: number;
+      tenant_id: string;
+      operation: string;
+      error_category: string;
+    };
     let rows: Row[] = [];
     await waitFor(
       async () => {
         rows = await store.ch.query<Row>(
           'SELECT request_id, verdict, provisional, flags, provider, route, attempt_count, e2e_ms, sla_ms, tenant_id, operation, error_category FROM paths ORDER BY request_id',
         );
-        return Object.entries(expected).every(([id, e]) => rows.some((r) => r.request_id === id && r.verdict === e.verdict && !r.provisional));
+        return Object.entries(expected).every(([id, e]) =>
+          rows.some((r) => r.request_id === id && r.verdict === e.verdict && !r.provisional),
+        );
       },
       { timeoutMs: 60_000, intervalMs: 500, description: 'final path rows for every request' },
     ).catch(() => undefined);
@@ -171,7 +271,14 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
       const e = expected[r.request_id];
       expect(e, r.request_id).toBeDefined();
       if (!e) continue;
-      expect({ id: r.request_id, verdict: r.verdict, provisional: r.provisional, provider: r.provider, route: r.route, attempts: Number(r.attempt_count) }).toEqual({
+      expect({
+        id: r.request_id,
+        verdict: r.verdict,
+        provisional: r.provisional,
+        provider: r.provider,
+        route: r.route,
+        attempts: Number(r.attempt_count),
+      }).toEqual({
         id: r.request_id,
         verdict: e.verdict,
         provisional: false,
@@ -180,7 +287,8 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
         attempts: e.attempts,
       });
       for (const f of e.flags ?? []) expect(r.flags, `${r.request_id} flags`).toContain(f);
-      if (e.e2e !== undefined) expect(r.e2e_ms === null ? null : Number(r.e2e_ms), `${r.request_id} e2e_ms`).toBe(e.e2e);
+      if (e.e2e !== undefined)
+        expect(r.e2e_ms === null ? null : Number(r.e2e_ms), `${r.request_id} e2e_ms`).toBe(e.e2e);
       if (r.request_id !== 'r-ghost') {
         expect(r.tenant_id).toBe('acme');
         expect(r.operation).toBe('otp.send');
@@ -210,7 +318,10 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     ]);
     await send('request', request('r-after', Date.now() - 10_000));
     await waitFor(() => dlq.messages.length >= 2, { timeoutMs: 30_000, description: 'two dead letters' });
-    const letters = dlq.messages.map((m) => ({ headers: m.headers, dl: codec.decode('dead_letter', m.value) }));
+    const letters = dlq.messages.map((m) => ({
+      headers: m.headers,
+      dl: codec.decode('dead_letter', m.value),
+    }));
     const byKey = new Map(letters.map((l) => [l.dl.source_key?.toString(), l]));
     const g = byKey.get('bad-1');
     const j = byKey.get('bad-2');
@@ -225,7 +336,9 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     // The consumer carried on: the valid request after them reaches its verdict and its path row.
     await waitFor(
       async () => {
-        const r = await store.ch.query<{ verdict: string }>("SELECT verdict FROM paths WHERE request_id = 'r-after' AND NOT provisional");
+        const r = await store.ch.query<{ verdict: string }>(
+          "SELECT verdict FROM paths WHERE request_id = 'r-after' AND NOT provisional",
+        );
         return r[0]?.verdict === 'missing_dispatch';
       },
       { timeoutMs: 60_000, intervalMs: 500, description: 'r-after settled' },

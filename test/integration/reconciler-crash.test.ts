@@ -28,7 +28,15 @@ describe('reconciler crash safety (kill -9, real broker)', () => {
   });
 
   async function startChild(): Promise<void> {
-    child = spawnTs(CHILD, [JSON.stringify({ brokers: kafkaBrokers(), topics: t.topics, changelog: t.changelog, groupId: t.groupId, engine: { retryGraceMs: 300, orphanGraceMs: 3000 } })]);
+    child = spawnTs(CHILD, [
+      JSON.stringify({
+        brokers: kafkaBrokers(),
+        topics: t.topics,
+        changelog: t.changelog,
+        groupId: t.groupId,
+        engine: { retryGraceMs: 300, orphanGraceMs: 3000 },
+      }),
+    ]);
     await readJsonLine(child, 90_000);
   }
 
@@ -95,13 +103,19 @@ describe('reconciler crash safety (kill -9, real broker)', () => {
     decodeAll();
 
     const wrong = requests
-      .map((e) => ({ key: e.key, expected: e.verdict, got: latest.get(e.key)?.verdict ?? 'none', provisional: latest.get(e.key)?.provisional }))
+      .map((e) => ({
+        key: e.key,
+        expected: e.verdict,
+        got: latest.get(e.key)?.verdict ?? 'none',
+        provisional: latest.get(e.key)?.provisional,
+      }))
       .filter((x) => x.got !== x.expected || x.provisional !== false);
     expect(wrong).toEqual([]);
 
     // Versions 1..n with no gap per request; a (request, version) seen twice must be the identical version.
     const versions = new Map<string, number[]>();
-    for (const v of seen.values()) versions.set(v.request_id, [...(versions.get(v.request_id) ?? []), v.version]);
+    for (const v of seen.values())
+      versions.set(v.request_id, [...(versions.get(v.request_id) ?? []), v.version]);
     for (const [id, vs] of versions) {
       vs.sort((a, b) => a - b);
       expect(vs, id).toEqual(vs.map((_, i) => i + 1));

@@ -3,9 +3,20 @@
  * orphan, and every invalid record in the dead-letter topic — 100% precision and recall per verdict class.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSimulator, producerSink, type DeadLetterExpectation, type VerdictExpectation } from '@pathwatch/simulator';
+import {
+  createSimulator,
+  producerSink,
+  type DeadLetterExpectation,
+  type VerdictExpectation,
+} from '@pathwatch/simulator';
 import type { DeadLetter, Verdict } from '@pathwatch/schemas';
-import { collect, pipelineTopics, startReconciler, testKafkaClient, testLogger } from '../support/pipeline.js';
+import {
+  collect,
+  pipelineTopics,
+  startReconciler,
+  testKafkaClient,
+  testLogger,
+} from '../support/pipeline.js';
 import { waitFor } from '../support/kafka.js';
 
 describe('reconciler vs ground truth (real broker)', () => {
@@ -61,9 +72,11 @@ describe('reconciler vs ground truth (real broker)', () => {
       });
     };
     const giveUpMax = Math.max(...requests.map((e) => (e.giveUpMs ?? 0) + 60_000));
-    await waitFor(() => settled(), { timeoutMs: Math.min(180_000, giveUpMax + 30_000), intervalMs: 500, description: 'every unit settled' }).catch(
-      () => undefined,
-    );
+    await waitFor(() => settled(), {
+      timeoutMs: Math.min(180_000, giveUpMax + 30_000),
+      intervalMs: 500,
+      description: 'every unit settled',
+    }).catch(() => undefined);
     decode();
 
     // Precision and recall per class: confusion between expected and observed final classes.
@@ -96,7 +109,10 @@ describe('reconciler vs ground truth (real broker)', () => {
     }
 
     // Every invalid record is in the dead-letter topic with its reason code and original bytes.
-    await waitFor(() => deadLetters.messages.length >= invalid.length, { timeoutMs: 30_000, description: 'dead letters' });
+    await waitFor(() => deadLetters.messages.length >= invalid.length, {
+      timeoutMs: 30_000,
+      description: 'dead letters',
+    });
     const dls: DeadLetter[] = deadLetters.messages.map((m) => codec.decode('dead_letter', m.value));
     expect(dls.length).toBe(invalid.length);
     expect(dls.map((d) => d.reason_code).sort()).toEqual(invalid.map((e) => e.reasonCode).sort());

@@ -23,12 +23,20 @@ export interface PipelineTopics {
 
 export function pipelineTopics(prefix: string): PipelineTopics {
   const base = uniqueName(prefix);
-  const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([k, t]) => [k, `${base}.${t}`])) as unknown as TopicNames;
+  const topics = Object.fromEntries(
+    Object.entries(DEFAULT_TOPICS).map(([k, t]) => [k, `${base}.${t}`]),
+  ) as unknown as TopicNames;
   return { topics, changelog: `${base}.state`, groupId: `${base}-reconciler` };
 }
 
 export function testLogger(): Logger {
-  return createRootLogger({ level: process.env['PW_TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['PW_TEST_LOG_LEVEL'] as 'info'), name: 'it' });
+  return createRootLogger({
+    level:
+      process.env['PW_TEST_LOG_LEVEL'] === undefined
+        ? 'silent'
+        : (process.env['PW_TEST_LOG_LEVEL'] as 'info'),
+    name: 'it',
+  });
 }
 
 export function testKafkaClient(logger: Logger): KafkaClient {
@@ -37,7 +45,13 @@ export function testKafkaClient(logger: Logger): KafkaClient {
 
 export function startReconciler(
   t: PipelineTopics,
-  opts: { logger: Logger; engine?: EngineOptions; instanceId?: string; partitions?: number; now?: () => number },
+  opts: {
+    logger: Logger;
+    engine?: EngineOptions;
+    instanceId?: string;
+    partitions?: number;
+    now?: () => number;
+  },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
   const now = opts.now ?? Date.now;
@@ -70,7 +84,11 @@ export async function collect(
   topic: string,
 ): Promise<{ messages: IncomingMessage[]; close: () => Promise<void> }> {
   const messages: IncomingMessage[] = [];
-  const consumer: Consumer = await kafka.consumer({ groupId: uniqueName('collector'), topics: [topic], fromBeginning: true });
+  const consumer: Consumer = await kafka.consumer({
+    groupId: uniqueName('collector'),
+    topics: [topic],
+    fromBeginning: true,
+  });
   await consumer.run((batch, control) => {
     messages.push(...batch.messages);
     const last = batch.messages[batch.messages.length - 1];

@@ -7,7 +7,13 @@
  *   path <request_id>     one request's execution path as a timeline
  */
 import { ConfigError } from '@pathwatch/core';
-import { ensureKafkaJars, kafkaDown, kafkaUp, readRunningKafka, LocalKafkaError } from '@pathwatch/local-kafka';
+import {
+  ensureKafkaJars,
+  kafkaDown,
+  kafkaUp,
+  readRunningKafka,
+  LocalKafkaError,
+} from '@pathwatch/local-kafka';
 import { loadCliConfig } from './config.js';
 import { createProgress } from './progress.js';
 import { runStart } from './start.js';
@@ -32,23 +38,35 @@ async function kafkaCommand(sub: string | undefined): Promise<number> {
   switch (sub) {
     case 'fetch': {
       const jars = await ensureKafkaJars({ onProgress });
-      progress.done(`Kafka ${jars.kafkaVersion} jars ready (${jars.jarCount} jars${jars.fetched ? `, fetched in ${(jars.durationMs / 1000).toFixed(1)} s` : ', cached'})`);
+      progress.done(
+        `Kafka ${jars.kafkaVersion} jars ready (${jars.jarCount} jars${jars.fetched ? `, fetched in ${(jars.durationMs / 1000).toFixed(1)} s` : ', cached'})`,
+      );
       return 0;
     }
     case 'up': {
       const k = await kafkaUp({ stateDir: config.kafkaStateDir, onProgress });
-      progress.done(`${k.alreadyRunning ? 'Kafka already running' : 'Kafka started'} on ${k.brokers.join(',')} (pid ${k.pid}, log ${k.logFile})`);
+      progress.done(
+        `${k.alreadyRunning ? 'Kafka already running' : 'Kafka started'} on ${k.brokers.join(',')} (pid ${k.pid}, log ${k.logFile})`,
+      );
       console.log(`export KAFKA_BROKERS=${k.brokers.join(',')}`);
       return 0;
     }
     case 'down': {
       const r = await kafkaDown({ stateDir: config.kafkaStateDir });
-      progress.done(r.stopped ? `Kafka stopped (pid ${r.pid ?? '?'}${r.forced ? ', forced' : ''})` : 'no local Kafka was running');
+      progress.done(
+        r.stopped
+          ? `Kafka stopped (pid ${r.pid ?? '?'}${r.forced ? ', forced' : ''})`
+          : 'no local Kafka was running',
+      );
       return 0;
     }
     case 'status': {
       const k = await readRunningKafka(config.kafkaStateDir);
-      console.log(k ? `running: ${k.brokers.join(',')} (pid ${k.pid}, Kafka ${k.kafkaVersion}, since ${k.startedAt})` : 'not running');
+      console.log(
+        k
+          ? `running: ${k.brokers.join(',')} (pid ${k.pid}, Kafka ${k.kafkaVersion}, since ${k.startedAt})`
+          : 'not running',
+      );
       return k ? 0 : 3;
     }
     default:

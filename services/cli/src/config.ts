@@ -22,7 +22,12 @@ export const cliConfigSpec = {
     defaultDoc: 'local broker',
     parse: parse.brokers,
   }),
-  simEnabled: v({ env: 'SIM_ENABLED', doc: 'Run the traffic simulator inside `pathwatch start`.', default: true, parse: parse.bool }),
+  simEnabled: v({
+    env: 'SIM_ENABLED',
+    doc: 'Run the traffic simulator inside `pathwatch start`.',
+    default: true,
+    parse: parse.bool,
+  }),
   summaryIntervalMs: v({
     env: 'PATHWATCH_SUMMARY_INTERVAL_MS',
     doc: 'How often `pathwatch start` prints its live summary.',
@@ -37,7 +42,12 @@ export const cliConfigSpec = {
     defaultDoc: '$PATHWATCH_HOME/logs/pathwatch.log',
     parse: parse.string,
   }),
-  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+  logLevel: v<LogLevel>({
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
 };
 
 export type CliConfig = ConfigOf<typeof cliConfigSpec> & {
@@ -52,7 +62,8 @@ export function loadCliConfig(env: Readonly<Record<string, string | undefined>> 
     ...c,
     home,
     kafkaStateDir: path.join(home, 'kafka'),
-    logPath: c.logFile === '-' ? undefined : path.resolve(c.logFile ?? path.join(home, 'logs', 'pathwatch.log')),
+    logPath:
+      c.logFile === '-' ? undefined : path.resolve(c.logFile ?? path.join(home, 'logs', 'pathwatch.log')),
   });
 }
 

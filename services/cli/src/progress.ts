@@ -8,7 +8,10 @@ export interface Progress {
   fail(message: string): void;
 }
 
-export function createProgress(out: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): Progress {
+export function createProgress(
+  out: NodeJS.WriteStream = process.stderr,
+  now: () => number = Date.now,
+): Progress {
   const started = now();
   const tty = out.isTTY;
   const stamp = (): string => `${((now() - started) / 1000).toFixed(1).padStart(5)}s`;

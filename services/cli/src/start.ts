@@ -19,7 +19,13 @@ import {
 } from '@pathwatch/core';
 import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
-import { buildReconciler, createEngine, engineOptionsFrom, loadReconcilerConfig, type ReconcilerApp } from '@pathwatch/reconciler';
+import {
+  buildReconciler,
+  createEngine,
+  engineOptionsFrom,
+  loadReconcilerConfig,
+  type ReconcilerApp,
+} from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
 import { buildApp, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
 import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
@@ -84,7 +90,9 @@ export async function runStart(): Promise<number> {
         });
         brokers = kafka.brokers;
         closers.push({ name: 'Kafka broker', close: () => kafka.stop() });
-        progress.done(`Kafka ${kafka.kafkaVersion} ready on ${brokers.join(',')} (${(kafka.readyMs / 1000).toFixed(1)} s)`);
+        progress.done(
+          `Kafka ${kafka.kafkaVersion} ready on ${brokers.join(',')} (${(kafka.readyMs / 1000).toFixed(1)} s)`,
+        );
       }
     } else {
       progress.done(`using Kafka at ${brokers.join(',')}`);
@@ -92,10 +100,18 @@ export async function runStart(): Promise<number> {
     if (shutdown.stopping) return 130;
 
     // 2. ClickHouse
-    progress.step(pwConfig.clickhouseUrl ? `connecting to ClickHouse at ${pwConfig.clickhouseUrl}` : `opening the embedded ClickHouse in ${pwConfig.clickhouseDataDir}`);
-    const store: PathStore = await openPathStore(clickhouseOptionsFromConfig(pwConfig), { logger, now: Date.now }, {
-      rollups: { correctionWindowMs: pwConfig.rollupCorrectionWindowHours * 3_600_000 },
-    });
+    progress.step(
+      pwConfig.clickhouseUrl
+        ? `connecting to ClickHouse at ${pwConfig.clickhouseUrl}`
+        : `opening the embedded ClickHouse in ${pwConfig.clickhouseDataDir}`,
+    );
+    const store: PathStore = await openPathStore(
+      clickhouseOptionsFromConfig(pwConfig),
+      { logger, now: Date.now },
+      {
+        rollups: { correctionWindowMs: pwConfig.rollupCorrectionWindowHours * 3_600_000 },
+      },
+    );
     closers.push({ name: 'ClickHouse', close: () => store.close() });
     progress.done(
       `ClickHouse ${store.ch.backend === 'embedded' ? `embedded (${pwConfig.clickhouseDataDir})` : 'server'}: ${store.migrations.applied.length} migrations applied`,
@@ -124,7 +140,10 @@ export async function runStart(): Promise<number> {
     closers.push({ name: 'reconciler', close: () => reconciler.close() });
     progress.done('reconciler running');
 
-    const writer: PathWriterApp = buildPathWriter({ kafka, store, codec, logger, metrics, now: Date.now }, { ...pwConfig, topics: DEFAULT_TOPICS });
+    const writer: PathWriterApp = buildPathWriter(
+      { kafka, store, codec, logger, metrics, now: Date.now },
+      { ...pwConfig, topics: DEFAULT_TOPICS },
+    );
     await writer.start();
     closers.push({ name: 'path writer', close: () => writer.close() });
     progress.done('path writer running');
@@ -169,7 +188,15 @@ export async function runStart(): Promise<number> {
       return 130;
     }
 
-    const summary = startSummary({ reconciler, writer, sim, store, intervalMs: config.summaryIntervalMs, logPath: config.logPath, apiUrl: http.url });
+    const summary = startSummary({
+      reconciler,
+      writer,
+      sim,
+      store,
+      intervalMs: config.summaryIntervalMs,
+      logPath: config.logPath,
+      apiUrl: http.url,
+    });
     closers.push({ name: 'summary', close: () => Promise.resolve(summary.stop()) });
     await new Promise<void>((resolve) => {
       const wait = setInterval(() => {
@@ -189,8 +216,15 @@ export async function runStart(): Promise<number> {
   }
 }
 
-function createLogger(logPath: string | undefined, level: Parameters<typeof createRootLogger>[0]['level']): Logger {
+function createLogger(
+  logPath: string | undefined,
+  level: Parameters<typeof createRootLogger>[0]['level'],
+): Logger {
   if (logPath === undefined) return createRootLogger({ level, name: 'pathwatch' });
   mkdirSync(path.dirname(logPath), { recursive: true });
-  return createRootLogger({ level, name: 'pathwatch', destination: pino.destination({ dest: logPath, sync: false, mkdir: true }) });
+  return createRootLogger({
+    level,
+    name: 'pathwatch',
+    destination: pino.destination({ dest: logPath, sync: false, mkdir: true }),
+  });
 }

@@ -3,7 +3,12 @@
  * process may hold the data directory, so while `pathwatch start` runs these go through its query API (it
  * advertises its URL in the data directory); otherwise they open the store themselves.
  */
-import { clickhouseOptionsFromConfig, createRootLogger, runSql as runStoreSql, type RunSqlResult } from '@pathwatch/core';
+import {
+  clickhouseOptionsFromConfig,
+  createRootLogger,
+  runSql as runStoreSql,
+  type RunSqlResult,
+} from '@pathwatch/core';
 import { loadPathWriterConfig } from '@pathwatch/path-writer';
 import { loadQueryApiConfig } from '@pathwatch/query-api';
 import { loadCliConfig, processEnv } from './config.js';
@@ -11,7 +16,11 @@ import { loadCliConfig, processEnv } from './config.js';
 function storeOptions() {
   const env = processEnv();
   const cli = loadCliConfig(env);
-  const withDefaults = { ...env, KAFKA_BROKERS: env['KAFKA_BROKERS'] ?? '127.0.0.1:9092', CLICKHOUSE_DATA_DIR: env['CLICKHOUSE_DATA_DIR'] ?? `${cli.home}/clickhouse` };
+  const withDefaults = {
+    ...env,
+    KAFKA_BROKERS: env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    CLICKHOUSE_DATA_DIR: env['CLICKHOUSE_DATA_DIR'] ?? `${cli.home}/clickhouse`,
+  };
   const pw = loadPathWriterConfig(withDefaults);
   const qa = loadQueryApiConfig(withDefaults);
   return { clickhouse: clickhouseOptionsFromConfig(pw), token: qa.authToken };
@@ -20,11 +29,23 @@ function storeOptions() {
 /** Renders a result as an aligned text table. */
 export function formatTable(r: Pick<RunSqlResult, 'columns' | 'rows'>): string {
   const cell = (v: unknown): string =>
-    v === null || v === undefined ? 'NULL' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : JSON.stringify(v);
+    v === null || v === undefined
+      ? 'NULL'
+      : typeof v === 'string'
+        ? v
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : JSON.stringify(v);
   const header = r.columns.map((c) => c.name);
   const body = r.rows.map((row) => row.map(cell));
-  const widths = header.map((h, i) => Math.min(80, Math.max(h.length, ...body.map((row) => (row[i] ?? '').length))));
-  const line = (cells: string[]): string => cells.map((c, i) => c.slice(0, 80).padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const widths = header.map((h, i) =>
+    Math.min(80, Math.max(h.length, ...body.map((row) => (row[i] ?? '').length))),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.slice(0, 80).padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -37,7 +58,9 @@ export async function runSql(sql: string): Promise<number> {
   const logger = createRootLogger({ level: 'warn', name: 'pathwatch-sql', destination: process.stderr });
   const r = await runStoreSql(sql, { clickhouse, logger, ...(token === undefined ? {} : { token }) });
   process.stdout.write(`${formatTable(r)}\n`);
-  process.stderr.write(`${r.rows.length} rows${r.truncated ? ' (truncated)' : ''} in ${r.elapsedMs.toFixed(0)} ms via ${r.via}\n`);
+  process.stderr.write(
+    `${r.rows.length} rows${r.truncated ? ' (truncated)' : ''} in ${r.elapsedMs.toFixed(0)} ms via ${r.via}\n`,
+  );
   return 0;
 }
 

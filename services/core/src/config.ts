@@ -18,9 +18,14 @@ export interface VarSpec<T> {
 }
 
 type Specs = Record<string, VarSpec<unknown>>;
-export type ConfigOf<S extends Specs> = { readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
+export type ConfigOf<S extends Specs> = {
+  readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never;
+};
 
-export function readConfig<S extends Specs>(env: Readonly<Record<string, string | undefined>>, specs: S): ConfigOf<S> {
+export function readConfig<S extends Specs>(
+  env: Readonly<Record<string, string | undefined>>,
+  specs: S,
+): ConfigOf<S> {
   const out: Record<string, unknown> = {};
   const problems: { variable: string; problem: string; raw: string | undefined }[] = [];
   for (const [key, spec] of Object.entries(specs)) {
@@ -46,7 +51,15 @@ export function readConfig<S extends Specs>(env: Readonly<Record<string, string 
 /** Markdown table rows (variable | default | meaning) for the README. */
 export function configDocRows(specs: Specs): string[] {
   return Object.values(specs).map((s) => {
-    const def = s.defaultDoc ?? (s.default === undefined ? (s.optional === true ? 'unset' : 'required') : typeof s.default === 'string' ? s.default : JSON.stringify(s.default));
+    const def =
+      s.defaultDoc ??
+      (s.default === undefined
+        ? s.optional === true
+          ? 'unset'
+          : 'required'
+        : typeof s.default === 'string'
+          ? s.default
+          : JSON.stringify(s.default));
     return `| \`${s.env}\` | \`${def}\` | ${s.doc} |`;
   });
 }
@@ -70,7 +83,8 @@ export const parse = {
   oneOf:
     <T extends string>(values: readonly T[]) =>
     (raw: string): T => {
-      if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+      if (!(values as readonly string[]).includes(raw))
+        throw new Error(`must be one of ${values.join(', ')}`);
       return raw as T;
     },
   brokers: (raw: string): string[] => {
@@ -79,7 +93,8 @@ export const parse = {
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
     for (const b of list) {
-      if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new Error(`"${b}" is not host:port (comma-separated list expected)`);
+      if (!/^[^:\s]+:\d{1,5}$/.test(b))
+        throw new Error(`"${b}" is not host:port (comma-separated list expected)`);
     }
     if (list.length === 0) throw new Error('must list at least one host:port');
     return list;

@@ -69,7 +69,11 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
       else bad.push({ msg, rejection: r.rejection });
     }
     opts.metrics.eventsIn.inc({ stage: opts.stage, topic: batch.topic }, batch.messages.length);
-    if (bad.length > 0 && !(await withRetry('dead-letter', control, () => opts.deadLetters.publish(opts.stage, bad)))) return;
+    if (
+      bad.length > 0 &&
+      !(await withRetry('dead-letter', control, () => opts.deadLetters.publish(opts.stage, bad)))
+    )
+      return;
     // Called even when every record was dead-lettered, so the stage still records the batch's progress.
     if (!(await withRetry('handle', control, () => opts.handle(good, batch, control)))) return;
     const last = batch.messages[batch.messages.length - 1];

@@ -19,7 +19,12 @@ export interface DeadLetterPublisher {
   publish(stage: string, items: readonly { msg: IncomingMessage; rejection: Rejection }[]): Promise<void>;
 }
 
-export function toDeadLetter(stage: string, msg: IncomingMessage, rejection: Rejection, failedAtMs: number): DeadLetter {
+export function toDeadLetter(
+  stage: string,
+  msg: IncomingMessage,
+  rejection: Rejection,
+  failedAtMs: number,
+): DeadLetter {
   return {
     stage,
     reason_code: rejection.code,
@@ -64,7 +69,14 @@ export function createDeadLetterPublisher(opts: {
       for (const { msg, rejection } of items) {
         opts.metrics.deadLetters.inc({ stage, reason_code: rejection.code });
         log.warn(
-          { stage, topic: msg.topic, partition: msg.partition, offset: msg.offset, code: rejection.code, reason: rejection.reason },
+          {
+            stage,
+            topic: msg.topic,
+            partition: msg.partition,
+            offset: msg.offset,
+            code: rejection.code,
+            reason: rejection.reason,
+          },
           'record dead-lettered',
         );
       }

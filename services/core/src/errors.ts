@@ -11,7 +11,11 @@ export class PathwatchError extends Error {
   readonly retriable: boolean;
   readonly context: ErrorContext;
 
-  constructor(code: string, message: string, opts: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -28,7 +32,10 @@ export class ConfigError extends PathwatchError {
     super(
       'CORE_CONFIG_INVALID',
       `Invalid configuration:\n${problems
-        .map((p) => `  ${p.variable}: ${p.problem}${p.raw === undefined ? '' : ` (got ${JSON.stringify(p.raw)})`}`)
+        .map(
+          (p) =>
+            `  ${p.variable}: ${p.problem}${p.raw === undefined ? '' : ` (got ${JSON.stringify(p.raw)})`}`,
+        )
         .join('\n')}`,
     );
     this.problems = problems;
@@ -38,7 +45,11 @@ export class ConfigError extends PathwatchError {
 /** A Kafka operation failed; retriable when the broker or network may recover. */
 export class KafkaError extends PathwatchError {
   static retriable(message: string, cause: unknown, context?: ErrorContext): KafkaError {
-    return new KafkaError('CORE_KAFKA_UNAVAILABLE', message, { retriable: true, cause, ...(context ? { context } : {}) });
+    return new KafkaError('CORE_KAFKA_UNAVAILABLE', message, {
+      retriable: true,
+      cause,
+      ...(context ? { context } : {}),
+    });
   }
   static nonRetriable(code: string, message: string, cause?: unknown, context?: ErrorContext): KafkaError {
     return new KafkaError(code, message, { retriable: false, cause, ...(context ? { context } : {}) });

@@ -60,7 +60,14 @@ export {
   GROUP_DIMENSION_NAMES,
   LATENCY_STAGES,
 } from './clickhouse/queries.sql.js';
-export type { AnomalyKind, BucketName, ExplainCohort, Filters, GroupDimension, LatencyStage } from './clickhouse/queries.sql.js';
+export type {
+  AnomalyKind,
+  BucketName,
+  ExplainCohort,
+  Filters,
+  GroupDimension,
+  LatencyStage,
+} from './clickhouse/queries.sql.js';
 export { openPathStore } from './clickhouse/path-store.js';
 export type {
   AnomalyItem,

@@ -148,7 +148,10 @@ export interface KafkaClient {
    * Exactly-once output: a producer with a stable transactional id (one per instance; a new instance with the same
    * id fences the old one).
    */
-  transactionalProducer(opts: { transactionalId: string; transactionTimeoutMs?: number }): Promise<TransactionalProducer>;
+  transactionalProducer(opts: {
+    transactionalId: string;
+    transactionTimeoutMs?: number;
+  }): Promise<TransactionalProducer>;
   consumer(opts: ConsumerOptions): Promise<Consumer>;
   admin(): Promise<Admin>;
 }
@@ -172,7 +175,8 @@ function kafkaLogCreator(root: Logger) {
       const { message, ...rest } = entry;
       const obj = { namespace, ...rest };
       // Back-to-back transactions routinely meet CONCURRENT_TRANSACTIONS for a few ms; kafkajs retries it.
-      if (String(rest['error'] ?? message).includes('concurrent operation on the same transaction')) log.debug(obj, message);
+      if (String(rest['error'] ?? message).includes('concurrent operation on the same transaction'))
+        log.debug(obj, message);
       else if (level === KafkaLogLevel.ERROR) log.error(obj, message);
       else if (level === KafkaLogLevel.WARN) log.warn(obj, message);
       else if (level === KafkaLogLevel.INFO) log.debug(obj, message);
@@ -321,7 +325,10 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
             const meta = await a.fetchTopicMetadata({ topics: [s.topic] });
             const n = meta.topics[0]?.partitions.length ?? 0;
             if (n !== s.partitions) {
-              log.warn({ topic: s.topic, expected: s.partitions, actual: n }, 'existing topic has a different partition count');
+              log.warn(
+                { topic: s.topic, expected: s.partitions, actual: n },
+                'existing topic has a different partition count',
+              );
             }
           }
         },
@@ -384,7 +391,12 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
                 timestampMs: Number(m.timestamp),
               }));
               await handler(
-                { topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark },
+                {
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  messages,
+                  highWatermark: batch.highWatermark,
+                },
                 {
                   heartbeat: () => payload.heartbeat(),
                   isRunning: () => payload.isRunning() && !payload.isStale(),
@@ -397,7 +409,9 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         async commit(offsets) {
           if (offsets.length === 0) return;
           try {
-            await c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+            await c.commitOffsets(
+              offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+            );
           } catch (err) {
             throw KafkaError.retriable('offset commit failed', err);
           }

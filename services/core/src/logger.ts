@@ -6,7 +6,11 @@ import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
 
-export function createRootLogger(opts: { level: LogLevel; name: string; destination?: pino.DestinationStream }): Logger {
+export function createRootLogger(opts: {
+  level: LogLevel;
+  name: string;
+  destination?: pino.DestinationStream;
+}): Logger {
   const options: pino.LoggerOptions = {
     name: opts.name,
     level: opts.level,

@@ -4,7 +4,11 @@
  */
 import type { Logger } from './logger.js';
 
-export function onShutdown(log: Logger, close: (signal: string) => Promise<void>, opts: { forceAfterMs?: number } = {}): void {
+export function onShutdown(
+  log: Logger,
+  close: (signal: string) => Promise<void>,
+  opts: { forceAfterMs?: number } = {},
+): void {
   let closing = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (closing) {

@@ -116,14 +116,23 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
   const REJECTED: Partial<Record<IngestStatusCode, string>> = {
-    [IngestStatus.INVALID]: 'missing or absurd required field for reconciliation (request_id on requests and dispatches, finite times, provider ids)',
-    [IngestStatus.TOO_LATE]: 'request arrived after it can be judged: give-up plus correction horizon passed, or its key was forgotten',
+    [IngestStatus.INVALID]:
+      'missing or absurd required field for reconciliation (request_id on requests and dispatches, finite times, provider ids)',
+    [IngestStatus.TOO_LATE]:
+      'request arrived after it can be judged: give-up plus correction horizon passed, or its key was forgotten',
     [IngestStatus.REFUSED]: 'per-request bound exceeded (attempts, callbacks or state size)',
   };
 
-  function decode(topic: string, value: Buffer | null): DecodeResult<RequestAccepted | DispatchAttempted | ProviderCallback> {
+  function decode(
+    topic: string,
+    value: Buffer | null,
+  ): DecodeResult<RequestAccepted | DispatchAttempted | ProviderCallback> {
     const kind = kindByTopic.get(topic);
-    if (kind === undefined) return { ok: false, rejection: { code: 'RECONCILER_UNKNOWN_TOPIC', reason: `not an input topic: ${topic}` } };
+    if (kind === undefined)
+      return {
+        ok: false,
+        rejection: { code: 'RECONCILER_UNKNOWN_TOPIC', reason: `not an input topic: ${topic}` },
+      };
     try {
       return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
     } catch (err) {
@@ -143,7 +152,13 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const changelog = engine.drainChangelog();
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
-    if (outputs.verdicts.length === 0 && outputs.actions.length === 0 && changelog.length === 0 && offsets.length === 0) return;
+    if (
+      outputs.verdicts.length === 0 &&
+      outputs.actions.length === 0 &&
+      changelog.length === 0 &&
+      offsets.length === 0
+    )
+      return;
 
     const verdictMsgs: OutgoingMessage[] = outputs.verdicts.map((v) => ({
       key: v.request_id,
@@ -155,7 +170,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       value: codec.encode('action', a),
       headers: { 'pw-action-id': a.action_id },
     }));
-    const changelogMsgs: OutgoingMessage[] = changelog.map((c) => ({ key: c.key, value: c.value, partition: c.partition }));
+    const changelogMsgs: OutgoingMessage[] = changelog.map((c) => ({
+      key: c.key,
+      value: c.value,
+      partition: c.partition,
+    }));
     const batch = {
       messages: [
         { topic: config.topics.verdict, messages: verdictMsgs },
@@ -182,9 +201,23 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     for (const v of outputs.verdicts) {
       stats.verdicts[v.verdict] = (stats.verdicts[v.verdict] ?? 0) + 1;
       if (v.is_correction) stats.corrections++;
-      verdictCounter.inc({ verdict: v.verdict, provisional: String(v.provisional), correction: String(v.is_correction), fired_by: v.fired_by });
+      verdictCounter.inc({
+        verdict: v.verdict,
+        provisional: String(v.provisional),
+        correction: String(v.is_correction),
+        fired_by: v.fired_by,
+      });
       log.info(
-        { requestId: v.request_id, version: v.version, verdict: v.verdict, provisional: v.provisional, correction: v.is_correction, firedBy: v.fired_by, watermarkLagMs: v.watermark_lag_ms, flags: v.flags },
+        {
+          requestId: v.request_id,
+          version: v.version,
+          verdict: v.verdict,
+          provisional: v.provisional,
+          correction: v.is_correction,
+          firedBy: v.fired_by,
+          watermarkLagMs: v.watermark_lag_ms,
+          flags: v.flags,
+        },
         'verdict',
       );
     }
@@ -211,11 +244,23 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           { topic: config.topics.verdict, partitions: p },
           { topic: config.topics.action, partitions: p },
           { topic: config.topics.dead_letter, partitions: 1 },
-          { topic: config.changelogTopic, partitions: p, configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
+          {
+            topic: config.changelogTopic,
+            partitions: p,
+            // Compacted to the latest image per request; records nobody rewrites for longer than the engine's
+            // 7-day tombstone horizon are expired anyway (restore skips them), so they may also age out.
+            configs: {
+              'cleanup.policy': 'compact,delete',
+              'retention.ms': String(8 * 86_400_000),
+              'min.compaction.lag.ms': '0',
+            },
+          },
         ]);
       }
       // State per request lives on the partition its request_id hashes to, in every input and in the changelog.
-      const counts = await Promise.all([...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const));
+      const counts = await Promise.all(
+        [...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const),
+      );
       const distinct = new Set(counts.map(([, n]) => n));
       if (distinct.size !== 1) {
         throw new TopologyError(
@@ -233,12 +278,21 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await checkTopology();
       // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
       // open transaction, so the restore below sees only committed state.
-      tx = await deps.kafka.transactionalProducer({ transactionalId: `${config.groupId}-${config.instanceId}` });
+      tx = await deps.kafka.transactionalProducer({
+        transactionalId: `${config.groupId}-${config.instanceId}`,
+      });
       const t0 = deps.now();
-      const restored = await readTopicToEnd(deps.kafka, config.changelogTopic, `${config.groupId}-restore-${config.instanceId}`);
+      const restored = await readTopicToEnd(
+        deps.kafka,
+        config.changelogTopic,
+        `${config.groupId}-restore-${config.instanceId}`,
+      );
       for (const [partition, records] of restored) engine.restore(partition, records);
       const restoredCount = [...restored.values()].reduce((n, r) => n + r.length, 0);
-      log.info({ stage: STAGES.restore, records: restoredCount, ms: deps.now() - t0 }, 'state restored from changelog');
+      log.info(
+        { stage: STAGES.restore, records: restoredCount, ms: deps.now() - t0 },
+        'state restored from changelog',
+      );
       dlq = await deps.kafka.producer();
       deadLetters = createDeadLetterPublisher({
         producer: dlq,
@@ -264,7 +318,10 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         logger: deps.logger,
         handle: async (records, batch) => {
           const kind = kindByTopic.get(batch.topic);
-          const refused: { msg: (typeof records)[number]['msg']; rejection: { code: string; reason: string } }[] = [];
+          const refused: {
+            msg: (typeof records)[number]['msg'];
+            rejection: { code: string; reason: string };
+          }[] = [];
           for (const { msg, value } of records) {
             const at = { partition: msg.partition, offset: msg.offset };
             let status: IngestStatusCode;
@@ -273,7 +330,10 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
             else status = engine.onCallback(value as ProviderCallback, at);
             const reason = REJECTED[status];
             if (reason !== undefined) {
-              refused.push({ msg, rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason } });
+              refused.push({
+                msg,
+                rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
+              });
             }
           }
           stats.inputs += records.length;
@@ -281,7 +341,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
             // The clock must not treat a partition with unread records as idle (catch-up after a restart).
-            engine.setBacklog(kind as 'request' | 'dispatch' | 'callback', batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
+            engine.setBacklog(
+              kind as 'request' | 'dispatch' | 'callback',
+              batch.partition,
+              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+            );
           }
           if (last) {
             pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
@@ -294,9 +358,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           if (flushing) await flushing;
         },
       });
-      timer = setInterval(() => {
-        if (!closed) void scheduleFlush();
-      }, Math.min(config.commitIntervalMs, config.tickIntervalMs));
+      timer = setInterval(
+        () => {
+          if (!closed) void scheduleFlush();
+        },
+        Math.min(config.commitIntervalMs, config.tickIntervalMs),
+      );
       log.info({ groupId: config.groupId, topics: inputTopics }, 'reconciler started');
     },
 

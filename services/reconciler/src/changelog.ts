@@ -29,7 +29,12 @@ export async function readTopicToEnd(
   if (remaining.size === 0) return result;
 
   const latest = new Map<number, Map<string, Buffer | null>>();
-  const consumer = await kafka.consumer({ groupId, topics: [topic], fromBeginning: true, maxBytesPerPartition: 8 * 1_048_576 });
+  const consumer = await kafka.consumer({
+    groupId,
+    topics: [topic],
+    fromBeginning: true,
+    maxBytesPerPartition: 8 * 1_048_576,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       let quiet = setTimeout(resolve, quietMs * 3);

@@ -16,7 +16,12 @@ export const reconcilerConfigSpec = {
     defaultDoc: 'local broker',
     parse: parse.brokers,
   }),
-  groupId: v({ env: 'RECONCILER_GROUP_ID', doc: 'Consumer group of the reconciler.', default: 'pathwatch-reconciler', parse: parse.string }),
+  groupId: v({
+    env: 'RECONCILER_GROUP_ID',
+    doc: 'Consumer group of the reconciler.',
+    default: 'pathwatch-reconciler',
+    parse: parse.string,
+  }),
   instanceId: v({
     env: 'RECONCILER_INSTANCE_ID',
     doc: 'Stable id of this instance; its transactional id is `<group>-<instance>`, so a restarted instance fences its zombie.',
@@ -107,12 +112,19 @@ export const reconcilerConfigSpec = {
     default: true,
     parse: parse.bool,
   }),
-  logLevel: v<LogLevel>({ env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: parse.oneOf(LOG_LEVELS) }),
+  logLevel: v<LogLevel>({
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
 };
 
 export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
 
-export function loadReconcilerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ReconcilerConfig {
+export function loadReconcilerConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ReconcilerConfig {
   return readConfig(env, reconcilerConfigSpec);
 }
 

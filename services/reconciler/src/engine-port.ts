@@ -6,5 +6,13 @@ import type { Engine } from './engine/index.js';
 
 export type EnginePort = Pick<
   Engine,
-  'onRequest' | 'onDispatch' | 'onCallback' | 'tick' | 'drainOutputs' | 'drainChangelog' | 'restore' | 'dropPartitions' | 'setBacklog'
+  | 'onRequest'
+  | 'onDispatch'
+  | 'onCallback'
+  | 'tick'
+  | 'drainOutputs'
+  | 'drainChangelog'
+  | 'restore'
+  | 'dropPartitions'
+  | 'setBacklog'
 >;

@@ -10,11 +10,25 @@ import { createEngine } from './engine/index.js';
 async function main(): Promise<void> {
   const config = loadReconcilerConfig();
   const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-reconciler' });
-  if (!config.brokers) throw new Error('KAFKA_BROKERS is required when the reconciler runs on its own (npm start runs a local broker).');
+  if (!config.brokers)
+    throw new Error(
+      'KAFKA_BROKERS is required when the reconciler runs on its own (npm start runs a local broker).',
+    );
   const metrics = createMetrics();
-  const kafka = createKafka({ brokers: config.brokers, clientId: `pathwatch-reconciler-${config.instanceId}`, logger });
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: `pathwatch-reconciler-${config.instanceId}`,
+    logger,
+  });
   const app = buildReconciler(
-    { kafka, codec: createCodec(), engine: createEngine(engineOptionsFrom(config)), logger, metrics, now: Date.now },
+    {
+      kafka,
+      codec: createCodec(),
+      engine: createEngine(engineOptionsFrom(config)),
+      logger,
+      metrics,
+      now: Date.now,
+    },
     {
       topics: DEFAULT_TOPICS,
       changelogTopic: config.changelogTopic,
