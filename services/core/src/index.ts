@@ -4,7 +4,7 @@ export { readConfig, configDocRows, parse, LOG_LEVELS } from './config.js';
 export type { VarSpec, ConfigOf, LogLevel } from './config.js';
 export { createRootLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { createKafka } from './kafka.js';
+export { createKafka, chunkMessages } from './kafka.js';
 export type {
   KafkaClient,
   KafkaOptions,

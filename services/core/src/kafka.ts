@@ -184,6 +184,32 @@ function kafkaLogCreator(root: Logger) {
     };
 }
 
+/**
+ * Splits messages into produce requests of bounded size: a record batch above the broker's
+ * `message.max.bytes` (1 MiB by default) is refused as a whole, however many records it holds.
+ */
+export function chunkMessages(
+  messages: readonly OutgoingMessage[],
+  maxBytes = 512 * 1024,
+): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = 64 + (m.value?.length ?? 0) + (m.key === null ? 0 : m.key.length);
+    if (m.headers) for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length + 8;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** Retries a metadata read that can race with leader election right after topics are created. */
 async function retryRetriable<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
   let delay = 100;
@@ -226,21 +252,22 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       const compression = popts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       return {
         async send(topic, messages) {
-          if (messages.length === 0) return;
-          try {
-            await p.send({
-              topic,
-              acks: -1,
-              compression,
-              messages: messages.map((m) => ({
-                key: m.key,
-                value: m.value,
-                ...(m.headers ? { headers: { ...m.headers } } : {}),
-                ...(m.partition === undefined ? {} : { partition: m.partition }),
-              })),
-            });
-          } catch (err) {
-            throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
+          for (const chunk of chunkMessages(messages)) {
+            try {
+              await p.send({
+                topic,
+                acks: -1,
+                compression,
+                messages: chunk.map((m) => ({
+                  key: m.key,
+                  value: m.value,
+                  ...(m.headers ? { headers: { ...m.headers } } : {}),
+                  ...(m.partition === undefined ? {} : { partition: m.partition }),
+                })),
+              });
+            } catch (err) {
+              throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
+            }
           }
         },
         close: () => p.disconnect(),
@@ -268,17 +295,18 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
           const tx = await p.transaction();
           try {
             for (const { topic, messages } of batch.messages) {
-              if (messages.length === 0) continue;
-              await tx.send({
-                topic,
-                acks: -1,
-                messages: messages.map((m) => ({
-                  key: m.key,
-                  value: m.value,
-                  ...(m.headers ? { headers: { ...m.headers } } : {}),
-                  ...(m.partition === undefined ? {} : { partition: m.partition }),
-                })),
-              });
+              for (const chunk of chunkMessages(messages)) {
+                await tx.send({
+                  topic,
+                  acks: -1,
+                  messages: chunk.map((m) => ({
+                    key: m.key,
+                    value: m.value,
+                    ...(m.headers ? { headers: { ...m.headers } } : {}),
+                    ...(m.partition === undefined ? {} : { partition: m.partition }),
+                  })),
+                });
+              }
             }
             if (batch.offsets && batch.offsets.offsets.length > 0) {
               const byTopic = new Map<string, { partition: number; offset: string }[]>();
