@@ -75,11 +75,12 @@ export function spawnChild(config: ChildConfig): ChildHandle {
       if (s.bench === 'error') push(line);
     } else {
       push(line);
-      if (
+      const problem =
         line.includes('"level":"warn"') ||
         line.includes('"level":"error"') ||
-        line.includes('"level":"fatal"')
-      ) {
+        line.includes('"level":"fatal"');
+      // kafkajs' one-time partitioner notice is not a problem of the run.
+      if (problem && !line.includes('switched default partitioner')) {
         problemLines.push(line.length > 1000 ? `${line.slice(0, 1000)}…` : line);
         if (problemLines.length > 20) problemLines.shift();
       }

@@ -23,7 +23,7 @@ export async function openBroker(brokers: readonly string[] | undefined, heapMb 
       stop: () => Promise.resolve(),
     };
   const s = step('starting a local Kafka broker');
-  const kafka = await startLocalKafka({ heapMb, onProgress: (p) => s.update(0, undefined, p.message) });
+  const kafka = await startLocalKafka({ heapMb, onProgress: (p) => s.say(p.message) });
   s.done(
     `Kafka ${kafka.kafkaVersion} ready on ${kafka.brokers.join(',')} in ${(kafka.readyMs / 1000).toFixed(1)} s`,
   );

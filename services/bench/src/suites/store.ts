@@ -58,7 +58,7 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
   const mem = sampleOwnMemory(250);
   const ext = await runExternalBench(PACKAGES, 'benchStore', {
     ...options,
-    onProgress: (m: string) => s.update(0, undefined, m),
+    onProgress: (m: string) => s.say(m),
   });
   const peaks = mem.stop();
   s.done(ext.from ? `done (${ext.from})` : 'not available');
