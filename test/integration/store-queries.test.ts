@@ -240,9 +240,18 @@ describe('path store queries (embedded)', () => {
         }
         const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
         expect(r.mean_ms).toBeCloseTo(mean, 6);
-        // t-digest: approximate; within the spread of neighbouring order statistics.
-        const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-        expect(Math.abs((r.p50_ms ?? 0) - median)).toBeLessThan((sorted[sorted.length - 1] ?? 0) * 0.1);
+        // Log-bucketed histograms: every percentile within one bucket width (2^(1/8)) of the order statistic.
+        const width = 2 ** (1 / 8) * (1 + 1e-9);
+        for (const [q, got] of [
+          [0.5, r.p50_ms],
+          [0.9, r.p90_ms],
+          [0.95, r.p95_ms],
+          [0.99, r.p99_ms],
+        ] as const) {
+          const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+          expect((got ?? 0) / exact, `p${q * 100}`).toBeLessThanOrEqual(width);
+          expect(exact / (got ?? 1), `p${q * 100}`).toBeLessThanOrEqual(width);
+        }
       }
       const hourly = await store.latency({
         ...window,

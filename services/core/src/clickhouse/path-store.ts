@@ -14,6 +14,7 @@ import {
   type SqlResult,
 } from './client.js';
 import { applyMigrations, type MigrationReport } from './migrations.js';
+import { histogramQuantiles } from './latency-histogram.js';
 import { PATH_INSERT_COLUMNS, PathBlockEncoder, storeRowProblem } from './path-encoding.js';
 import {
   BUCKETS,
@@ -301,11 +302,6 @@ const orNull = (x: unknown): string | null => (x === '' || x === null || x === u
 const bool = (x: unknown): boolean => x === true || x === 1 || x === '1' || x === 'true';
 const nbool = (x: unknown): boolean | null => (x === null || x === undefined ? null : bool(x));
 const arr = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
-const finite = (x: unknown): number | null => {
-  if (x === null || x === undefined) return null;
-  const v = Number(x);
-  return Number.isFinite(v) ? v : null;
-};
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
 function groupOf(r: Row, dims: readonly GroupDimension[]): Partial<Record<GroupDimension, string>> {
@@ -505,7 +501,7 @@ class ClickHousePathStore implements PathStore {
       limit: q.limit,
     });
     return rows.map((r) => {
-      const qs = arr(r['q']).map(finite);
+      const qs = histogramQuantiles(r['h'] as Record<string, unknown> | null, [0.5, 0.9, 0.95, 0.99]);
       const settled = n(r['settled']);
       const e2eCount = n(r['e2e_count']);
       return {

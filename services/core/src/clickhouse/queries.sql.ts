@@ -106,7 +106,8 @@ ORDER BY version`;
  * Latency percentiles and on-time rate from the rollups (dashboard path). Whole days inside the window come from
  * the daily rollup, the edge hours from the hourly one (hourly series read the hourly rollup only); each level is
  * read at its current generation. Params: {hour_lo_ms}, {day_lo_ms}, {day_hi_ms}, {to_ms} (see `rollupWindow`),
- * {step_s:UInt32} (bucket width), {limit}, filters. `stage` picks the digest column.
+ * {step_s:UInt32} (bucket width), {limit}, filters. `stage` picks the histogram column (percentiles are read
+ * from the merged histogram in TypeScript).
  */
 export function latencySql(
   dims: readonly GroupDimension[],
@@ -114,7 +115,7 @@ export function latencySql(
   stage: LatencyStage,
   f: Filters,
 ): string {
-  const digest = `${stage}_q`;
+  const histogram = `${stage}_h`;
   const bucketExpr =
     bucket === 'none'
       ? `toInt64(0)`
@@ -157,7 +158,7 @@ export function latencySql(
     sum(corrected)                                 AS corrected,
     sum(e2e_count)                                 AS e2e_count,
     sum(e2e_sum_ms)                                AS e2e_sum_ms,
-    quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(${digest}) AS q
+    sumMap(${histogram})                            AS h
 FROM ${source}
 GROUP BY ${groupCols}
 HAVING requests > 0

@@ -8,7 +8,7 @@
  * 2. every dirty bucket is rebuilt into `path_rollup_hourly` under a new `refresh_id`;
  * 3. `path_rollup_generations` then points each bucket at that refresh_id;
  * 4. the days of those buckets are re-aggregated from the current hourly generations into `path_rollup_daily`
- *    (digests merged with -MergeState) and repointed in `path_rollup_daily_generations`, so long-range dashboards
+ *    (histograms merged with sumMap) and repointed in `path_rollup_daily_generations`, so long-range dashboards
  *    read 24x fewer rows.
  *
  * Readers take, per bucket, only rows of the generation the pointer names, so a group that disappeared from a
@@ -18,6 +18,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { ClickHouse } from './client.js';
+import { bucketIndexSql } from './latency-histogram.js';
 
 export interface RollupRefreshOptions {
   /** Buckets older than this are not re-aggregated any more (late corrections there stay in raw queries only). @default 7 days */
@@ -35,7 +36,9 @@ export interface RollupRefreshReport {
   durationMs: number;
 }
 
-const Q = '0.5, 0.9, 0.95, 0.99';
+/** Sparse latency histogram of a Nullable(Int64) leg (see latency-histogram.ts). */
+const hist = (leg: string): string =>
+  `sumMapIf(map(${bucketIndexSql(`assumeNotNull(${leg})`)}, toUInt64(1)), ${leg} IS NOT NULL)`;
 
 const ROLLUP_COLUMNS = [
   'tenant_id',
@@ -61,10 +64,10 @@ const ROLLUP_COLUMNS = [
   'execution_ok',
   'e2e_count',
   'e2e_sum_ms',
-  'e2e_q',
-  'dispatch_q',
-  'provider_q',
-  'delivery_q',
+  'e2e_h',
+  'dispatch_h',
+  'provider_h',
+  'delivery_h',
   'computed_at',
 ].join(', ');
 
@@ -91,10 +94,10 @@ SELECT
     countIf(execution_ok = true)                                   AS execution_ok,
     countIf(e2e_ms IS NOT NULL)                                    AS e2e_count,
     toInt64(sumIf(assumeNotNull(e2e_ms), e2e_ms IS NOT NULL))      AS e2e_sum_ms,
-    quantilesTDigestStateIf(${Q})(assumeNotNull(e2e_ms), e2e_ms IS NOT NULL)           AS e2e_q,
-    quantilesTDigestStateIf(${Q})(assumeNotNull(dispatch_ms), dispatch_ms IS NOT NULL) AS dispatch_q,
-    quantilesTDigestStateIf(${Q})(assumeNotNull(provider_ms), provider_ms IS NOT NULL) AS provider_q,
-    quantilesTDigestStateIf(${Q})(assumeNotNull(delivery_ms), delivery_ms IS NOT NULL) AS delivery_q,
+    ${hist('e2e_ms')}                                                                AS e2e_h,
+    ${hist('dispatch_ms')}                                                           AS dispatch_h,
+    ${hist('provider_ms')}                                                           AS provider_h,
+    ${hist('delivery_ms')}                                                           AS delivery_h,
     now64(3)                                                       AS computed_at
 FROM path_records FINAL
 WHERE path_at >= fromUnixTimestamp64Milli({lo_ms:Int64}, 'UTC')
@@ -108,15 +111,14 @@ SETTINGS insert_deduplication_token = {token:String}
 SELECT t.1, toDateTime(t.2, 'UTC'), {refresh_id:UInt64}, now64(3)
 FROM (SELECT arrayJoin(arrayZip({tenants:Array(String)}, {buckets:Array(UInt32)})) AS t)`;
 
-/** Sums and digests that roll hourly rows up into daily ones (same column order as ROLLUP_COLUMNS). */
+/** Sums and histograms that roll hourly rows up into daily ones (same column order as ROLLUP_COLUMNS). */
 const DAILY_FROM_HOURLY = `SELECT
     tenant_id, toStartOfDay(bucket) AS day_bucket, operation, channel, route, provider,
     {refresh_id:UInt64},
     sum(requests), sum(settled), sum(on_time), sum(late), sum(failed), sum(missing_dispatch), sum(missing_outcome),
     sum(expired), sum(overdue), sum(orphans), sum(retried), sum(failed_over), sum(corrected), sum(execution_ok),
     sum(e2e_count), sum(e2e_sum_ms),
-    quantilesTDigestMergeState(${Q})(e2e_q), quantilesTDigestMergeState(${Q})(dispatch_q),
-    quantilesTDigestMergeState(${Q})(provider_q), quantilesTDigestMergeState(${Q})(delivery_q),
+    sumMap(e2e_h), sumMap(dispatch_h), sumMap(provider_h), sumMap(delivery_h),
     now64(3)
 FROM path_rollup_hourly
 WHERE bucket >= fromUnixTimestamp64Milli({lo_ms:Int64}, 'UTC') AND bucket < fromUnixTimestamp64Milli({hi_ms:Int64}, 'UTC')

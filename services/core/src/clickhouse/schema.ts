@@ -169,6 +169,46 @@ const FSYNC = [
   'ALTER TABLE path_versions MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1',
 ];
 
+// Rollups v2: log-bucketed histograms (Map(UInt16, UInt64), merged with sumMap) instead of t-digest states; see
+// latency-histogram.ts. Rollups are derived data: the tables are recreated and the refresher rebuilds them
+// (generations are emptied, so the first refresh re-aggregates the correction window; older ranges with
+// rebuildRollups).
+const HIST_ROLLUP = `CREATE TABLE IF NOT EXISTS path_rollup_hourly
+(
+    tenant_id         LowCardinality(String),
+    bucket            DateTime('UTC'),
+    operation         LowCardinality(String),
+    channel           LowCardinality(String),
+    route             LowCardinality(String),
+    provider          LowCardinality(String),
+    refresh_id        UInt64,
+    requests          UInt64,
+    settled           UInt64,
+    on_time           UInt64,
+    late              UInt64,
+    failed            UInt64,
+    missing_dispatch  UInt64,
+    missing_outcome   UInt64,
+    expired           UInt64,
+    overdue           UInt64,
+    orphans           UInt64,
+    retried           UInt64,
+    failed_over       UInt64,
+    corrected         UInt64,
+    execution_ok      UInt64,
+    e2e_count         UInt64,
+    e2e_sum_ms        Int64,
+    e2e_h             Map(UInt16, UInt64),
+    dispatch_h        Map(UInt16, UInt64),
+    provider_h        Map(UInt16, UInt64),
+    delivery_h        Map(UInt16, UInt64),
+    computed_at       DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(refresh_id)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (tenant_id, bucket, operation, channel, route, provider)
+SETTINGS non_replicated_deduplication_window = 1000`;
+
 export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   { id: 1, name: 'path_records', statements: [PATH_RECORDS] },
   { id: 2, name: 'path_versions', statements: [PATH_VERSIONS, PATH_VERSIONS_MV] },
@@ -181,6 +221,18 @@ export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
     statements: [
       'CREATE TABLE IF NOT EXISTS path_rollup_daily AS path_rollup_hourly',
       'CREATE TABLE IF NOT EXISTS path_rollup_daily_generations AS path_rollup_generations',
+    ],
+  },
+  {
+    id: 7,
+    name: 'rollup_histograms',
+    statements: [
+      'DROP TABLE IF EXISTS path_rollup_daily',
+      'DROP TABLE IF EXISTS path_rollup_hourly',
+      HIST_ROLLUP,
+      'CREATE TABLE IF NOT EXISTS path_rollup_daily AS path_rollup_hourly',
+      'TRUNCATE TABLE IF EXISTS path_rollup_generations',
+      'TRUNCATE TABLE IF EXISTS path_rollup_daily_generations',
     ],
   },
 ]);
