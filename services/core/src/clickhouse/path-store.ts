@@ -20,10 +20,9 @@ import {
   BUCKETS,
   VERSIONS_SQL,
   anomalyCountsSql,
-  correctionRateSql,
   explainSql,
   filterParams,
-  inputFlipSql,
+  flipRateSql,
   latencySql,
   openAnomaliesSql,
   rollupWindow,
@@ -196,7 +195,7 @@ export interface FlipRateRow {
   /** flipped_inputs / repeated_inputs. */
   input_flip_rate: number | null;
   settled_requests: number;
-  /** Settled requests whose final verdict was later corrected (a version with is_correction). */
+  /** Settled requests whose final verdict was later corrected (their latest version is a correction). */
   corrected_requests: number;
   correction_rate: number | null;
 }
@@ -586,47 +585,27 @@ class ClickHousePathStore implements PathStore {
   }
 
   async flipRate(q: FlipRateQuery): Promise<FlipRateRow[]> {
-    const params = { ...windowParams(q), step_s: BUCKETS[q.bucket], limit: q.limit };
-    const [flips, corrections] = await Promise.all([
-      this.ch.query(inputFlipSql(q.group_by, q.bucket, q), params),
-      this.ch.query(correctionRateSql(q.group_by, q.bucket, q), params),
-    ]);
-    const key = (r: Row): string =>
-      JSON.stringify([str(r['bucket_start_ms']), ...q.group_by.map((d) => str(r[d]))]);
-    const out = new Map<string, FlipRateRow>();
-    const rowFor = (r: Row): FlipRateRow => {
-      const k = key(r);
-      let row = out.get(k);
-      if (!row) {
-        row = {
-          bucket_start_ms: q.bucket === 'none' ? null : n(r['bucket_start_ms']),
-          group: groupOf(r, q.group_by),
-          repeated_inputs: 0,
-          flipped_inputs: 0,
-          input_flip_rate: null,
-          settled_requests: 0,
-          corrected_requests: 0,
-          correction_rate: null,
-        };
-        out.set(k, row);
-      }
-      return row;
-    };
-    for (const r of flips) {
-      const row = rowFor(r);
-      row.repeated_inputs = n(r['repeated_inputs']);
-      row.flipped_inputs = n(r['flipped_inputs']);
-      row.input_flip_rate = ratio(row.flipped_inputs, row.repeated_inputs);
-    }
-    for (const r of corrections) {
-      const row = rowFor(r);
-      row.settled_requests = n(r['settled_requests']);
-      row.corrected_requests = n(r['corrected_requests']);
-      row.correction_rate = ratio(row.corrected_requests, row.settled_requests);
-    }
-    return [...out.values()]
-      .sort((a, b) => (a.bucket_start_ms ?? 0) - (b.bucket_start_ms ?? 0) || key2(a).localeCompare(key2(b)))
-      .slice(0, q.limit);
+    const rows = await this.ch.query(flipRateSql(q.group_by, q.bucket, q), {
+      ...windowParams(q),
+      step_s: BUCKETS[q.bucket],
+      limit: q.limit,
+    });
+    return rows.map((r) => {
+      const repeated = n(r['repeated_inputs']);
+      const flipped = n(r['flipped_inputs']);
+      const settled = n(r['settled_requests']);
+      const corrected = n(r['corrected_requests']);
+      return {
+        bucket_start_ms: q.bucket === 'none' ? null : n(r['bucket_start_ms']),
+        group: groupOf(r, q.group_by),
+        repeated_inputs: repeated,
+        flipped_inputs: flipped,
+        input_flip_rate: ratio(flipped, repeated),
+        settled_requests: settled,
+        corrected_requests: corrected,
+        correction_rate: ratio(corrected, settled),
+      };
+    });
   }
 
   async explain(q: ExplainQuery): Promise<ExplainResult> {
@@ -702,10 +681,6 @@ class ClickHousePathStore implements PathStore {
   close(): Promise<void> {
     return this.ch.close();
   }
-}
-
-function key2(r: FlipRateRow): string {
-  return JSON.stringify(r.group);
 }
 
 /** Opens ClickHouse, applies the path-store migrations, and returns the store. */

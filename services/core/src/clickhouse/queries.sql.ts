@@ -240,51 +240,26 @@ function bucketOf(bucket: BucketName): string {
     : `toInt64(toUnixTimestamp(toStartOfInterval(path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
 }
 
-/** Input flip rate: share of repeated inputs (>= 2 settled requests in the group) whose outcome is not constant. */
-export function inputFlipSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
+/**
+ * Flip rates in one pass over the latest versions: per (bucket, dims) the settled requests, those whose final
+ * verdict was corrected (the latest version is a correction: every version after a final one is), and the
+ * repeated inputs (>= 2 settled requests) with how many of them did not always get the same outcome
+ * (`min(verdict) != max(verdict)`: no uniqExact state per input).
+ */
+export function flipRateSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
   const inner = ['bucket_start_ms', ...dims].join(', ');
-  // min != max over the outcome class says "not constant" without a uniqExact state per input.
-  return `SELECT ${inner}, count() AS repeated_inputs, countIf(mn != mx) AS flipped_inputs
+  return `SELECT ${inner},
+       sum(n)                             AS settled_requests,
+       sum(nc)                            AS corrected_requests,
+       countIf(n >= 2)                    AS repeated_inputs,
+       countIf(n >= 2 AND mn != mx)       AS flipped_inputs
 FROM (
     SELECT ${bucketOf(bucket)} AS bucket_start_ms${dims.length ? `, ${dimsSelect(dims)}` : ''}, input_fp,
-           count() AS n, min(verdict) AS mn, max(verdict) AS mx
+           count() AS n, countIf(is_correction) AS nc, min(verdict) AS mn, max(verdict) AS mx
     FROM path_records FINAL
     WHERE ${WINDOW} AND NOT provisional AND ${NOT_ORPHAN}${filterSql(f)}
     GROUP BY ${inner}, input_fp
-    HAVING n >= 2
 )
-GROUP BY ${inner}
-ORDER BY ${inner}
-LIMIT {limit:UInt32}`;
-}
-
-/**
- * Verdict flip (correction) rate from the version history: per request (hash of tenant and id, so no FINAL and no
- * string states are needed), whether it settled and whether any version corrected a final verdict; grouped by the
- * request's latest dimensions, and filtered on them after that dedup (they change between versions).
- */
-export function correctionRateSql(dims: readonly GroupDimension[], bucket: BucketName, f: Filters): string {
-  const inner = ['bucket_start_ms', ...dims].join(', ');
-  const mutable = ['operation', 'channel', 'route', 'provider'] as const;
-  const latest = mutable.map((c) => `argMax(${c}, version) AS l_${c}`).join(', ');
-  const outerFilters = mutable
-    .filter((c) => f[c] !== undefined)
-    .map((c) => `l_${c} = {${c}:String}`)
-    .join(' AND ');
-  const dimCols = dims.map((d) => `${d === 'tenant' ? 'l_tenant' : `l_${d}`} AS ${d}`);
-  const bucketExpr =
-    bucket === 'none'
-      ? 'toInt64(0)'
-      : `toInt64(toUnixTimestamp(toStartOfInterval(l_path_at, INTERVAL {step_s:UInt32} SECOND))) * 1000`;
-  return `SELECT ${[`${bucketExpr} AS bucket_start_ms`, ...dimCols].join(', ')},
-       countIf(settled) AS settled_requests, countIf(corrected) AS corrected_requests
-FROM (
-    SELECT cityHash64(tenant_id, request_id) AS h, any(tenant_id) AS l_tenant, any(path_at) AS l_path_at, ${latest},
-           max(NOT provisional) AS settled, max(is_correction) AS corrected
-    FROM path_versions
-    WHERE ${WINDOW} AND ${NOT_ORPHAN}${f.tenant !== undefined ? ' AND tenant_id = {tenant:String}' : ''}
-    GROUP BY h
-)${outerFilters ? `\nWHERE ${outerFilters}` : ''}
 GROUP BY ${inner}
 ORDER BY ${inner}
 LIMIT {limit:UInt32}`;
