@@ -15,7 +15,12 @@ if (!existsSync(bin)) {
   process.exit(2);
 }
 const args = process.argv.slice(2);
-const child = spawn(process.execPath, [bin, ...(args.length > 0 ? args : ['all'])], { stdio: 'inherit' });
+// The same young-generation size `npm start` gives the services (the engine's throughput depends on it); the
+// bench's child processes inherit it.
+const nodeFlags = ['--max-semi-space-size=64'];
+const child = spawn(process.execPath, [...nodeFlags, bin, ...(args.length > 0 ? args : ['all'])], {
+  stdio: 'inherit',
+});
 const forward = (sig) => child.kill(sig);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

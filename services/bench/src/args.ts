@@ -16,7 +16,7 @@ export interface BenchArgs {
 export const FULL_SIZES: Sizes = {
   codecEvents: 100_000,
   e2eEvents: 200_000,
-  recoveryOpenRequests: [100_000, 300_000],
+  recoveryOpenRequests: [100_000, 300_000, 1_000_000],
   engineOpenRequests: 1_000_000,
   delayLoadRatePerSec: 1_000,
   delayLoadSeconds: 30,

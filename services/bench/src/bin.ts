@@ -43,7 +43,11 @@ async function runSuite(name: SuiteName, args: BenchArgs, ctx: SuiteContext): Pr
     startedAt,
     durationMs: performance.now() - t0,
     machine,
-    settings: [...out.settings, ['load average at end (1 min)', os.loadavg()[0]?.toFixed(2) ?? '?']],
+    settings: [
+      ['node flags', process.execArgv.length > 0 ? process.execArgv.join(' ') : 'none'],
+      ...out.settings,
+      ['load average at end (1 min)', os.loadavg()[0]?.toFixed(2) ?? '?'],
+    ],
     targets: out.targets,
     tables: out.tables,
     notes: out.notes,

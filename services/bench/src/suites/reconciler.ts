@@ -8,10 +8,10 @@ import { mib } from '../memory.js';
 import { note } from '../progress.js';
 import type { Table, Target } from '../report.js';
 import { formatNumber } from '../report.js';
-import { linearFit } from '../stats.js';
 import type { Summary } from '../stats.js';
 import { figure, runExternalBench, tablesFromUnknown } from '../external.js';
 import { productEngine } from '../product-engine.js';
+import { estimateRecovery } from '../recovery-estimate.js';
 import { step } from '../progress.js';
 import { STUB_STATE_BYTES } from '../stub-engine.js';
 import { engineFactory, runEngineInproc } from './engine-inproc.js';
@@ -440,27 +440,7 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
         'Times from spawning the restarted process: "state restored" = its log line after reading the changelog; "consuming again" = the group first commits input written while it was down ' +
         '(500 new requests); "caught up" = all of it committed. Same group, same transactional id (fences the killed instance).',
     });
-    const pts = rows
-      .filter((r) => r.consumingMs !== null)
-      .map((r) => ({ x: r.openRequests, y: r.consumingMs as number }));
-    let measured: number | null = null;
-    let how = '';
-    const at1M = pts.find((p) => p.x === TARGET_OPEN_REQUESTS);
-    if (at1M) {
-      measured = at1M.y;
-      how = 'measured at 1M';
-    } else if (pts.length >= 2) {
-      const fit = linearFit(pts);
-      const sizes = pts.map((p) => formatNumber(p.x)).join(' and ');
-      if (fit.slope > 0) {
-        measured = fit.at(TARGET_OPEN_REQUESTS);
-        how = `EXTRAPOLATED linearly from ${sizes} open requests (${formatNumber(fit.slope * 100_000, 0)} ms per 100k + ${formatNumber(fit.intercept, 0)} ms)`;
-      } else {
-        // No growth visible: the fixed part dominates; do not extrapolate noise downwards.
-        measured = Math.max(...pts.map((p) => p.y));
-        how = `ESTIMATE: no growth with size visible between ${sizes} open requests, so the largest measured time is used for 1M`;
-      }
-    } else how = 'fewer than two sizes measured';
+    const { ms: measured, how } = estimateRecovery(rows, TARGET_OPEN_REQUESTS);
     targets.push({
       name: 'recovery after kill -9 at 1M open requests (consuming again)',
       kind: 'atMost',
