@@ -218,6 +218,40 @@ describe('path writer (embedded ClickHouse)', () => {
     await writer.stop();
   });
 
+  it('an explicit flush while the timer flushes and queries run completes, and later rows still flush', async () => {
+    await admin.command('TRUNCATE TABLE path_records');
+    const writer = new PathWriter({
+      sink: { insert: (rows, token) => store.insertVerdicts(rows, token) },
+      source: {
+        commit: () => Promise.resolve(),
+        pause: () => undefined,
+        resume: () => undefined,
+        deadLetter: () => Promise.resolve(),
+      },
+      logger,
+      maxBatchRows: 1000,
+      flushIntervalMs: 100,
+    });
+    // An explicit flush drains the buffer before the armed timer fires; the timer then finds nothing to do.
+    // That once left a settled promise as "flush in progress": the next flushAll spun on it forever (the event
+    // loop starved) and the timer never flushed again.
+    for (let round = 0; round < 5; round++) {
+      await writer.enqueue(records(verdicts(4000 + round * 10, 10), 2, round * 10));
+      await Promise.all([
+        writer.flushAll(),
+        count(admin, 'SELECT count() AS n FROM path_records FINAL'),
+        store.ch.query('SELECT count() AS n FROM paths'),
+      ]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await writer.enqueue(records(verdicts(4100, 10), 2, 100));
+    await waitFor('the timer flushes again', () => writer.status().buffered === 0, 10_000);
+    await writer.flushAll();
+    expect(writer.status()).toMatchObject({ buffered: 0, rowsWritten: 60 });
+    expect(await count(admin, 'SELECT count() AS n FROM path_records FINAL')).toBe(60);
+    await writer.stop();
+  });
+
   it('dead-letters rows the table cannot hold instead of dropping or half-writing them', async () => {
     const bad = { ...verdicts(3000, 1)[0]!, decided_at: Date.UTC(2400, 0, 1) };
     const dead: { offset: string; code: string; reason: string }[] = [];

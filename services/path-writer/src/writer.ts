@@ -242,14 +242,19 @@ export class PathWriter {
     });
   }
 
+  /** Full batches go at once; a partial batch only when its time is up (force) or on stop. */
+  private hasBatchDue(force: boolean): boolean {
+    return this.buffer.length >= this.maxBatchRows || ((force || this.stopped) && this.buffer.length > 0);
+  }
+
   private runFlush(force: boolean): Promise<void> {
+    // With nothing due, the async body below would finish synchronously: its `finally` would clear `flushing`
+    // before the assignment sets it, leaving a settled promise marked as in progress for good (flushAll then
+    // spins on it in microtasks, starving the event loop, and kick never flushes again).
+    if (!this.hasBatchDue(force)) return Promise.resolve();
     this.flushing = (async () => {
       try {
-        // Full batches go at once; a partial batch only when its time is up (force) or on stop.
-        while (
-          this.buffer.length >= this.maxBatchRows ||
-          ((force || this.stopped) && this.buffer.length > 0)
-        ) {
+        while (this.hasBatchDue(force)) {
           await this.flushBatch(this.buffer.slice(0, this.maxBatchRows));
           force = false;
         }
