@@ -142,13 +142,18 @@ export interface ThroughputRun {
   readonly problems: string;
 }
 
-export async function rawConsumeRun(env: E2eEnv, load: LoadInfo, timeoutMs: number): Promise<ThroughputRun> {
+export async function rawConsumeRun(
+  env: E2eEnv,
+  load: LoadInfo,
+  timeoutMs: number,
+  attempt = 1,
+): Promise<ThroughputRun> {
   const total = await endOffsets(env.admin, load.topics.inputs);
-  const s = step('raw consume (ceiling): our Kafka client, consumer group, no processing');
+  const s = step(`raw consume (ceiling) #${attempt}: our Kafka client, consumer group, no processing`);
   const child = spawnChild(
     childConfig(env, load.topics, {
       mode: 'raw-consume',
-      groupId: `pwbench-${env.runId}-raw`,
+      groupId: `pwbench-${env.runId}-raw-${attempt}`,
       expected: total,
     }),
   );

@@ -34,6 +34,7 @@ const TARGET_OPEN_REQUESTS = 1_000_000;
 const RECOVERY_TARGET_MS = 10_000;
 const DELAY_TARGET_MS = 1_000;
 const GENERATOR_LAG_LIMIT_MS = 1_000;
+const RAW_RUNS = 3;
 
 const ms = (v: number | null): string | number | null => (v === null ? null : Math.round(v));
 const mibCell = (b: number | null | undefined): number | null => {
@@ -238,8 +239,21 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
           return null;
         }
       };
-      raw = await attempt('raw consume run', () => rawConsumeRun(env, load, runTimeout));
-      if (raw) runs.push(raw);
+      // The ceiling takes about a second per run, so it is measured three times and the median is used.
+      const raws: ThroughputRun[] = [];
+      for (let i = 1; i <= RAW_RUNS; i++) {
+        const r = await attempt(`raw consume run ${i}`, () => rawConsumeRun(env, load, runTimeout, i));
+        if (r) raws.push(r);
+      }
+      raws.sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+      const median = raws[Math.floor((raws.length - 1) / 2)];
+      if (median) {
+        raw = {
+          ...median,
+          label: `raw consume (ceiling), median of ${raws.length}: ${raws.map((x) => formatNumber(x.eventsPerSec)).join(' / ')} events/s`,
+        };
+        runs.push(raw);
+      }
       const stubRun = await attempt('stub-engine reconciler run', () =>
         reconcilerRun(env, load, 'stub', runTimeout),
       );

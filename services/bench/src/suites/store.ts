@@ -20,6 +20,9 @@ interface InsertFigure {
   seconds: number;
   rowsPerSec: number;
   encodeSeconds: number;
+  /** Newer benchStore versions: process CPU over the measurement (all threads) and rows per CPU-second. */
+  cpuSeconds?: number;
+  rowsPerCpuSec?: number;
 }
 interface QueryFigure {
   name: string;
@@ -38,6 +41,7 @@ interface StoreResult {
     corrections: number;
     seconds: number;
     rowsPerSec: number;
+    optimizeSeconds?: number;
     rollupBuckets: number;
     rollupSeconds: number;
   } | null;
@@ -84,7 +88,17 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
     }
     tables.push({
       title: 'Insert speed: full path records into the embedded engine',
-      headers: ['method', 'batch rows', 'rows', 'seconds', 'rows/s', 'encoding s', 'vs JSONEachRow'],
+      headers: [
+        'method',
+        'batch rows',
+        'rows',
+        'seconds',
+        'rows/s',
+        'encoding s',
+        'CPU s (all threads)',
+        'rows per CPU-s',
+        'vs JSONEachRow',
+      ],
       rows: r.insert.map((f) => [
         f.method,
         f.batchRows,
@@ -92,6 +106,8 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
         formatNumber(f.seconds, 2),
         f.rowsPerSec,
         formatNumber(f.encodeSeconds, 2),
+        f.cpuSeconds === undefined ? null : formatNumber(f.cpuSeconds, 2),
+        f.rowsPerCpuSec ?? null,
         baseline ? `${formatNumber(f.rowsPerSec / baseline.rowsPerSec, 2)}x` : null,
       ]),
       caption:
@@ -106,6 +122,7 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
           'corrections',
           'seconds',
           'rows/s (server-side INSERT ... SELECT)',
+          'OPTIMIZE FINAL s',
           'rollup buckets',
           'rollup rebuild s',
         ],
@@ -115,6 +132,7 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
             b.corrections,
             formatNumber(b.seconds, 1),
             b.rowsPerSec,
+            b.optimizeSeconds === undefined ? null : formatNumber(b.optimizeSeconds, 1),
             b.rollupBuckets,
             formatNumber(b.rollupSeconds, 1),
           ],
