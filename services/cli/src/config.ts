@@ -3,7 +3,7 @@
  * service reads its own variables through its own config loader, given the same environment.
  */
 import path from 'node:path';
-import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -42,12 +42,7 @@ export const cliConfigSpec = {
     defaultDoc: '$PATHWATCH_HOME/logs/pathwatch.log',
     parse: parse.string,
   }),
-  logLevel: v<LogLevel>({
-    env: 'LOG_LEVEL',
-    doc: 'pino log level.',
-    default: 'info',
-    parse: parse.oneOf(LOG_LEVELS),
-  }),
+  logLevel: sharedVars.logLevel,
 };
 
 export type CliConfig = ConfigOf<typeof cliConfigSpec> & {

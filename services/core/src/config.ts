@@ -112,3 +112,25 @@ export const parse = {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Variables every service shares, declared once so their meaning and default cannot drift apart. */
+export const sharedVars = {
+  logLevel: {
+    env: 'LOG_LEVEL',
+    doc: 'pino log level.',
+    default: 'info',
+    parse: parse.oneOf(LOG_LEVELS),
+  } as VarSpec<LogLevel>,
+  topicPartitions: {
+    env: 'PATHWATCH_TOPIC_PARTITIONS',
+    doc: 'Partitions for topics Pathwatch creates (inputs are co-partitioned by request_id; all three must match).',
+    default: 4,
+    parse: parse.int(1, 1024),
+  } as VarSpec<number>,
+  createTopics: {
+    env: 'PATHWATCH_CREATE_TOPICS',
+    doc: 'Create missing topics at start.',
+    default: true,
+    parse: parse.bool,
+  } as VarSpec<boolean>,
+};

@@ -1,6 +1,6 @@
 export { PathwatchError, ConfigError, KafkaError, TopologyError, isRetriable } from './errors.js';
 export type { ErrorContext } from './errors.js';
-export { readConfig, configDocRows, parse, LOG_LEVELS } from './config.js';
+export { readConfig, configDocRows, parse, LOG_LEVELS, sharedVars } from './config.js';
 export type { VarSpec, ConfigOf, LogLevel } from './config.js';
 export { createRootLogger } from './logger.js';
 export type { Logger } from './logger.js';

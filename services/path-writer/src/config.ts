@@ -3,13 +3,12 @@
  * the README's configuration table (configDocRows(pathWriterConfigSpec)).
  */
 import {
-  LOG_LEVELS,
   clickhouseConfigSpec,
   parse,
   readConfig,
   type ConfigOf,
-  type LogLevel,
   type VarSpec,
+  sharedVars,
 } from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -77,25 +76,10 @@ export const pathWriterConfigSpec = {
     default: 168,
     parse: parse.int(1, 24 * 366),
   }),
-  topicPartitions: v({
-    env: 'PATHWATCH_TOPIC_PARTITIONS',
-    doc: 'Partitions for topics Pathwatch creates.',
-    default: 4,
-    parse: parse.int(1, 1024),
-  }),
-  createTopics: v({
-    env: 'PATHWATCH_CREATE_TOPICS',
-    doc: 'Create missing topics at start.',
-    default: true,
-    parse: parse.bool,
-  }),
+  topicPartitions: sharedVars.topicPartitions,
+  createTopics: sharedVars.createTopics,
   ...clickhouseConfigSpec,
-  logLevel: v<LogLevel>({
-    env: 'LOG_LEVEL',
-    doc: 'pino log level.',
-    default: 'info',
-    parse: parse.oneOf(LOG_LEVELS),
-  }),
+  logLevel: sharedVars.logLevel,
 };
 
 export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;

@@ -3,13 +3,12 @@
  * the README's configuration table (configDocRows(queryApiConfigSpec)).
  */
 import {
-  LOG_LEVELS,
   clickhouseConfigSpec,
   parse,
   readConfig,
   type ConfigOf,
-  type LogLevel,
   type VarSpec,
+  sharedVars,
 } from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -79,12 +78,7 @@ export const queryApiHttpSpec = {
 export const queryApiConfigSpec = {
   ...queryApiHttpSpec,
   ...clickhouseConfigSpec,
-  logLevel: v<LogLevel>({
-    env: 'LOG_LEVEL',
-    doc: 'pino log level.',
-    default: 'info',
-    parse: parse.oneOf(LOG_LEVELS),
-  }),
+  logLevel: sharedVars.logLevel,
 };
 
 export type QueryApiConfig = ConfigOf<typeof queryApiConfigSpec>;

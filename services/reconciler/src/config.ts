@@ -2,7 +2,7 @@
  * Reconciler configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table.
  */
-import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -100,24 +100,9 @@ export const reconcilerConfigSpec = {
     default: 'pathwatch.reconciler-state',
     parse: parse.string,
   }),
-  topicPartitions: v({
-    env: 'PATHWATCH_TOPIC_PARTITIONS',
-    doc: 'Partitions for topics Pathwatch creates (inputs are co-partitioned by request_id; all three must match).',
-    default: 4,
-    parse: parse.int(1, 1024),
-  }),
-  createTopics: v({
-    env: 'PATHWATCH_CREATE_TOPICS',
-    doc: 'Create missing topics at start.',
-    default: true,
-    parse: parse.bool,
-  }),
-  logLevel: v<LogLevel>({
-    env: 'LOG_LEVEL',
-    doc: 'pino log level.',
-    default: 'info',
-    parse: parse.oneOf(LOG_LEVELS),
-  }),
+  topicPartitions: sharedVars.topicPartitions,
+  createTopics: sharedVars.createTopics,
+  logLevel: sharedVars.logLevel,
 };
 
 export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;

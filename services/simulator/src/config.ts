@@ -2,7 +2,7 @@
  * Simulator configuration (own process): the only place it reads the environment. Every default is documented
  * here and in the README's configuration table (configDocRows(simulatorConfigSpec)).
  */
-import { LOG_LEVELS, parse, readConfig, type ConfigOf, type LogLevel, type VarSpec } from '@pathwatch/core';
+import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
 import { PRESET_NAMES, type PresetName } from './options.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -109,12 +109,7 @@ export const simulatorConfigSpec = {
     default: true,
     parse: parse.bool,
   }),
-  logLevel: v<LogLevel>({
-    env: 'LOG_LEVEL',
-    doc: 'pino log level.',
-    default: 'info',
-    parse: parse.oneOf(LOG_LEVELS),
-  }),
+  logLevel: sharedVars.logLevel,
 };
 
 export type SimulatorConfig = ConfigOf<typeof simulatorConfigSpec>;
