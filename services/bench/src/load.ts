@@ -1,7 +1,7 @@
 // Realistic input from the simulator: scripted events in publish order, encoded as the wire records producers
 // send (Confluent Avro, 25% JSON in the bench preset), with optional filters for special loads.
 import type { Codec } from '@pathwatch/schemas';
-import { createEventStream, createGenerator, createWireEncoder } from '@pathwatch/simulator';
+import { NO_FAULTS, createEventStream, createGenerator, createWireEncoder } from '@pathwatch/simulator';
 import type { GeneratorOptionsInput, OutboundRecord, ScriptedEvent } from '@pathwatch/simulator';
 
 export interface LoadOptions {
@@ -33,29 +33,6 @@ export function* simulatedRecords(codec: Codec, opts: LoadOptions): Generator<En
     yield { event: e, record: encoder.encode(e) };
   }
 }
-
-/** Fault rates all zero (FaultRates has no preset for it); override single knobs on top. */
-export const NO_FAULTS = {
-  dropDispatch: 0,
-  dropFinalCallback: 0,
-  delayBeyondSla: 0,
-  providerFailure: 0,
-  expired: 0,
-  lateEvidenceAfterGiveUp: 0,
-  delayedReceipt: 0,
-  retry: 0,
-  failover: 0,
-  ambiguousTimeout: 0,
-  ambiguousTimeoutDelivers: 0,
-  duplicateCallback: 0,
-  outOfOrderCallback: 0,
-  callbackBeforeDispatch: 0,
-  callbackWithoutRequestId: 0,
-  skipIntermediate: 0,
-  orphanCallback: 0,
-  orphanDispatch: 0,
-  invalidRecord: 0,
-} as const;
 
 /** Horizons far beyond any bench run, so filled requests stay open. */
 export const LONG_SLA_MS = 600_000;

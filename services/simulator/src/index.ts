@@ -3,6 +3,7 @@ export { SimulatorError } from './errors.js';
 export type { SimulatorErrorCode } from './errors.js';
 export {
   PRESET_NAMES,
+  NO_FAULTS,
   OUTCOME_FAULTS,
   resolveGeneratorOptions,
   validateGeneratorOptions,

@@ -389,7 +389,8 @@ const HOT_SPOTS: readonly HotSpot[] = [
   { provider: 'northwire', country: 'IN', latencyFactor: 1, failureFactor: 4, failureCategory: 'filtered' },
 ];
 
-const NO_FAULTS: FaultRates = {
+/** Every fault rate zero; override single knobs on top. */
+export const NO_FAULTS: Readonly<FaultRates> = Object.freeze({
   dropDispatch: 0,
   dropFinalCallback: 0,
   delayBeyondSla: 0,
@@ -409,7 +410,7 @@ const NO_FAULTS: FaultRates = {
   orphanCallback: 0,
   orphanDispatch: 0,
   invalidRecord: 0,
-};
+});
 
 /** Low rates from reference/domain.md §9.2 (preset 1, "healthy baseline"). */
 const HEALTHY_FAULTS: FaultRates = {

@@ -20,7 +20,8 @@ import {
   topicMapper,
 } from '../kafka-util.js';
 import type { ScenarioTopics } from '../kafka-util.js';
-import { NO_FAULTS, openRequestEvents, simulatedRecords } from '../load.js';
+import { NO_FAULTS } from '@pathwatch/simulator';
+import { openRequestEvents, simulatedRecords } from '../load.js';
 import { watchProcMemory } from '../memory.js';
 import { note, step } from '../progress.js';
 import { summarize } from '../stats.js';
