@@ -95,3 +95,4 @@ export { clickhouseConfigSpec, clickhouseOptionsFromConfig } from './clickhouse/
 export type { ClickHouseConfig } from './clickhouse/config-spec.js';
 export { advertiseSqlEndpoint, readAdvert, runSql } from './clickhouse/run-sql.js';
 export type { RunSqlOptions, RunSqlResult, SqlEndpointAdvert } from './clickhouse/run-sql.js';
+export { kafkajsPatched } from './kafkajs-patch.js';

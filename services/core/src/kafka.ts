@@ -2,6 +2,8 @@
  * The only module that touches kafkajs. Everything else speaks these small interfaces, so the client can be
  * replaced (kafkajs is unmaintained) without touching services.
  */
+// Must run before kafkajs loads (ES modules evaluate their imports in order).
+import { kafkajsPatched } from './kafkajs-patch.js';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
@@ -10,6 +12,7 @@ import {
   type EachBatchPayload,
   type IHeaders,
   type LogEntry,
+  type Message,
   type Producer as KjsProducer,
 } from 'kafkajs';
 import type { Logger } from './logger.js';
@@ -71,6 +74,8 @@ export interface Admin {
   /** Earliest/latest offsets per partition. */
   topicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Deletes every record below `offset` in each partition given (the log start moves up; for purging). */
+  deleteRecords(topic: string, partitions: readonly { partition: number; offset: string }[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,6 +116,11 @@ export interface ConsumerOptions {
   coPartitioned?: boolean;
   /** Called after partitions are (re)assigned to this member. */
   onAssigned?: (assignment: Record<string, number[]>) => void;
+  /**
+   * Called after every fetched batch with the last offset it covered, including batches the handler never sees
+   * because they held only transaction markers or aborted records (so a reader can tell it reached the end).
+   */
+  onBatchEnd?: (topic: string, partition: number, lastOffset: string) => void;
 }
 
 export type BatchHandler = (batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -210,6 +220,13 @@ export function chunkMessages(
   return chunks;
 }
 
+function toKjsMessage(m: OutgoingMessage): Message {
+  const out: Message = { key: m.key, value: m.value };
+  if (m.headers) out.headers = { ...m.headers };
+  if (m.partition !== undefined) out.partition = m.partition;
+  return out;
+}
+
 /** Retries a metadata read that can race with leader election right after topics are created. */
 async function retryRetriable<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
   let delay = 100;
@@ -236,6 +253,8 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
   });
   const log = opts.logger.child({ module: 'kafka' });
+  if (!kafkajsPatched)
+    log.warn('kafkajs grouping patch not applied: produce calls with many messages cost O(n²)');
 
   return {
     async producer(popts = {}) {
@@ -258,12 +277,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
                 topic,
                 acks: -1,
                 compression,
-                messages: chunk.map((m) => ({
-                  key: m.key,
-                  value: m.value,
-                  ...(m.headers ? { headers: { ...m.headers } } : {}),
-                  ...(m.partition === undefined ? {} : { partition: m.partition }),
-                })),
+                messages: chunk.map(toKjsMessage),
               });
             } catch (err) {
               throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
@@ -294,19 +308,21 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         async commit(batch) {
           const tx = await p.transaction();
           try {
-            for (const { topic, messages } of batch.messages) {
-              for (const chunk of chunkMessages(messages)) {
-                await tx.send({
-                  topic,
-                  acks: -1,
-                  messages: chunk.map((m) => ({
-                    key: m.key,
-                    value: m.value,
-                    ...(m.headers ? { headers: { ...m.headers } } : {}),
-                    ...(m.partition === undefined ? {} : { partition: m.partition }),
-                  })),
-                });
+            // One produce request per round, holding the next bounded chunk of every topic (a topic appears once
+            // per request: kafkajs keys its per-request bookkeeping by topic name).
+            const chunked = batch.messages.map(({ topic, messages }) => ({
+              topic,
+              chunks: chunkMessages(messages),
+            }));
+            const rounds = Math.max(0, ...chunked.map((c) => c.chunks.length));
+            for (let round = 0; round < rounds; round++) {
+              const topicMessages = [];
+              for (const { topic, chunks } of chunked) {
+                const chunk = chunks[round];
+                if (chunk === undefined) continue;
+                topicMessages.push({ topic, messages: chunk.map(toKjsMessage) });
               }
+              await tx.sendBatch({ acks: -1, topicMessages });
             }
             if (batch.offsets && batch.offsets.offsets.length > 0) {
               const byTopic = new Map<string, { partition: number; offset: string }[]>();
@@ -377,6 +393,17 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         async deleteTopics(topics) {
           await a.deleteTopics({ topics: [...topics] });
         },
+        async deleteRecords(topic, partitions) {
+          if (partitions.length === 0) return;
+          try {
+            await a.deleteTopicRecords({
+              topic,
+              partitions: partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
+            });
+          } catch (err) {
+            throw KafkaError.retriable(`deleting records of ${topic} failed`, err, { topic });
+          }
+        },
         close: () => a.disconnect(),
       };
     },
@@ -400,6 +427,13 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       if (copts.onAssigned) {
         const cb = copts.onAssigned;
         c.on(c.events.GROUP_JOIN, (e) => cb(e.payload.memberAssignment));
+      }
+      if (copts.onBatchEnd) {
+        const cb = copts.onBatchEnd;
+        c.on(c.events.END_BATCH_PROCESS, (e) => {
+          const { topic, partition, lastOffset } = e.payload;
+          if (lastOffset !== null) cb(topic, partition, lastOffset);
+        });
       }
       return {
         async run(handler) {
