@@ -55,6 +55,11 @@ export interface ReconcilerAppConfig {
   sessionTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
+  /**
+   * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
+   * flight (below it, consumption overlaps the commit). @default 50000
+   */
+  maxUncommittedInputs?: number;
 }
 
 export interface ReconcilerDeps {
@@ -112,6 +117,10 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   let flushing: Promise<void> | undefined;
   let closed = false;
   let lastTickAt = 0;
+  let lastFlushAt = 0;
+  /** Inputs applied to the engine since the last drain (not in any transaction yet). */
+  let inputsSinceDrain = 0;
+  const maxUncommittedInputs = config.maxUncommittedInputs ?? 50_000;
   let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
@@ -144,6 +153,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   async function flush(): Promise<void> {
     if (tx === undefined) return;
     const now = deps.now();
+    lastFlushAt = now;
     if (now - lastTickAt >= config.tickIntervalMs) {
       engine.tick();
       lastTickAt = now;
@@ -152,6 +162,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const changelog = engine.drainChangelog();
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
+    inputsSinceDrain = 0;
     if (
       outputs.verdicts.length === 0 &&
       outputs.actions.length === 0 &&
@@ -226,10 +237,15 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     deps.metrics.eventsOut.inc({ stage: STAGES.commit, topic: config.topics.action }, actionMsgs.length);
   }
 
-  /** Runs flushes one at a time; callers share the one in flight. */
+  /**
+   * Runs flushes one at a time; callers share the one in flight. Consumption goes on while a transaction is in
+   * flight; when one ends after a full interval, the next starts at once with what arrived meanwhile.
+   */
   function scheduleFlush(): Promise<void> {
     flushing ??= flush().finally(() => {
       flushing = undefined;
+      if (!closed && inputsSinceDrain > 0 && deps.now() - lastFlushAt >= config.commitIntervalMs)
+        void scheduleFlush();
     });
     return flushing;
   }
@@ -337,6 +353,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
             }
           }
           stats.inputs += records.length;
+          inputsSinceDrain += records.length;
           if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
@@ -354,8 +371,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
               offset: (BigInt(last.offset) + 1n).toString(),
             });
           }
-          // Back-pressure: do not run ahead of the committed output by more than one interval.
-          if (flushing) await flushing;
+          // Back-pressure: consumption overlaps the transaction in flight, up to a bound of uncommitted inputs.
+          if (flushing && inputsSinceDrain >= maxUncommittedInputs) await flushing;
         },
       });
       timer = setInterval(
