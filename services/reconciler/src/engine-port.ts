@@ -15,4 +15,8 @@ export type EnginePort = Pick<
   | 'restore'
   | 'dropPartitions'
   | 'setBacklog'
+  // Scale-out (SEMANTICS.md §10): binding records in, handoff records in and out.
+  | 'onRemoteBinding'
+  | 'onHandoff'
+  | 'drainHandoffs'
 >;

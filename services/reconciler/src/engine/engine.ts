@@ -16,8 +16,11 @@ import { DeadlineIndex } from './deadlines.js';
 import { H, h2AddNumber, h2AddString, h2Finish, h2Start, hash2, hash32 } from './hash.js';
 import { HashIndex } from './hashindex.js';
 import { AttributeSets, Interner } from './intern.js';
+import type { HandoffCallback } from './handoff.js';
+import { decodeHandoff, encodeHandoff, MAX_HANDOFF_CALLBACKS } from './handoff.js';
 import type { EngineOptions, ResolvedOptions } from './options.js';
 import { resolveOptions } from './options.js';
+import { RemoteBindings } from './remote.js';
 import { decodeAt, encodeTo, equalsAt, measure, sizeAt, write } from './strcodec.js';
 import type {
   ChangelogRecord,
@@ -25,13 +28,20 @@ import type {
   Engine,
   EngineOutputs,
   EngineStats,
+  HandoffRecord,
   IngestStatusCode,
   InputKind,
   InputPosition,
   WallClock,
 } from './types.js';
 import { IngestStatus } from './types.js';
-import { ChangelogWriter, META_KEY, PSEUDO_KEY_PREFIX, readSnapshot } from './snapshot.js';
+import {
+  ChangelogWriter,
+  META_KEY,
+  PSEUDO_KEY_PREFIX,
+  readSnapshot,
+  REMOTE_BINDING_KEY_PREFIX,
+} from './snapshot.js';
 import type { MetaImage, RestoredSlot } from './snapshot.js';
 
 const KIND_REQUEST = 0;
@@ -48,6 +58,9 @@ const SEED_RID = 0x2f1a;
 const SEED_EID = 0x51ed;
 const SEED_NAT = 0x7a3c;
 const SEED_TOMB = 0x44b1;
+
+/** Longest provider_message_id + request_id of a remote binding (chars; keeps its blob small). */
+const MAX_BINDING_CHARS = 4096;
 
 /** Reserved blob space at request creation for the typical first attempt record (avoids one copy). */
 const ATTEMPT_RESERVE = 64;
@@ -120,6 +133,17 @@ class Counters {
   recoveryReleased = 0;
   restoredSlots = 0;
   blobReallocs = 0;
+  // Scale-out (SEMANTICS.md §10).
+  remoteBindingsIn = 0;
+  remoteBindingConflicts = 0;
+  remoteBindingsExpired = 0;
+  evictedRemoteBindings = 0;
+  remoteMatched = 0;
+  forwarded = 0;
+  handoffsOut = 0;
+  handoffsIn = 0;
+  handoffsInvalid = 0;
+  handoffCallbacksApplied = 0;
 }
 
 class ReconcilerEngine implements Engine {
@@ -175,6 +199,16 @@ class ReconcilerEngine implements Engine {
     expiry: number;
   }[] = [];
   private writer: ChangelogWriter | null = null;
+
+  // Scale-out: pairs bound to requests of other instances, their changelog changes since the last drain (by
+  // key; requestId null = delete), and callbacks waiting to be handed off, per request id.
+  private readonly rb = new RemoteBindings(this.arena);
+  private readonly pendingBindings = new Map<
+    string,
+    { partition: number; provider: string; pmid: string; requestId: string | null; expiry: number }
+  >();
+  private pendingHandoffs = new Map<string, HandoffCallback[]>();
+  private pendingHandoffCount = 0;
 
   private clockDirty = false;
   private restoredClock = false;
@@ -435,14 +469,17 @@ class ReconcilerEngine implements Engine {
     const pmid = ev.provider_message_id;
     const pid = this.names.id(ev.provider);
     const pmidH = this.pmidHash(pid, pmid);
-    let slot: number;
+    let slot = NO_SLOT;
+    let remote = -1;
     if (rid) {
       const rh = hash32(rid, SEED_RID);
       slot = this.findRid(rid, rh);
       if (slot === NO_SLOT) slot = this.newOrphanSlot(rid, rh, env.tenant_id, t, part);
     } else {
       slot = this.findPmid(pid, pmid, pmidH);
-      if (slot === NO_SLOT) slot = this.newPseudoSlot(pid, pmid, pmidH, env.tenant_id, t, part);
+      // Bound to a request of another instance (scale-out): forwarded below instead of parked in a pseudo key.
+      if (slot === NO_SLOT && this.rb.count > 0) remote = this.rb.find(pid, pmid, pmidH, this.clock.now);
+      if (slot === NO_SLOT && remote < 0) slot = this.newPseudoSlot(pid, pmid, pmidH, env.tenant_id, t, part);
     }
     // Identity and natural key.
     h2Start(SEED_EID);
@@ -464,6 +501,7 @@ class ReconcilerEngine implements Engine {
     h2Finish();
     const natA = H.a;
     const natB = H.b;
+    if (remote >= 0) return this.forward(ev, remote, pid, pmidH, eidA, eidB, natA, natB, advanced);
     const st = this.rd8(slot, K.O_STATE);
     const isNewPseudo = (st & K.ST_PSEUDO) !== 0 && this.rd16(slot, K.O_USED) === this.rd16(slot, K.O_RECS);
     const isNewOrphan =
@@ -517,6 +555,305 @@ class ReconcilerEngine implements Engine {
     return this.finishStep(IngestStatus.APPLIED, advanced);
   }
 
+  /** Queues a callback without request_id for the instance owning its request (remote binding `i`). */
+  private forward(
+    ev: ProviderCallback,
+    i: number,
+    pid: number,
+    pmidH: number,
+    eidA: number,
+    eidB: number,
+    natA: number,
+    natB: number,
+    advanced: boolean,
+  ): IngestStatusCode {
+    const t = ev.envelope.occurred_at;
+    const pet = ev.provider_event_time;
+    const seq = ev.provider_sequence;
+    const hasAtt = ev.attempt_id !== null && ev.attempt_id !== '';
+    let flags = (ev.is_final ? K.KF_FINAL : 0) | ((K.EVIDENCE_CODE[ev.evidence_level] ?? 0) << 1);
+    if (hasAtt) flags |= K.KF_HAS_ATT;
+    if (seq !== null && seq === seq) flags |= K.KF_HAS_SEQ;
+    const cat = ev.error_category;
+    this.queueHandoff(this.rb.requestId(i), {
+      status: K.STATUS_CODE[ev.status] ?? K.S_UNKNOWN,
+      flags,
+      errorCategory: cat === null ? K.EC_NONE : (K.ERROR_CATEGORY_CODE[cat] ?? K.EC_UNKNOWN),
+      provider: this.names.value(pid),
+      providerMessageId: ev.provider_message_id,
+      tenant: ev.envelope.tenant_id,
+      errorCode: ev.error_code ? this.errCodes.value(this.errCodes.id(ev.error_code)) : '',
+      eidA,
+      eidB,
+      natA,
+      natB,
+      attemptHash: hasAtt ? hash32(ev.attempt_id ?? '', 0x3b9) : 0,
+      pmidHash: pmidH,
+      sequence: seq === null ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(seq))) | 0,
+      time: pet !== null && pet < t ? pet : t,
+      occurredAt: t,
+    });
+    this.c.forwarded++;
+    return this.finishStep(IngestStatus.FORWARDED, advanced);
+  }
+
+  private queueHandoff(requestId: string, cb: HandoffCallback): void {
+    const list = this.pendingHandoffs.get(requestId);
+    if (list === undefined) this.pendingHandoffs.set(requestId, [cb]);
+    else list.push(cb);
+    this.pendingHandoffCount++;
+  }
+
+  // =====================================================================================================
+  // Scale-out: remote bindings and handoffs (SEMANTICS.md §10)
+  // =====================================================================================================
+
+  onRemoteBinding(
+    provider: string,
+    providerMessageId: string,
+    requestId: string,
+    src: InputPosition,
+  ): IngestStatusCode {
+    this.wallNow = this.wall.now();
+    this.c.remoteBindingsIn++;
+    const pmid = providerMessageId;
+    if (
+      typeof provider !== 'string' ||
+      typeof pmid !== 'string' ||
+      typeof requestId !== 'string' ||
+      !provider ||
+      !pmid ||
+      !requestId ||
+      pmid.length + requestId.length > MAX_BINDING_CHARS
+    ) {
+      this.c.invalid++;
+      return IngestStatus.INVALID;
+    }
+    const pid = this.names.id(provider);
+    const h = this.pmidHash(pid, pmid);
+    const slot = this.findPmid(pid, pmid, h);
+    if (slot !== NO_SLOT && (this.rd8(slot, K.O_STATE) & K.ST_PSEUDO) === 0) {
+      // The pair is bound to a request of this instance: the local binding did everything already.
+      if (this.keyString(slot) !== requestId) this.c.remoteBindingConflicts++;
+      return IngestStatus.IGNORED;
+    }
+    const T = this.clock.now;
+    const known = this.rb.find(pid, pmid, h, T);
+    if (known >= 0) {
+      if (this.rb.requestIdEquals(known, requestId)) return IngestStatus.DUPLICATE;
+      // First binding wins, as for local dispatches.
+      this.c.remoteBindingConflicts++;
+      return IngestStatus.IGNORED;
+    }
+    // Callbacks waiting for this pair go to the request's owner; the pseudo key retires as in bindPmid.
+    if (slot !== NO_SLOT) this.handOffPseudo(slot, pid, pmid, h, requestId);
+    const expiry = (T === -Infinity ? this.wallNow : T) + this.o.remoteBindingTtlMs;
+    this.rb.add(pid, pmid, h, requestId, src.partition, expiry);
+    const prov = this.names.value(pid);
+    this.pendingBindings.set(remoteBindingKey(prov, pmid), {
+      partition: src.partition,
+      provider: prov,
+      pmid,
+      requestId,
+      expiry,
+    });
+    while (this.rb.count > this.o.maxRemoteBindings) {
+      const oldest = this.rb.oldest();
+      if (oldest < 0) break;
+      this.dropRemoteBinding(oldest);
+      this.c.evictedRemoteBindings++;
+    }
+    return this.finishStep(IngestStatus.APPLIED, false);
+  }
+
+  /** Exports a pseudo slot's callbacks as a handoff to `requestId`, then retires the pseudo slot. */
+  private handOffPseudo(slot: number, pid: number, pmid: string, h: number, requestId: string): void {
+    const addr = this.slotAddr[slot]!;
+    const p = addr >>> PAGE_BITS;
+    const b = addr & MASK;
+    const u8 = this.arena.u8[p]!;
+    const u16 = this.arena.u16[p]!;
+    const u32 = this.arena.u32[p]!;
+    const i32 = this.arena.i32[p]!;
+    const f64 = this.arena.f64[p]!;
+    const tenant = this.tenants.value(u16[(b + K.O_TENANT) >> 1]!);
+    const base = f64[(b + K.O_BASE) >> 3]!;
+    const end = b + u16[(b + K.O_USED) >> 1]!;
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; r += K.CB_LEN) {
+      this.queueHandoff(requestId, {
+        status: u8[r + K.K_STATUS]!,
+        // Recorded before the binding was known: merges as unattached on arrival (callback_before_dispatch).
+        flags: (u8[r + K.K_FLAGS]! & ~K.KF_DUP) | K.KF_UNATTACHED,
+        errorCategory: u8[r + K.K_ERRCAT]!,
+        provider: this.names.value(u16[(r + K.K_PROVIDER) >> 1]!),
+        providerMessageId: pmid,
+        tenant,
+        errorCode: this.errCodes.value(u16[(r + K.K_ERRCODE) >> 1]!),
+        eidA: u32[(r + K.K_EIDA) >> 2]!,
+        eidB: u32[(r + K.K_EIDB) >> 2]!,
+        natA: u32[(r + K.K_NATA) >> 2]!,
+        natB: u32[(r + K.K_NATB) >> 2]!,
+        attemptHash: u32[(r + K.K_ATTH) >> 2]!,
+        pmidHash: u32[(r + K.K_PMIDH) >> 2]!,
+        sequence: i32[(r + K.K_SEQ) >> 2]!,
+        time: f64[(r + K.K_TIME) >> 3]!,
+        occurredAt: base,
+      });
+    }
+    this.c.remoteMatched++;
+    this.pmidIndex.remove(h, slot);
+    this.retirePseudo(slot, this.names.value(pid), pmid);
+  }
+
+  /**
+   * Removes a pseudo slot whose callbacks moved to a request (here or, scale-out, at another instance). Its
+   * index entry is already gone or repointed. A pseudo key that published versions keeps its sequence in a
+   * tombstone for a later episode; else its changelog key is deleted.
+   */
+  private retirePseudo(slot: number, provider: string, pmid: string): void {
+    const st = this.rd8(slot, K.O_STATE);
+    if ((st & K.ST_CLOSED) !== 0) this.closedCount--;
+    else this.pendingCount--;
+    const version = this.rd32(slot, K.O_VERSION);
+    const part = this.rd16(slot, K.O_PART);
+    const lastClass = this.rd8(slot, K.O_LCLASS);
+    this.releaseSlot(slot);
+    if (version > 0) this.addTomb(pseudoKey(provider, pmid), version, lastClass, part);
+    else this.pendingRecords.push({ partition: part, key: pseudoKey(provider, pmid), value: null });
+  }
+
+  onHandoff(requestId: string, value: Uint8Array, src: InputPosition): IngestStatusCode {
+    this.wallNow = this.wall.now();
+    this.c.handoffsIn++;
+    const cbs =
+      typeof requestId === 'string' && requestId !== '' && value instanceof Uint8Array
+        ? decodeHandoff(value)
+        : null;
+    let valid = cbs !== null;
+    let minAt = Infinity;
+    let maxAt = -Infinity;
+    // Integrity: the provider message id hash must be the one its strings give (process-independent).
+    if (cbs !== null)
+      for (const cb of cbs) {
+        if (cb.pmidHash !== hash32(cb.providerMessageId, hash32(cb.provider, 0x6d1d))) valid = false;
+        if (cb.occurredAt < minAt) minAt = cb.occurredAt;
+        if (cb.occurredAt > maxAt) maxAt = cb.occurredAt;
+      }
+    if (cbs === null || !valid) {
+      this.c.invalid++;
+      this.c.handoffsInvalid++;
+      return IngestStatus.INVALID;
+    }
+    const rh = hash32(requestId, SEED_RID);
+    let slot = this.findRid(requestId, rh);
+    const created = slot === NO_SLOT;
+    // Unknown request: an orphan waiting for it, as a callback carrying request_id would be (a forgotten
+    // request's tombstone continues its versions, flagged beyond_correction_horizon).
+    if (created) slot = this.newOrphanSlot(requestId, rh, cbs[0]!.tenant, minAt, src.partition);
+    this.stepEventTime = maxAt;
+    let applied = 0;
+    let refused = 0;
+    for (const cb of cbs) {
+      const pid = this.names.id(cb.provider);
+      const pmidH = this.pmidHash(pid, cb.providerMessageId);
+      const hasAtt = (cb.flags & K.KF_HAS_ATT) !== 0;
+      const known = this.findCallback(
+        slot,
+        cb.eidA,
+        cb.eidB,
+        cb.natA,
+        cb.natB,
+        hasAtt,
+        cb.attemptHash,
+        pid,
+        pmidH,
+      );
+      if (known === 2) {
+        this.c.duplicateEvents++;
+        continue;
+      }
+      if (this.fcCallbacks >= this.o.maxCallbacksPerRequest || !this.ensure(slot, K.CB_LEN)) {
+        this.c.refused++;
+        refused++;
+        continue;
+      }
+      let fl = cb.flags & ~K.KF_DUP;
+      if (known === 1) fl |= K.KF_DUP;
+      if (!this.fcAttachable) fl |= K.KF_UNATTACHED;
+      this.appendCallback(
+        slot,
+        cb.status,
+        fl,
+        cb.errorCategory,
+        pid,
+        cb.errorCode ? this.errCodes.id(cb.errorCode) : 0,
+        cb.eidA,
+        cb.eidB,
+        cb.natA,
+        cb.natB,
+        cb.time,
+        cb.sequence,
+        cb.attemptHash,
+        pmidH,
+      );
+      if (known === 1) this.c.duplicateCallbacks++;
+      applied++;
+    }
+    if (applied === 0) {
+      if (created) this.freeSlotEntirely(slot);
+      return this.finishStep(refused > 0 ? IngestStatus.REFUSED : IngestStatus.DUPLICATE, false);
+    }
+    this.c.handoffCallbacksApplied += applied;
+    if (!created) {
+      if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && minAt < this.rd64(slot, K.O_BASE))
+        this.wr64(slot, K.O_BASE, minAt);
+      this.reopen(slot);
+    }
+    this.evaluate(slot, K.FB_EVENT, false);
+    return this.finishStep(IngestStatus.APPLIED, false);
+  }
+
+  drainHandoffs(): HandoffRecord[] {
+    if (this.pendingHandoffCount === 0) return [];
+    const out: HandoffRecord[] = [];
+    for (const [requestId, cbs] of this.pendingHandoffs)
+      for (let k = 0; k < cbs.length; k += MAX_HANDOFF_CALLBACKS)
+        out.push({
+          requestId,
+          value: encodeHandoff(cbs, k, Math.min(cbs.length, k + MAX_HANDOFF_CALLBACKS)),
+        });
+    this.pendingHandoffs = new Map();
+    this.pendingHandoffCount = 0;
+    this.c.handoffsOut += out.length;
+    return out;
+  }
+
+  /** Removes remote binding `i` and deletes its changelog key. */
+  private dropRemoteBinding(i: number): void {
+    const provider = this.names.value(this.rb.providerId(i));
+    const pmid = this.rb.pmid(i);
+    this.pendingBindings.set(remoteBindingKey(provider, pmid), {
+      partition: this.rb.partition(i),
+      provider,
+      pmid,
+      requestId: null,
+      expiry: NaN,
+    });
+    this.rb.remove(i);
+  }
+
+  /** Drops remote bindings past their TTL (lookups already ignore them). */
+  private expireRemoteBindings(): void {
+    if (this.rb.count === 0) return;
+    const T = this.clock.now;
+    for (;;) {
+      const i = this.rb.due(T);
+      if (i < 0) return;
+      this.dropRemoteBinding(i);
+      this.c.remoteBindingsExpired++;
+    }
+  }
+
   private input(part: number, kind: number, now: number): number {
     const before = this.clock.count;
     const i = this.clock.index(part * 3 + kind, now);
@@ -546,6 +883,7 @@ class ReconcilerEngine implements Engine {
     if (advanced) this.fireDue(this.clock.source === SRC_WALL ? K.FB_WALL : K.FB_WATERMARK);
     this.releaseRecovery(now);
     this.expireTombstones();
+    this.expireRemoteBindings();
     this.enforceBounds();
   }
 
@@ -564,9 +902,11 @@ class ReconcilerEngine implements Engine {
   lookupRequestId(provider: string, providerMessageId: string): string | null {
     const pid = this.names.peek(provider);
     if (pid < 0) return null;
-    const slot = this.findPmid(pid, providerMessageId, this.pmidHash(pid, providerMessageId));
-    if (slot === NO_SLOT || (this.rd8(slot, K.O_STATE) & K.ST_PSEUDO) !== 0) return null;
-    return this.keyString(slot);
+    const h = this.pmidHash(pid, providerMessageId);
+    const slot = this.findPmid(pid, providerMessageId, h);
+    if (slot !== NO_SLOT && (this.rd8(slot, K.O_STATE) & K.ST_PSEUDO) === 0) return this.keyString(slot);
+    const i = this.rb.find(pid, providerMessageId, h, this.clock.now);
+    return i >= 0 ? this.rb.requestId(i) : null;
   }
 
   // =====================================================================================================
@@ -1720,6 +2060,14 @@ class ReconcilerEngine implements Engine {
     const other = this.findPmid(pid, pmid, h);
     if (other === slot) return;
     if (other === NO_SLOT) {
+      // Bound first to a request of another instance (scale-out): first binding wins here too.
+      if (this.rb.count > 0) {
+        const remote = this.rb.find(pid, pmid, h, this.clock.now);
+        if (remote >= 0 && !this.rb.requestIdEquals(remote, rid)) {
+          this.c.pmidConflicts++;
+          return;
+        }
+      }
       this.pmidIndex.insert(h, slot);
       this.o.onBinding?.(provider, pmid, rid);
       return;
@@ -1772,16 +2120,7 @@ class ReconcilerEngine implements Engine {
     this.c.pendingMatched++;
     // The pseudo slot disappears; the index now points at the request.
     this.pmidIndex.replace(h, other, slot);
-    const ost = this.rd8(other, K.O_STATE);
-    if ((ost & K.ST_CLOSED) !== 0) this.closedCount--;
-    else this.pendingCount--;
-    const oVersion = this.rd32(other, K.O_VERSION);
-    const oPart = this.rd16(other, K.O_PART);
-    const oClass = this.rd8(other, K.O_LCLASS);
-    this.releaseSlot(other);
-    // A pseudo key that already published versions keeps its sequence for a later episode.
-    if (oVersion > 0) this.addTomb(pseudoKey(provider, pmid), oVersion, oClass, oPart);
-    else this.pendingRecords.push({ partition: oPart, key: pseudoKey(provider, pmid), value: null });
+    this.retirePseudo(other, provider, pmid);
     this.o.onBinding?.(provider, pmid, rid);
   }
 
@@ -2071,6 +2410,7 @@ class ReconcilerEngine implements Engine {
       parts.push(t.partition);
     }
     this.pendingTombs = [];
+    if (this.pendingBindings.size > 0) this.drainBindings(w, records, keys, parts);
     for (let k = 0; k < this.dirtyCount; k++) {
       const slot = this.dirty[k]!;
       const addr = this.slotAddr[slot]!;
@@ -2109,6 +2449,24 @@ class ReconcilerEngine implements Engine {
     return records;
   }
 
+  /** Remote bindings added or removed since the last drain (scale-out). */
+  private drainBindings(
+    w: ChangelogWriter,
+    records: ChangelogRecord[],
+    keys: string[],
+    parts: number[],
+  ): void {
+    for (const [key, b] of this.pendingBindings) {
+      if (b.requestId === null) records.push({ partition: b.partition, key, value: null });
+      else {
+        w.binding(b.provider, b.pmid, b.requestId, b.expiry);
+        keys.push(key);
+        parts.push(b.partition);
+      }
+    }
+    this.pendingBindings.clear();
+  }
+
   private changelogKey(slot: number): string {
     const addr = this.slotAddr[slot]!;
     const u8 = this.arena.u8[addr >>> PAGE_BITS]!;
@@ -2126,9 +2484,11 @@ class ReconcilerEngine implements Engine {
     this.partitions.add(partition);
     let meta: MetaImage | undefined;
     const tombs: { key: string; version: number; lastClass: number; expiry: number }[] = [];
+    const bindings: { provider: string; providerMessageId: string; requestId: string; expiry: number }[] = [];
     for (const rec of records) {
       const decoded = readSnapshot(rec.value);
       if (decoded.kind === 'meta') meta = decoded;
+      else if (decoded.kind === 'binding') bindings.push(decoded);
       else if (decoded.kind === 'tomb')
         tombs.push({
           key: rec.key,
@@ -2165,6 +2525,30 @@ class ReconcilerEngine implements Engine {
       hash2(t.key, SEED_TOMB);
       this.addTombRaw(H.a, H.b, t.version, t.lastClass, partition, t.expiry);
     }
+    if (bindings.length > 0) this.restoreBindings(partition, bindings);
+  }
+
+  /** Remote bindings of a restored partition (scale-out), oldest first; expired ones are skipped. */
+  private restoreBindings(
+    partition: number,
+    bindings: { provider: string; providerMessageId: string; requestId: string; expiry: number }[],
+  ): void {
+    bindings.sort((x, y) => x.expiry - y.expiry);
+    const T = this.clock.now;
+    for (const b of bindings) {
+      if (b.expiry <= T) continue;
+      const pid = this.names.id(b.provider);
+      const h = this.pmidHash(pid, b.providerMessageId);
+      const existing = this.rb.find(pid, b.providerMessageId, h, T);
+      if (existing >= 0) this.rb.remove(existing); // a partition restored twice: the image wins
+      this.rb.add(pid, b.providerMessageId, h, b.requestId, partition, b.expiry);
+    }
+    while (this.rb.count > this.o.maxRemoteBindings) {
+      const oldest = this.rb.oldest();
+      if (oldest < 0) break;
+      this.dropRemoteBinding(oldest);
+      this.c.evictedRemoteBindings++;
+    }
   }
 
   dropPartitions(partitions: readonly number[]): void {
@@ -2186,6 +2570,8 @@ class ReconcilerEngine implements Engine {
       }
     }
     this.pendingRecords = this.pendingRecords.filter((r) => !drop.has(r.partition));
+    if (this.rb.count > 0) for (const i of this.rb.inPartitions(drop)) this.rb.remove(i);
+    for (const [key, b] of this.pendingBindings) if (drop.has(b.partition)) this.pendingBindings.delete(key);
   }
 
   /** Removes a slot and its index entries without output (ownership moved, or replaced by a restore). */
@@ -2306,9 +2692,16 @@ class ReconcilerEngine implements Engine {
       indexes: this.ridIndex.bytes + this.pmidIndex.bytes,
       deadlines: this.openDl.bytes + this.pendingDl.bytes + this.closedDl.bytes,
       tombstones: tombBytes,
+      remoteBindings: this.rb.bytes,
       total: 0,
     };
-    bytes.total = bytes.arenaReserved + bytes.slots + bytes.indexes + bytes.deadlines + bytes.tombstones;
+    bytes.total =
+      bytes.arenaReserved +
+      bytes.slots +
+      bytes.indexes +
+      bytes.deadlines +
+      bytes.tombstones +
+      bytes.remoteBindings;
     const counters: Record<string, number> = { ...this.c };
     counters['lateEvents'] = this.clock.lateEvents;
     counters['futureCapped'] = this.clock.futureCapped;
@@ -2317,6 +2710,8 @@ class ReconcilerEngine implements Engine {
       pendingCallbacks: this.pendingCount,
       closedTraces: this.closedCount,
       tombstones: this.tombCount,
+      remoteBindings: this.rb.count,
+      pendingHandoffs: this.pendingHandoffCount,
       deadlines: { open: this.openDl.size, pending: this.pendingDl.size, closed: this.closedDl.size },
       recoveryQueue: this.recoveryTail - this.recoveryHead,
       bytes,
@@ -2401,4 +2796,8 @@ function moot(trigger: number, now: number): boolean {
 
 function pseudoKey(provider: string, pmid: string): string {
   return `${PSEUDO_KEY_PREFIX}${provider}:${pmid}`;
+}
+
+function remoteBindingKey(provider: string, pmid: string): string {
+  return `${REMOTE_BINDING_KEY_PREFIX}${provider}:${pmid}`;
 }

@@ -78,10 +78,20 @@ export interface EngineOptions {
   readonly recoveryReleasePerSec?: number | undefined;
   /**
    * Called when a dispatch binds (provider, provider_message_id) to a request. The hook for running several
-   * reconciler instances: publish the binding to a topic keyed like the callbacks so the instance owning a
-   * callback can re-key it by request_id. @default none
+   * reconciler instances: publish a binding record keyed `provider:provider_message_id` (so it lands on the
+   * partition of those callbacks); the instance owning it calls onRemoteBinding() (SEMANTICS.md §10).
+   * @default none
    */
   readonly onBinding?: ((provider: string, providerMessageId: string, requestId: string) => void) | undefined;
+  /**
+   * How long a remote binding (a provider message id bound to a request owned by another instance) is kept, so
+   * callbacks without request_id arriving later are forwarded to that instance. Event time of this instance,
+   * from when the binding record was applied. Should cover the longest give-up plus the correction horizon.
+   * @default max(defaultDeadlines.giveUpMs, every deadlineRules giveUpMs) + correctionHorizonMs
+   */
+  readonly remoteBindingTtlMs?: number | undefined;
+  /** Remote bindings kept; beyond it the oldest are dropped (counted). @default 4000000 */
+  readonly maxRemoteBindings?: number | undefined;
 }
 
 export interface ResolvedOptions {
@@ -106,6 +116,8 @@ export interface ResolvedOptions {
   readonly actionRules: readonly ActionRule[];
   readonly recoveryReleasePerSec: number;
   readonly onBinding: ((provider: string, providerMessageId: string, requestId: string) => void) | undefined;
+  readonly remoteBindingTtlMs: number;
+  readonly maxRemoteBindings: number;
 }
 
 export const DEFAULT_ACTION_RULES: readonly ActionRule[] = Object.freeze([
@@ -159,13 +171,16 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
         `actionRules[${i}]: delivered_on_time needs no compensation`,
       );
   });
+  const correctionHorizonMs = nonNegative('correctionHorizonMs', o.correctionHorizonMs, 3_600_000);
+  let longestGiveUpMs = Math.max(defaultGiveUpMs, defaultSlaMs);
+  for (const r of rules) longestGiveUpMs = Math.max(longestGiveUpMs, r.giveUpMs, r.slaMs);
   return {
     defaultSlaMs,
     defaultGiveUpMs: Math.max(defaultGiveUpMs, defaultSlaMs),
     deadlineRules: rules,
     retryGraceMs: nonNegative('retryGraceMs', o.retryGraceMs, 5_000),
     orphanGraceMs: nonNegative('orphanGraceMs', o.orphanGraceMs, 60_000),
-    correctionHorizonMs: nonNegative('correctionHorizonMs', o.correctionHorizonMs, 3_600_000),
+    correctionHorizonMs,
     tombstoneHorizonMs: nonNegative('tombstoneHorizonMs', o.tombstoneHorizonMs, 7 * 86_400_000),
     maxOutOfOrdernessMs: nonNegative('maxOutOfOrdernessMs', o.maxOutOfOrdernessMs, 500),
     idleTimeoutMs: nonNegative('idleTimeoutMs', o.idleTimeoutMs, 1_000),
@@ -182,5 +197,11 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
     actionRules,
     recoveryReleasePerSec: nonNegative('recoveryReleasePerSec', o.recoveryReleasePerSec, 2_000),
     onBinding: o.onBinding,
+    remoteBindingTtlMs: nonNegative(
+      'remoteBindingTtlMs',
+      o.remoteBindingTtlMs,
+      longestGiveUpMs + correctionHorizonMs,
+    ),
+    maxRemoteBindings: positiveInt('maxRemoteBindings', o.maxRemoteBindings, 4_000_000, 100_000_000),
   };
 }

@@ -1,6 +1,7 @@
 // Changelog records: a compact, self-contained binary image per request (the engine's blob with its
-// process-local interned ids replaced by strings), a tombstone image for forgotten requests, and one meta
-// record (clock state and batch sequence). Format byte 1; readers reject anything else.
+// process-local interned ids replaced by strings), a tombstone image for forgotten requests, a remote-binding
+// image (scale-out: provider message id bound to a request owned by another instance) and one meta record
+// (clock state and batch sequence). Format byte 1; readers reject anything else.
 import * as K from './codes.js';
 import { EngineError } from './errors.js';
 import type { AttributeSets, Interner } from './intern.js';
@@ -9,10 +10,13 @@ import type { AttributeSets, Interner } from './intern.js';
 export const META_KEY = '\u0000meta';
 /** Prefix of pseudo-request keys (callbacks without request_id waiting for their dispatch). */
 export const PSEUDO_KEY_PREFIX = '\u0000cb:';
+/** Prefix of remote-binding keys: `<prefix><provider>:<provider_message_id>`. */
+export const REMOTE_BINDING_KEY_PREFIX = '\u0000rb:';
 
 const T_SLOT = 0x53; // 'S'
 const T_META = 0x4d; // 'M'
 const T_TOMB = 0x54; // 'T'
+const T_BINDING = 0x42; // 'B'
 const FORMAT = 1;
 
 /** A decoded slot image: the blob (8-byte aligned copy) whose interned-id fields are 1-based indexes into `strings`. */
@@ -44,9 +48,17 @@ export type Snapshot =
       readonly version: number;
       readonly lastClass: number;
       readonly expiry: number | null;
+    }
+  | {
+      readonly kind: 'binding';
+      readonly provider: string;
+      readonly providerMessageId: string;
+      readonly requestId: string;
+      readonly expiry: number;
     };
 
 const dec = new TextDecoder();
+const enc = new TextEncoder();
 
 /**
  * Writes the changelog records of one drain into one scratch buffer (interned strings are copied from their
@@ -208,6 +220,19 @@ export class ChangelogWriter {
     this.f64(expiry ?? NaN);
   }
 
+  /** A remote binding: 'B', format, provider, provider_message_id, request_id (varint length + UTF-8), f64 expiry. */
+  binding(provider: string, providerMessageId: string, requestId: string, expiry: number): void {
+    this.starts.push(this.o);
+    this.reserve(10);
+    this.buf[this.o++] = T_BINDING;
+    this.buf[this.o++] = FORMAT;
+    this.bytes(enc.encode(provider));
+    this.bytes(enc.encode(providerMessageId));
+    this.bytes(enc.encode(requestId));
+    this.reserve(8);
+    this.f64(expiry);
+  }
+
   /** The records written since the last finish(), as Buffers over one exact-size copy. */
   finish(): Buffer[] {
     const total = this.o;
@@ -291,6 +316,12 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
     const lastClass = r.u8();
     const e = r.f64();
     return { kind: 'tomb', version, lastClass, expiry: e === e ? e : null };
+  }
+  if (type === T_BINDING) {
+    const provider = r.str();
+    const providerMessageId = r.str();
+    const requestId = r.str();
+    return { kind: 'binding', provider, providerMessageId, requestId, expiry: r.f64() };
   }
   if (type !== T_SLOT)
     throw new EngineError('RECONCILER_SNAPSHOT_INVALID', `unknown changelog record type ${type}`);

@@ -24,7 +24,10 @@ export interface WallClock {
   now(): number;
 }
 
-/** Result of feeding one event. Everything except APPLIED/DUPLICATE should go to the dead-letter topic. */
+/**
+ * Result of feeding one event (or one binding/handoff record). INVALID, TOO_LATE and REFUSED go to the
+ * dead-letter topic; APPLIED, DUPLICATE, FORWARDED and IGNORED are handled.
+ */
 export const IngestStatus = {
   /** Incorporated into the request's state (a version may or may not have been emitted). */
   APPLIED: 0,
@@ -36,9 +39,27 @@ export const IngestStatus = {
   TOO_LATE: 3,
   /** Per-request caps (attempts, callbacks, blob size) exceeded. */
   REFUSED: 4,
+  /**
+   * A callback without request_id whose (provider, provider_message_id) is bound to a request owned by another
+   * instance (a remote binding): no local state; it leaves through drainHandoffs().
+   */
+  FORWARDED: 5,
+  /**
+   * A binding record with nothing to do here: the pair is bound to a request of this instance, or already
+   * bound remotely to another request (first binding wins; counted as a conflict).
+   */
+  IGNORED: 6,
 } as const;
 export type IngestStatusCode = (typeof IngestStatus)[keyof typeof IngestStatus];
-export const INGEST_STATUS_NAMES = ['applied', 'duplicate', 'invalid', 'too_late', 'refused'] as const;
+export const INGEST_STATUS_NAMES = [
+  'applied',
+  'duplicate',
+  'invalid',
+  'too_late',
+  'refused',
+  'forwarded',
+  'ignored',
+] as const;
 
 export interface EngineOutputs {
   readonly verdicts: Verdict[];
@@ -53,6 +74,16 @@ export interface ChangelogRecord {
   readonly partition: number;
   readonly key: string;
   readonly value: Buffer | null;
+}
+
+/**
+ * Callbacks without request_id handed to the instance owning their request (scale-out). Publish `value` keyed
+ * by `requestId` (so it lands on the request's partition) in the same transaction as the outputs, the changelog
+ * and the input offsets; the owner feeds it to onHandoff().
+ */
+export interface HandoffRecord {
+  readonly requestId: string;
+  readonly value: Buffer;
 }
 
 export interface ClockView {
@@ -71,9 +102,13 @@ export interface EngineStats {
   readonly pendingCallbacks: number;
   readonly closedTraces: number;
   readonly tombstones: number;
+  /** Remote bindings (provider message ids bound to requests of other instances). */
+  readonly remoteBindings: number;
+  /** Callbacks waiting in drainHandoffs(). */
+  readonly pendingHandoffs: number;
   readonly deadlines: { readonly open: number; readonly pending: number; readonly closed: number };
   readonly recoveryQueue: number;
-  /** Off-heap bytes: arena pages, slot table, hash indexes, deadline indexes, tombstones. */
+  /** Off-heap bytes: arena pages, slot table, hash indexes, deadline indexes, tombstones, remote bindings. */
   readonly bytes: {
     readonly arenaReserved: number;
     readonly arenaInUse: number;
@@ -82,6 +117,8 @@ export interface EngineStats {
     readonly indexes: number;
     readonly deadlines: number;
     readonly tombstones: number;
+    /** Ring and index of the remote bindings (their strings live in the arena). */
+    readonly remoteBindings: number;
     readonly total: number;
   };
   readonly interned: {
@@ -109,8 +146,33 @@ export interface Engine {
   dropPartitions(partitions: readonly number[]): void;
   /** Tells the clock how many records of an input topic-partition are still unread (0 = caught up). */
   setBacklog(kind: InputKind, partition: number, records: number): void;
-  /** (provider, provider_message_id) -> request_id through the dispatch index, or null. */
+  /**
+   * (provider, provider_message_id) -> request_id through the dispatch index (requests of this instance), else
+   * through the remote bindings (requests of other instances), or null.
+   */
   lookupRequestId(provider: string, providerMessageId: string): string | null;
+  /**
+   * Scale-out: a binding record consumed from the internal bindings topic (published by the instance whose
+   * dispatch fired `onBinding`, keyed `provider:provider_message_id`). `at.partition` is that record's partition
+   * (= the partition of those callbacks). Not a clock input. Callbacks waiting for the pair are handed off
+   * (drainHandoffs) and later ones are forwarded. APPLIED, DUPLICATE (known), IGNORED (local or conflicting),
+   * INVALID (empty or oversized ids).
+   */
+  onRemoteBinding(
+    provider: string,
+    providerMessageId: string,
+    requestId: string,
+    at: InputPosition,
+  ): IngestStatusCode;
+  /**
+   * Scale-out: a handoff record consumed from the internal handoffs topic (keyed by request_id; `at.partition`
+   * is its partition = the request's). Merges the callbacks into the request as a local binding would. Not a
+   * clock input. APPLIED, DUPLICATE (every callback already recorded), REFUSED (caps), INVALID (malformed:
+   * dead-letter it). Never throws.
+   */
+  onHandoff(requestId: string, value: Uint8Array, at: InputPosition): IngestStatusCode;
+  /** Handoff records produced since the last call (commit them with drainOutputs/drainChangelog). */
+  drainHandoffs(): HandoffRecord[];
   stats(): EngineStats;
   watermarks(): ClockView;
 }
