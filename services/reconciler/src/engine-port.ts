@@ -13,6 +13,7 @@ export type EnginePort = Pick<
   | 'drainOutputs'
   | 'drainChangelog'
   | 'restore'
+  | 'exportState'
   | 'dropPartitions'
   | 'setBacklog'
   // Scale-out (SEMANTICS.md §10): binding records in, handoff records in and out.

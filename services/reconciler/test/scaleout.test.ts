@@ -4,9 +4,10 @@
 import fc from 'fast-check';
 import type { Verdict } from '@pathwatch/schemas';
 import { describe, expect, it } from 'vitest';
-import type { ChangelogRecord, Engine, EngineOptions } from '../src/engine/index.js';
+import type { ChangelogRecord, Engine, EngineOptions, ExportCursor } from '../src/engine/index.js';
 import {
   createEngine,
+  EXPORT_START,
   IngestStatus,
   INGEST_STATUS_NAMES,
   REMOTE_BINDING_KEY_PREFIX,
@@ -318,7 +319,7 @@ describe('scale-out: callbacks without request_id across instances', () => {
     );
   });
 
-  it('remote bindings survive a restart: drainChangelog -> restore into a fresh engine', () => {
+  it('remote bindings survive a restart: drainChangelog / exportState -> restore into a fresh engine', () => {
     const clock = new ManualClock(T0);
     const opts = { maxOutOfOrdernessMs: 0, remoteBindingTtlMs: 60_000 };
     const b = createEngine(opts, clock);
@@ -371,6 +372,27 @@ describe('scale-out: callbacks without request_id across instances', () => {
     restoreInto(c2);
     restoreInto(c2);
     expect(c2.stats().remoteBindings).toBe(2);
+
+    // A snapshot export carries them too (the log below it may be deleted).
+    const exported = new Map<number, Map<string, Buffer>>();
+    let cursor: ExportCursor = EXPORT_START;
+    while (cursor.phase !== 'done') {
+      const { records, next } = b.exportState(cursor, 1);
+      for (const r of records) {
+        let m = exported.get(r.partition);
+        if (!m) exported.set(r.partition, (m = new Map<string, Buffer>()));
+        if (r.value !== null) m.set(r.key, Buffer.from(r.value));
+      }
+      cursor = next;
+    }
+    const d = createEngine(opts, clock);
+    for (const [partition, m] of exported)
+      d.restore(
+        partition,
+        [...m].map(([key, value]) => ({ key, value })),
+      );
+    expect(d.stats().remoteBindings).toBe(2);
+    expect(d.lookupRequestId('p1', 'SMr1')).toBe('req-1');
 
     // Past the TTL, a restore skips them.
     clock.advance(120_000);

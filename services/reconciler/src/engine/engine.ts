@@ -28,6 +28,7 @@ import type {
   Engine,
   EngineOutputs,
   EngineStats,
+  ExportCursor,
   HandoffRecord,
   IngestStatusCode,
   InputKind,
@@ -39,8 +40,10 @@ import {
   ChangelogWriter,
   META_KEY,
   PSEUDO_KEY_PREFIX,
+  parseTombHashKey,
   readSnapshot,
   REMOTE_BINDING_KEY_PREFIX,
+  tombHashKey,
 } from './snapshot.js';
 import type { MetaImage, RestoredSlot } from './snapshot.js';
 
@@ -1805,6 +1808,12 @@ class ReconcilerEngine implements Engine {
     this.wr32(slot, K.O_VERSION, this.tombVersion[tomb]!);
     this.wr8(slot, K.O_LCLASS, this.tombClass[tomb]!);
     this.wr8(slot, K.O_LMISC, K.M_BEYOND);
+    // A snapshot may hold this tombstone under its hash key: delete it there too (a no-op otherwise).
+    this.pendingRecords.push({
+      partition: this.tombPart[tomb]!,
+      key: tombHashKey(this.tombA[tomb]!, this.tombB[tomb]!),
+      value: null,
+    });
     this.removeTomb(tomb);
   }
 
@@ -2188,8 +2197,11 @@ class ReconcilerEngine implements Engine {
   private findTomb(rid: string): number {
     if (this.tombCount === 0) return -1;
     hash2(rid, SEED_TOMB);
-    const a = H.a;
-    const bb = H.b;
+    return this.findTombHash(H.a, H.b);
+  }
+
+  private findTombHash(a: number, bb: number): number {
+    if (this.tombCount === 0) return -1;
     const idx = this.tombIndex;
     const mask = idx.mask;
     for (let pos = a & mask; ; pos = (pos + 1) & mask) {
@@ -2428,19 +2440,7 @@ class ReconcilerEngine implements Engine {
     }
     this.dirtyCount = 0;
     if (keys.length > 0 || records.length > 0 || this.clockDirty) {
-      // Clock state per partition: its three inputs' progress.
-      for (const part of this.partitions) {
-        const inputs: { kind: number; maxEventTime: number | null; seenAt: number }[] = [];
-        for (let kind = 0; kind < 3; kind++) {
-          const i = this.clock.peek(part * 3 + kind);
-          if (i < 0) continue;
-          const me = this.clock.maxEvent[i]!;
-          inputs.push({ kind, maxEventTime: me === -Infinity ? null : me, seenAt: this.clock.seenAt[i]! });
-        }
-        w.meta({ clockNow: this.clock.now, wallAt: this.wallNow, inputs });
-        keys.push(META_KEY);
-        parts.push(part);
-      }
+      this.writeMetas(w, keys, parts);
       this.clockDirty = false;
     }
     const values = w.finish();
@@ -2465,6 +2465,90 @@ class ReconcilerEngine implements Engine {
       }
     }
     this.pendingBindings.clear();
+  }
+
+  /** Clock state per partition: its three inputs' progress. */
+  private writeMetas(w: ChangelogWriter, keys: string[], parts: number[]): void {
+    for (const part of this.partitions) {
+      const inputs: { kind: number; maxEventTime: number | null; seenAt: number }[] = [];
+      for (let kind = 0; kind < 3; kind++) {
+        const i = this.clock.peek(part * 3 + kind);
+        if (i < 0) continue;
+        const me = this.clock.maxEvent[i]!;
+        inputs.push({ kind, maxEventTime: me === -Infinity ? null : me, seenAt: this.clock.seenAt[i]! });
+      }
+      w.meta({ clockNow: this.clock.now, wallAt: this.wallNow, inputs });
+      keys.push(META_KEY);
+      parts.push(part);
+    }
+  }
+
+  /**
+   * Images of the whole state, a bounded piece per call, for a snapshot of the changelog: every live slot (as
+   * `drainChangelog` writes it), then every remembered tombstone (keyed by its hash, `tombHashKey`), then every
+   * remote binding (scale-out), then one meta record per partition. The cursor survives state changes between calls: a piece reflects the state at
+   * its call, and whatever changes later is in a later `drainChangelog`, so replaying the changelog from the
+   * point the export began yields the current state once the export is done.
+   */
+  exportState(cursor: ExportCursor, maxRecords: number): { records: ChangelogRecord[]; next: ExportCursor } {
+    const w = (this.writer ??= new ChangelogWriter(this.tenants, this.names, this.errCodes, this.attrSets));
+    const keys: string[] = [];
+    const parts: number[] = [];
+    let { phase, at } = cursor;
+    if (phase === 'slots') {
+      for (; at < this.slotHigh && keys.length < maxRecords; at++) {
+        const addr = this.slotAddr[at]!;
+        if (addr === 0) continue;
+        const p = addr >>> PAGE_BITS;
+        const b = addr & MASK;
+        const u16 = this.arena.u16[p]!;
+        w.slot(this.arena.u8[p]!, u16, b, u16[(b + K.O_USED) >> 1]!);
+        keys.push(this.changelogKey(at));
+        parts.push(u16[(b + K.O_PART) >> 1]!);
+      }
+      if (at >= this.slotHigh) {
+        phase = 'tombs';
+        at = this.tombHead;
+      }
+    }
+    if (phase === 'tombs') {
+      at = Math.max(at, this.tombHead);
+      for (; at < this.tombTail && keys.length < maxRecords; at++) {
+        const i = at % this.tombB.length;
+        const expiry = this.tombExpiry[i]!;
+        if (expiry !== expiry) continue; // removed
+        w.tomb(this.tombVersion[i]!, this.tombClass[i]!, expiry);
+        keys.push(tombHashKey(this.tombA[i]!, this.tombB[i]!));
+        parts.push(this.tombPart[i]!);
+      }
+      if (at >= this.tombTail) {
+        phase = 'bindings';
+        at = this.rb.first;
+      }
+    }
+    if (phase === 'bindings') {
+      at = Math.max(at, this.rb.first);
+      for (; at < this.rb.end && keys.length < maxRecords; at++) {
+        const i = this.rb.at(at);
+        if (i < 0) continue; // removed
+        const provider = this.names.value(this.rb.providerId(i));
+        const pmid = this.rb.pmid(i);
+        w.binding(provider, pmid, this.rb.requestId(i), this.rb.expiry(i));
+        keys.push(remoteBindingKey(provider, pmid));
+        parts.push(this.rb.partition(i));
+      }
+      if (at >= this.rb.end) phase = 'meta';
+    }
+    if (phase === 'meta') {
+      this.writeMetas(w, keys, parts);
+      phase = 'done';
+      at = 0;
+    }
+    const values = w.finish();
+    const records: ChangelogRecord[] = [];
+    for (let i = 0; i < values.length; i++)
+      records.push({ partition: parts[i]!, key: keys[i]!, value: values[i]! });
+    return { records, next: { phase, at } };
   }
 
   private changelogKey(slot: number): string {
@@ -2520,10 +2604,27 @@ class ReconcilerEngine implements Engine {
         this.recoveryUntil = Math.max(this.recoveryUntil, meta.clockNow + Math.max(0, now - meta.wallAt));
     }
     tombs.sort((x, y) => x.expiry - y.expiry);
-    for (const t of tombs) {
-      if (t.expiry <= this.clock.now) continue;
-      hash2(t.key, SEED_TOMB);
-      this.addTombRaw(H.a, H.b, t.version, t.lastClass, partition, t.expiry);
+    // The same tombstone can come twice: under its request key (when it was forgotten) and under its hash key
+    // (from a snapshot); the later expiry (same or later version) wins.
+    const seenTombs = new Map<string, number>();
+    const hashes: { a: number; b: number }[] = [];
+    for (let k = 0; k < tombs.length; k++) {
+      const t = tombs[k]!;
+      const named = parseTombHashKey(t.key);
+      if (named) hashes.push(named);
+      else {
+        hash2(t.key, SEED_TOMB);
+        hashes.push({ a: H.a, b: H.b });
+      }
+      const h = hashes[k]!;
+      seenTombs.set(`${h.a}:${h.b}`, k);
+    }
+    for (let k = 0; k < tombs.length; k++) {
+      const t = tombs[k]!;
+      const h = hashes[k]!;
+      if (t.expiry <= this.clock.now || seenTombs.get(`${h.a}:${h.b}`) !== k) continue;
+      if (this.findTombHash(h.a, h.b) >= 0) continue; // a partition restored twice
+      this.addTombRaw(h.a, h.b, t.version, t.lastClass, partition, t.expiry);
     }
     if (bindings.length > 0) this.restoreBindings(partition, bindings);
   }

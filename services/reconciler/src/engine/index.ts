@@ -1,12 +1,13 @@
 // Public API of the reconciler engine (pure TypeScript: no Kafka, no I/O).
 export { createEngine } from './engine.js';
-export { IngestStatus, INGEST_STATUS_NAMES } from './types.js';
+export { EXPORT_START, IngestStatus, INGEST_STATUS_NAMES } from './types.js';
 export type {
   ChangelogRecord,
   ClockView,
   Engine,
   EngineOutputs,
   EngineStats,
+  ExportCursor,
   HandoffRecord,
   IngestStatusCode,
   InputKind,
@@ -17,7 +18,7 @@ export { DEFAULT_ACTION_RULES, resolveOptions } from './options.js';
 export type { ActionRule, DeadlineRule, EngineOptions, ResolvedOptions } from './options.js';
 export type { InputWatermark } from './clock.js';
 export { EngineError } from './errors.js';
-export { META_KEY, PSEUDO_KEY_PREFIX, REMOTE_BINDING_KEY_PREFIX } from './snapshot.js';
+export { META_KEY, PSEUDO_KEY_PREFIX, REMOTE_BINDING_KEY_PREFIX, TOMB_HASH_KEY_PREFIX } from './snapshot.js';
 export { FLAG_NAMES } from './codes.js';
 export { benchEngine } from './bench.js';
 export type { BenchCodec, EngineBenchOptions, EngineBenchResult } from './bench.js';

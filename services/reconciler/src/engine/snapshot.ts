@@ -12,6 +12,25 @@ export const META_KEY = '\u0000meta';
 export const PSEUDO_KEY_PREFIX = '\u0000cb:';
 /** Prefix of remote-binding keys: `<prefix><provider>:<provider_message_id>`. */
 export const REMOTE_BINDING_KEY_PREFIX = '\u0000rb:';
+/**
+ * Prefix of tombstone keys written by a state export (snapshot): the engine keeps only a 64-bit hash of a
+ * forgotten request's key, so the export names it by that hash (`<prefix><a hex>:<b hex>`).
+ */
+export const TOMB_HASH_KEY_PREFIX = '\u0000th:';
+
+export function tombHashKey(a: number, b: number): string {
+  return `${TOMB_HASH_KEY_PREFIX}${(a >>> 0).toString(16)}:${(b >>> 0).toString(16)}`;
+}
+
+/** The hash pair named by a tombstone export key, or null for any other key. */
+export function parseTombHashKey(key: string): { a: number; b: number } | null {
+  if (!key.startsWith(TOMB_HASH_KEY_PREFIX)) return null;
+  const [a, b] = key.slice(TOMB_HASH_KEY_PREFIX.length).split(':');
+  const na = Number.parseInt(a ?? '', 16);
+  const nb = Number.parseInt(b ?? '', 16);
+  if (!Number.isFinite(na) || !Number.isFinite(nb)) return null;
+  return { a: na >>> 0, b: nb >>> 0 };
+}
 
 const T_SLOT = 0x53; // 'S'
 const T_META = 0x4d; // 'M'
@@ -19,7 +38,7 @@ const T_TOMB = 0x54; // 'T'
 const T_BINDING = 0x42; // 'B'
 const FORMAT = 1;
 
-/** A decoded slot image: the blob (8-byte aligned copy) whose interned-id fields are 1-based indexes into `strings`. */
+/** A decoded slot image: the blob (a view into the record bytes) whose interned-id fields are 1-based indexes into `strings`. */
 export interface RestoredSlot {
   readonly blob: Uint8Array;
   /** strings[0] = '' ; header fields and record fields index this table. */
@@ -281,15 +300,31 @@ class Reader {
     this.o += 8;
     return v;
   }
-  bytes(n: number): Uint8Array {
+  /** A view of the next n bytes (no copy: the caller copies what it keeps). */
+  slice(n: number): Uint8Array {
     this.need(n);
-    const out = new Uint8Array(n);
-    out.set(this.b.subarray(this.o, this.o + n));
+    const out = this.b.subarray(this.o, this.o + n);
     this.o += n;
     return out;
   }
   str(): string {
-    return dec.decode(this.bytes(this.varint()));
+    const n = this.varint();
+    this.need(n);
+    const b = this.b;
+    const o = this.o;
+    this.o += n;
+    // Interned names are short ASCII: decoding them by hand skips TextDecoder's per-call cost (a restore
+    // decodes several per request).
+    if (n <= 64) {
+      let ascii = true;
+      for (let i = o; i < o + n; i++)
+        if (b[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(o, o + n) as unknown as number[]);
+    }
+    return dec.decode(b.subarray(o, o + n));
   }
 }
 
@@ -334,7 +369,8 @@ export function readSnapshot(bytes: Uint8Array): Snapshot {
     const k = r.str();
     attrs[k] = r.str();
   }
-  const blob = r.bytes(r.varint());
+  // A view into the record: restore copies it into the arena.
+  const blob = r.slice(r.varint());
   if (blob.length < K.HDR)
     throw new EngineError('RECONCILER_SNAPSHOT_INVALID', 'changelog blob shorter than its header');
   return { kind: 'slot', image: { blob, strings, attrs } };

@@ -76,6 +76,14 @@ export interface ChangelogRecord {
   readonly value: Buffer | null;
 }
 
+/** Position of a state export (`Engine.exportState`); start with `EXPORT_START`. */
+export interface ExportCursor {
+  readonly phase: 'slots' | 'tombs' | 'bindings' | 'meta' | 'done';
+  readonly at: number;
+}
+
+export const EXPORT_START: ExportCursor = Object.freeze({ phase: 'slots', at: 0 });
+
 /**
  * Callbacks without request_id handed to the instance owning their request (scale-out). Publish `value` keyed
  * by `requestId` (so it lands on the request's partition) in the same transaction as the outputs, the changelog
@@ -140,6 +148,11 @@ export interface Engine {
   drainOutputs(): EngineOutputs;
   /** State changes since the last call (commit them atomically with the drained outputs and the input offsets). */
   drainChangelog(): ChangelogRecord[];
+  /**
+   * The whole state as changelog records, at most `maxRecords` per call, for a snapshot: call with
+   * `EXPORT_START`, then with each returned cursor until its phase is 'done'.
+   */
+  exportState(cursor: ExportCursor, maxRecords: number): { records: ChangelogRecord[]; next: ExportCursor };
   /** Loads one partition's state from its changelog records (before that partition's inputs). */
   restore(partition: number, records: Iterable<{ readonly key: string; readonly value: Uint8Array }>): void;
   /** Forgets, silently, the state of partitions this instance no longer owns. */
