@@ -74,6 +74,8 @@ export interface Admin {
   /** Earliest/latest offsets per partition. */
   topicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Current values of the named configuration entries of a topic (entries the broker does not report are absent). */
+  topicConfig(topic: string, names: readonly string[]): Promise<Record<string, string>>;
   /** Deletes every record below `offset` in each partition given (the log start moves up; for purging). */
   deleteRecords(topic: string, partitions: readonly { partition: number; offset: string }[]): Promise<void>;
   close(): Promise<void>;
@@ -195,8 +197,10 @@ function kafkaLogCreator(root: Logger) {
 }
 
 /**
- * Splits messages into produce requests of bounded size: a record batch above the broker's
- * `message.max.bytes` (1 MiB by default) is refused as a whole, however many records it holds.
+ * Splits messages into produce requests whose record batch for any one partition stays under `maxBytes`: the
+ * broker refuses a batch above its `message.max.bytes` (1 MiB by default) as a whole, however many records it
+ * holds. Messages with an explicit partition count toward that partition only; the others may all land on one
+ * partition, so they count toward every partition.
  */
 export function chunkMessages(
   messages: readonly OutgoingMessage[],
@@ -204,21 +208,38 @@ export function chunkMessages(
 ): OutgoingMessage[][] {
   const chunks: OutgoingMessage[][] = [];
   let current: OutgoingMessage[] = [];
-  let bytes = 0;
+  let unassigned = 0;
+  let maxAssigned = 0;
+  const perPartition = new Map<number, number>();
   for (const m of messages) {
     let size = 64 + (m.value?.length ?? 0) + (m.key === null ? 0 : m.key.length);
     if (m.headers) for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length + 8;
-    if (current.length > 0 && bytes + size > maxBytes) {
+    const p = m.partition;
+    const fits =
+      p === undefined
+        ? unassigned + maxAssigned + size <= maxBytes
+        : unassigned + (perPartition.get(p) ?? 0) + size <= maxBytes;
+    if (current.length > 0 && !fits) {
       chunks.push(current);
       current = [];
-      bytes = 0;
+      unassigned = 0;
+      maxAssigned = 0;
+      perPartition.clear();
     }
     current.push(m);
-    bytes += size;
+    if (p === undefined) unassigned += size;
+    else {
+      const b = (perPartition.get(p) ?? 0) + size;
+      perPartition.set(p, b);
+      if (b > maxAssigned) maxAssigned = b;
+    }
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
+
+/** kafkajs `ConfigResourceTypes.TOPIC` (not visible as a named ESM export of the CommonJS package). */
+const TOPIC_CONFIG_RESOURCE = 2;
 
 function toKjsMessage(m: OutgoingMessage): Message {
   const out: Message = { key: m.key, value: m.value };
@@ -392,6 +413,16 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         },
         async deleteTopics(topics) {
           await a.deleteTopics({ topics: [...topics] });
+        },
+        async topicConfig(topic, names) {
+          const res = await a.describeConfigs({
+            includeSynonyms: false,
+            resources: [{ type: TOPIC_CONFIG_RESOURCE, name: topic, configNames: [...names] }],
+          });
+          const out: Record<string, string> = {};
+          for (const r of res.resources)
+            for (const e of r.configEntries) if (e.configValue !== null) out[e.configName] = e.configValue;
+          return out;
         },
         async deleteRecords(topic, partitions) {
           if (partitions.length === 0) return;

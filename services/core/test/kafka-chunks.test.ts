@@ -20,4 +20,16 @@ describe('chunkMessages', () => {
     expect(chunks.map((c) => c.length)).toEqual([1, 1, 1]);
     expect(chunkMessages([])).toEqual([]);
   });
+
+  it('bounds each partition separately when partitions are explicit', () => {
+    const to = (partition: number, bytes: number): OutgoingMessage => ({ ...msg(bytes), partition });
+    // Four partitions of ~400 KB each fit one request under a 512 KiB per-partition bound.
+    const spread = [0, 1, 2, 3].map((p) => to(p, 400_000));
+    expect(chunkMessages(spread).map((c) => c.length)).toEqual([4]);
+    // Two of them on one partition do not.
+    expect(chunkMessages([to(0, 400_000), to(0, 400_000)]).map((c) => c.length)).toEqual([1, 1]);
+    // Unassigned messages count toward every partition.
+    expect(chunkMessages([to(0, 400_000), msg(200_000)]).map((c) => c.length)).toEqual([1, 1]);
+    expect(chunkMessages([to(0, 100_000), msg(100_000), to(1, 300_000)]).map((c) => c.length)).toEqual([3]);
+  });
 });
