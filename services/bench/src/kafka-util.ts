@@ -2,6 +2,7 @@
 // run-scoped topic names, bulk produce with progress, and offsets read through the admin client.
 import type { Admin, KafkaClient, Logger, OutgoingMessage, Producer } from '@pathwatch/core';
 import { startLocalKafka } from '@pathwatch/local-kafka';
+import { CHANGELOG_TOPIC_CONFIGS } from '@pathwatch/reconciler';
 import type { TopicNames } from '@pathwatch/schemas';
 import type { OutboundRecord } from '@pathwatch/simulator';
 import { step } from './progress.js';
@@ -64,7 +65,7 @@ export async function createInputTopics(admin: Admin, t: ScenarioTopics, partiti
     {
       topic: t.changelog,
       partitions,
-      configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
+      configs: CHANGELOG_TOPIC_CONFIGS,
     },
   ]);
 }

@@ -126,6 +126,8 @@ export async function runStart(): Promise<number> {
       {
         topics: DEFAULT_TOPICS,
         changelogTopic: rcConfig.changelogTopic,
+        snapshotMinBytes: rcConfig.snapshotMinBytes,
+        snapshotRecordsPerCommit: rcConfig.snapshotRecordsPerCommit,
         groupId: rcConfig.groupId,
         instanceId: rcConfig.instanceId,
         commitIntervalMs: rcConfig.commitIntervalMs,

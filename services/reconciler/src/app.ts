@@ -1,7 +1,7 @@
 /**
  * The reconciler service: consumes requests, dispatches and callbacks, feeds the engine, and every
  * `commitIntervalMs` commits — in ONE Kafka transaction — the verdict and action versions produced, the state
- * changes (compacted changelog topic) and the input offsets they derive from. A crash at any point therefore
+ * changes (packed batches on the changelog topic, see changelog.ts) and the input offsets they derive from. A crash at any point therefore
  * either loses nothing or repeats nothing visible: after a restart the state comes back from the changelog and
  * input resumes exactly after the last committed transaction (read_committed consumers never see an aborted
  * one). Builds without side effects; `start()` connects.
@@ -14,6 +14,7 @@ import {
   createDeadLetterPublisher,
   type Consumer,
   type CoreMetrics,
+  type Admin,
   type DecodeResult,
   type KafkaClient,
   type Logger,
@@ -33,7 +34,8 @@ import {
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
-import { readTopicToEnd } from './changelog.js';
+import { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog } from './changelog.js';
+import { EXPORT_START, META_KEY, type ExportCursor } from './engine/index.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
 export const STAGES = {
@@ -41,12 +43,17 @@ export const STAGES = {
   apply: 'reconciler.apply',
   commit: 'reconciler.commit',
   restore: 'reconciler.restore',
+  snapshot: 'reconciler.snapshot',
 } as const;
 
 export interface ReconcilerAppConfig {
   topics: TopicNames;
-  /** Compacted topic holding per-request state, co-partitioned with the inputs. */
+  /** Topic holding the state changelog (packed batches, cleanup.policy=delete), co-partitioned with the inputs. */
   changelogTopic: string;
+  /** A snapshot starts when the log holds this many bytes and twice the last snapshot. @default 64 MiB */
+  snapshotMinBytes?: number;
+  /** Images a running snapshot adds per transaction. @default 20000 */
+  snapshotRecordsPerCommit?: number;
   groupId: string;
   instanceId: string;
   commitIntervalMs: number;
@@ -78,6 +85,8 @@ export interface ReconcilerStats {
   corrections: number;
   actions: number;
   transactions: number;
+  /** Snapshots finished (each lets the log below its start be deleted). */
+  snapshots: number;
 }
 
 export interface ReconcilerApp {
@@ -107,7 +116,39 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     registers: [deps.metrics.registry],
   });
 
-  const stats: ReconcilerStats = { inputs: 0, verdicts: {}, corrections: 0, actions: 0, transactions: 0 };
+  const changelogBytes = new Gauge({
+    name: 'pathwatch_reconciler_changelog_bytes',
+    help: 'Bytes in the state changelog since its log start (what a restore reads); snapshots bound it.',
+    registers: [deps.metrics.registry],
+  });
+
+  const stats: ReconcilerStats = {
+    inputs: 0,
+    verdicts: {},
+    corrections: 0,
+    actions: 0,
+    transactions: 0,
+    snapshots: 0,
+  };
+  const snapshotMinBytes = config.snapshotMinBytes ?? 64 * 1_048_576;
+  const snapshotRecordsPerCommit = config.snapshotRecordsPerCommit ?? 20_000;
+  /** Bytes in the changelog from its log start (as read at restore, plus what we appended since). */
+  let logBytes = 0;
+  /** Live state bytes at the last snapshot (or restore): the next snapshot waits for twice this much log. */
+  let lastSnapshotBytes = 0;
+  /** A snapshot in progress: export cursor, the log end before its first piece, bytes written by it. */
+  let snapshot:
+    | {
+        cursor: ExportCursor;
+        from: { partition: number; offset: string }[];
+        partitions: Set<number>;
+        bytes: number;
+        startedAt: number;
+        images: number;
+        logBytesAtStart: number;
+      }
+    | undefined;
+  let admin: Admin | undefined;
   /** Next offset to consume per input topic-partition, for offsets processed but not committed yet. */
   const pendingOffsets = new Map<string, TopicPartitionOffset>();
   let consumer: Consumer | undefined;
@@ -167,7 +208,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       outputs.verdicts.length === 0 &&
       outputs.actions.length === 0 &&
       changelog.length === 0 &&
-      offsets.length === 0
+      offsets.length === 0 &&
+      !snapshot
     )
       return;
 
@@ -181,11 +223,23 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       value: codec.encode('action', a),
       headers: { 'pw-action-id': a.action_id },
     }));
-    const changelogMsgs: OutgoingMessage[] = changelog.map((c) => ({
-      key: c.key,
-      value: c.value,
-      partition: c.partition,
-    }));
+    const delta = packChangelog(changelog, 'delta');
+    const changelogMsgs: OutgoingMessage[] = delta.messages;
+    let written = delta.bytes;
+    let snapshotDone = false;
+    if (snapshot) {
+      // Exported now, in the same synchronous step as the drain: the piece reflects exactly the inputs whose
+      // offsets this transaction commits.
+      const { records, next } = engine.exportState(snapshot.cursor, snapshotRecordsPerCommit);
+      snapshot.cursor = next;
+      snapshot.images += records.length;
+      for (const r of records) if (r.key === META_KEY) snapshot.partitions.add(r.partition);
+      const piece = packChangelog(records, 'snapshot');
+      changelogMsgs.push(...piece.messages);
+      snapshot.bytes += piece.bytes;
+      written += piece.bytes;
+      snapshotDone = next.phase === 'done';
+    }
     const batch = {
       messages: [
         { topic: config.topics.verdict, messages: verdictMsgs },
@@ -209,6 +263,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       }
     }
     stats.transactions++;
+    logBytes += written;
+    changelogBytes.set(logBytes);
+    if (snapshot && snapshotDone) await finishSnapshot(snapshot);
+    else if (!snapshot && logBytes >= Math.max(snapshotMinBytes, 2 * lastSnapshotBytes))
+      await beginSnapshot();
     for (const v of outputs.verdicts) {
       stats.verdicts[v.verdict] = (stats.verdicts[v.verdict] ?? 0) + 1;
       if (v.is_correction) stats.corrections++;
@@ -218,7 +277,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         correction: String(v.is_correction),
         fired_by: v.fired_by,
       });
-      log.info(
+      // On-time deliveries are the bulk and say nothing new: debug. Everything else (absence, failure,
+      // lateness, corrections) is what an operator watches for.
+      log[v.verdict === 'delivered_on_time' && !v.is_correction ? 'debug' : 'info'](
         {
           requestId: v.request_id,
           version: v.version,
@@ -235,6 +296,55 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     stats.actions += outputs.actions.length;
     deps.metrics.eventsOut.inc({ stage: STAGES.commit, topic: config.topics.verdict }, verdictMsgs.length);
     deps.metrics.eventsOut.inc({ stage: STAGES.commit, topic: config.topics.action }, actionMsgs.length);
+  }
+
+  /**
+   * Notes where the log ends now, between transactions (we are its only writer), so the next transaction's
+   * records — the snapshot's first piece included — all lie at or after it.
+   */
+  async function beginSnapshot(): Promise<void> {
+    if (!admin) return;
+    try {
+      const ends = await admin.topicOffsets(config.changelogTopic);
+      snapshot = {
+        cursor: EXPORT_START,
+        from: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+        partitions: new Set<number>(),
+        bytes: 0,
+        startedAt: deps.now(),
+        images: 0,
+        logBytesAtStart: logBytes,
+      };
+      log.info({ stage: STAGES.snapshot, logBytes, lastSnapshotBytes }, 'state snapshot started');
+    } catch (err) {
+      log.warn({ err, stage: STAGES.snapshot }, 'cannot read the changelog end: snapshot postponed');
+    }
+  }
+
+  /** The snapshot is committed: the log below its start is no longer needed by a restore. */
+  async function finishSnapshot(done: NonNullable<typeof snapshot>): Promise<void> {
+    snapshot = undefined;
+    stats.snapshots++;
+    const purge = done.from.filter((f) => done.partitions.has(f.partition));
+    lastSnapshotBytes = done.bytes;
+    try {
+      await admin?.deleteRecords(config.changelogTopic, purge);
+      logBytes -= done.logBytesAtStart;
+    } catch (err) {
+      // Harmless: the log is longer than needed until the next snapshot purges it.
+      log.warn({ err, stage: STAGES.snapshot }, 'purging the changelog below the snapshot failed');
+    }
+    changelogBytes.set(logBytes);
+    log.info(
+      {
+        stage: STAGES.snapshot,
+        images: done.images,
+        bytes: done.bytes,
+        ms: deps.now() - done.startedAt,
+        purgedPartitions: purge.length,
+      },
+      'state snapshot finished; changelog purged below it',
+    );
   }
 
   /**
@@ -263,13 +373,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           {
             topic: config.changelogTopic,
             partitions: p,
-            // Compacted to the latest image per request; records nobody rewrites for longer than the engine's
-            // 7-day tombstone horizon are expired anyway (restore skips them), so they may also age out.
-            configs: {
-              'cleanup.policy': 'compact,delete',
-              'retention.ms': String(8 * 86_400_000),
-              'min.compaction.lag.ms': '0',
-            },
+            configs: CHANGELOG_TOPIC_CONFIGS,
           },
         ]);
       }
@@ -277,6 +381,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       const counts = await Promise.all(
         [...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const),
       );
+      const policy = await admin.topicConfig(config.changelogTopic, ['cleanup.policy', 'retention.ms']);
+      if ((policy['cleanup.policy'] ?? '').includes('compact') || (policy['retention.ms'] ?? '-1') !== '-1') {
+        throw new TopologyError(
+          `the changelog topic ${config.changelogTopic} has cleanup.policy=${policy['cleanup.policy'] ?? '?'} and ` +
+            `retention.ms=${policy['retention.ms'] ?? '?'}: the broker would drop state. It needs cleanup.policy=delete and ` +
+            'retention.ms=-1 (the reconciler purges it after each snapshot); set RECONCILER_CHANGELOG_TOPIC to a new topic or change its configuration.',
+        );
+      }
       const distinct = new Set(counts.map(([, n]) => n));
       if (distinct.size !== 1) {
         throw new TopologyError(
@@ -298,15 +410,30 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         transactionalId: `${config.groupId}-${config.instanceId}`,
       });
       const t0 = deps.now();
-      const restored = await readTopicToEnd(
+      const restored = await readChangelog(
         deps.kafka,
         config.changelogTopic,
         `${config.groupId}-restore-${config.instanceId}`,
       );
-      for (const [partition, records] of restored) engine.restore(partition, records);
-      const restoredCount = [...restored.values()].reduce((n, r) => n + r.length, 0);
+      const readMs = deps.now() - t0;
+      let images = 0;
+      for (const [partition, records] of restored.partitions) {
+        engine.restore(partition, records);
+        images += records.length;
+      }
+      logBytes = restored.bytesRead;
+      lastSnapshotBytes = restored.liveBytes;
+      changelogBytes.set(logBytes);
+      admin = await deps.kafka.admin();
       log.info(
-        { stage: STAGES.restore, records: restoredCount, ms: deps.now() - t0 },
+        {
+          stage: STAGES.restore,
+          records: images,
+          packedRecords: restored.records,
+          bytes: restored.bytesRead,
+          readMs,
+          ms: deps.now() - t0,
+        },
         'state restored from changelog',
       );
       dlq = await deps.kafka.producer();
@@ -393,6 +520,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await scheduleFlush();
       await tx?.close();
       await dlq?.close();
+      await admin?.close();
       log.info({ stats }, 'reconciler closed');
     },
 

@@ -96,9 +96,21 @@ export const reconcilerConfigSpec = {
   }),
   changelogTopic: v({
     env: 'RECONCILER_CHANGELOG_TOPIC',
-    doc: 'Compacted topic with the reconciler state, co-partitioned with the inputs.',
-    default: 'pathwatch.reconciler-state',
+    doc: 'Topic with the reconciler state (packed change batches and snapshots; cleanup.policy=delete, purged by the reconciler after each snapshot), co-partitioned with the inputs.',
+    default: 'pathwatch.reconciler-state-v2',
     parse: parse.string,
+  }),
+  snapshotMinBytes: v({
+    env: 'RECONCILER_SNAPSHOT_MIN_BYTES',
+    doc: 'A state snapshot starts once the changelog since its start holds this many bytes and twice the last snapshot; the log below a finished snapshot is then deleted.',
+    default: 64 * 1_048_576,
+    parse: parse.int(1024, 64 * 1_073_741_824),
+  }),
+  snapshotRecordsPerCommit: v({
+    env: 'RECONCILER_SNAPSHOT_RECORDS_PER_COMMIT',
+    doc: 'Request images a running snapshot adds to each output transaction (spreads its cost over commits).',
+    default: 20_000,
+    parse: parse.int(100, 10_000_000),
   }),
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,

@@ -4,6 +4,7 @@ export {
   createEngine,
   DEFAULT_ACTION_RULES,
   EngineError,
+  EXPORT_START,
   FLAG_NAMES,
   IngestStatus,
   INGEST_STATUS_NAMES,
@@ -23,6 +24,7 @@ export type {
   EngineOptions,
   EngineOutputs,
   EngineStats,
+  ExportCursor,
   IngestStatusCode,
   InputKind,
   InputPosition,
@@ -34,5 +36,7 @@ export type {
 export { buildReconciler, STAGES } from './app.js';
 export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStats } from './app.js';
 export type { EnginePort } from './engine-port.js';
+export { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog, unpackInto } from './changelog.js';
+export type { RestoredChangelog } from './changelog.js';
 export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
 export type { ReconcilerConfig } from './config.js';

@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     {
       topics: DEFAULT_TOPICS,
       changelogTopic: config.changelogTopic,
+      snapshotMinBytes: config.snapshotMinBytes,
+      snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
       groupId: config.groupId,
       instanceId: config.instanceId,
       commitIntervalMs: config.commitIntervalMs,
