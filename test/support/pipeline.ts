@@ -51,6 +51,7 @@ export function startReconciler(
     instanceId?: string;
     partitions?: number;
     now?: () => number;
+    onFatal?: (err: Error) => void;
   },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
@@ -63,6 +64,7 @@ export function startReconciler(
       logger: opts.logger,
       metrics: createMetrics({ defaultMetrics: false }),
       now,
+      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     },
     {
       topics: t.topics,

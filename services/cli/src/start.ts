@@ -61,7 +61,7 @@ export async function runStart(): Promise<number> {
   };
 
   // A holder, so checks after awaits see the signal handler's assignment.
-  const shutdown: { stopping?: Promise<void> } = {};
+  const shutdown: { stopping?: Promise<void>; fatal?: Error } = {};
   const stopping = (): Promise<void> | undefined => shutdown.stopping;
   const onSignal = (): void => {
     if (shutdown.stopping) {
@@ -122,7 +122,20 @@ export async function runStart(): Promise<number> {
     const codec = createCodec();
     const kafka: KafkaClient = createKafka({ brokers, clientId: 'pathwatch', logger });
     const reconciler: ReconcilerApp = buildReconciler(
-      { kafka, codec, engine: createEngine(engineOptionsFrom(rcConfig)), logger, metrics, now: Date.now },
+      {
+        kafka,
+        codec,
+        engine: createEngine(engineOptionsFrom(rcConfig)),
+        logger,
+        metrics,
+        now: Date.now,
+        onFatal: (err) => {
+          // Another reconciler joined our group (see the reconciler's error): stop everything, exit non-zero.
+          progress.fail(err.message);
+          shutdown.fatal = err;
+          shutdown.stopping ??= stopAll();
+        },
+      },
       {
         topics: DEFAULT_TOPICS,
         changelogTopic: rcConfig.changelogTopic,
@@ -209,7 +222,7 @@ export async function runStart(): Promise<number> {
       }, 100);
     });
     await stopping();
-    return 0;
+    return shutdown.fatal ? 1 : 0;
   } catch (err) {
     progress.fail(err instanceof Error ? err.message : String(err));
     log.error({ err }, 'start failed');

@@ -77,6 +77,12 @@ export interface ReconcilerDeps {
   metrics: CoreMetrics;
   /** Processing (wall) time. */
   now: () => number;
+  /**
+   * Called when the reconciler stops itself on an error it cannot work around (today: another instance joined
+   * its consumer group). It has already stopped consuming and committing; the process should exit non-zero.
+   * @default logs the error at fatal
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface ReconcilerStats {
@@ -159,6 +165,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   let closed = false;
   let lastTickAt = 0;
   let lastFlushAt = 0;
+  /** Partitions of each input topic (checked equal at start). */
+  let inputPartitions = 0;
+  let failed: Error | undefined;
   /** Inputs applied to the engine since the last drain (not in any transaction yet). */
   let inputsSinceDrain = 0;
   const maxUncommittedInputs = config.maxUncommittedInputs ?? 50_000;
@@ -389,6 +398,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
             'retention.ms=-1 (the reconciler purges it after each snapshot); set RECONCILER_CHANGELOG_TOPIC to a new topic or change its configuration.',
         );
       }
+      inputPartitions = counts[0]?.[1] ?? 0;
       const distinct = new Set(counts.map(([, n]) => n));
       if (distinct.size !== 1) {
         throw new TopologyError(
@@ -399,6 +409,32 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     } finally {
       await admin.close();
     }
+  }
+
+  /**
+   * One instance per consumer group for now: the engine holds the state of every partition it restored, and
+   * kafkajs cannot fence a previous owner's transactions per partition (no KIP-447), so a second member would
+   * make two instances judge the same requests. Stop at once — no flush, no commit: whatever was consumed is
+   * replayed by the instance that keeps the partitions — and say what to do.
+   */
+  function onAssigned(assignment: Record<string, number[]>): void {
+    const mine = assignment[config.topics.request] ?? [];
+    if (failed || mine.length >= inputPartitions) return;
+    failed = new TopologyError(
+      `another reconciler instance joined consumer group ${config.groupId}: this one (${config.instanceId}) was ` +
+        `assigned ${mine.length} of ${inputPartitions} partitions (${mine.join(',') || 'none'}). Pathwatch runs ONE ` +
+        'reconciler per group for now; stop the others, or give each its own RECONCILER_GROUP_ID, topics and ' +
+        'RECONCILER_CHANGELOG_TOPIC. This instance stopped without committing anything more.',
+      { groupId: config.groupId, instanceId: config.instanceId, assigned: mine.join(',') },
+    );
+    closed = true;
+    if (timer) clearInterval(timer);
+    log.fatal(
+      { err: failed, stage: STAGES.decode },
+      'reconciler stopped: not the only instance in its group',
+    );
+    void consumer?.close().catch(() => undefined);
+    deps.onFatal?.(failed);
   }
 
   return {
@@ -451,6 +487,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         fromBeginning: true,
         coPartitioned: true,
         sessionTimeoutMs: config.sessionTimeoutMs ?? 6000,
+        onAssigned,
       });
       await runStage({
         stage: STAGES.decode,
@@ -460,6 +497,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         metrics: deps.metrics,
         logger: deps.logger,
         handle: async (records, batch) => {
+          if (failed) return;
           const kind = kindByTopic.get(batch.topic);
           const refused: {
             msg: (typeof records)[number]['msg'];
@@ -512,6 +550,13 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     },
 
     async close() {
+      if (failed) {
+        // Stopped on a fatal error: release the clients, commit nothing.
+        await tx?.close().catch(() => undefined);
+        await dlq?.close().catch(() => undefined);
+        await admin?.close().catch(() => undefined);
+        return;
+      }
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);

@@ -28,6 +28,10 @@ async function main(): Promise<void> {
       logger,
       metrics,
       now: Date.now,
+      onFatal: (err) => {
+        process.stderr.write(`pathwatch-reconciler: ${err.message}\n`);
+        void app.close().finally(() => process.exit(1));
+      },
     },
     {
       topics: DEFAULT_TOPICS,
