@@ -36,6 +36,12 @@ export type ChildStatus =
       verdicts?: number;
       /** Open requests the engine holds (after a restore: what it restored). */
       open?: number | null;
+      /** Event-loop delay of the child since it started (ms; stalls show here). */
+      loopDelayP99Ms?: number;
+      loopDelayMaxMs?: number;
+      /** Garbage-collection pauses since start: the longest and the total (ms). */
+      gcMaxMs?: number;
+      gcTotalMs?: number;
     }
   | {
       bench: 'done';

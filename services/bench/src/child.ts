@@ -8,6 +8,7 @@ import type { Logger } from '@pathwatch/core';
 import * as reconcilerPkg from '@pathwatch/reconciler';
 import type { EnginePort } from '@pathwatch/reconciler';
 import { createCodec } from '@pathwatch/schemas';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { ChildConfig, ChildStatus } from './child-protocol.js';
 import { productEngine } from './product-engine.js';
 import { createStubEngine } from './stub-engine.js';
@@ -26,6 +27,29 @@ function openOf(engine: EnginePort): number | null {
     return null;
   }
   return typeof e.openRequests === 'number' ? e.openRequests : null;
+}
+
+// Stall evidence for the verdict-delay figures: event-loop delay and GC pauses over the child's life.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const gc = { maxMs: 0, totalMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+    gc.totalMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+function stallFigures(): Pick<
+  Extract<ChildStatus, { bench: 'stats' }>,
+  'loopDelayP99Ms' | 'loopDelayMaxMs' | 'gcMaxMs' | 'gcTotalMs'
+> {
+  return {
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    gcMaxMs: gc.maxMs,
+    gcTotalMs: gc.totalMs,
+  };
 }
 
 function emit(s: ChildStatus): void {
@@ -140,6 +164,7 @@ async function reconciler(cfg: ChildConfig, logger: Logger): Promise<void> {
       transactions: s.transactions,
       verdicts,
       open: openOf(engine),
+      ...stallFigures(),
     });
   }, cfg.statsIntervalMs);
   report.unref();

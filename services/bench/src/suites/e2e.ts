@@ -272,6 +272,18 @@ export interface DelayResult {
   readonly maxBehindScheduleMs: number;
   /** Distinct warn/error lines the reconciler logged during the run. */
   readonly problems: string;
+  /**
+   * Where the slowest 1% of the under-load verdicts fell: how many distinct seconds of the run hold them (few =
+   * stalls, many = a steady cost), and the reconciler's event-loop delay and GC pauses over the run.
+   */
+  readonly tail: {
+    readonly slowest: number;
+    readonly distinctSeconds: number;
+    readonly loopDelayP99Ms: number | null;
+    readonly loopDelayMaxMs: number | null;
+    readonly gcMaxMs: number | null;
+    readonly gcTotalMs: number | null;
+  };
 }
 
 const SHORT_SLA_MS = 3_000;
@@ -386,12 +398,15 @@ export async function verdictDelayRun(
     await new Promise((r) => setTimeout(r, SHORT_GIVE_UP_MS + 5000));
     s2.done(`${seen.length} verdicts seen in total`);
 
-    type Sample = { emitted: number; visible: number; lag: number; firedBy: string };
+    type Sample = { emitted: number; visible: number; lag: number; firedBy: string; at: number };
     const acc = {
       missing_outcome: { load: [] as Sample[], idle: [] as Sample[] },
       overdue: { load: [] as Sample[], idle: [] as Sample[] },
     };
     let excluded = 0;
+    // The delay is when a request was FIRST said to be overdue / missing: later versions of the same class (a
+    // status report that keeps it overdue, a correction) are not deadline firings.
+    const firstOf = new Set<string>();
     for (const { v, receivedAt } of seen) {
       const cls =
         v.verdict === 'missing_outcome' && !v.provisional
@@ -400,6 +415,9 @@ export async function verdictDelayRun(
             ? 'overdue'
             : null;
       if (cls === null || v.accepted_at === null) continue;
+      const firstKey = `${cls}:${v.request_id}`;
+      if (firstOf.has(firstKey)) continue;
+      firstOf.add(firstKey);
       const deadline = v.accepted_at + (cls === 'overdue' ? v.sla_ms : v.give_up_ms);
       const phase = idleIds.has(v.request_id)
         ? 'idle'
@@ -415,6 +433,7 @@ export async function verdictDelayRun(
         visible: receivedAt - deadline,
         lag: v.watermark_lag_ms,
         firedBy: v.fired_by,
+        at: v.emitted_at,
       });
     }
     const rows: DelayRow[] = [];
@@ -433,8 +452,21 @@ export async function verdictDelayRun(
         });
       }
     }
+    const underLoad = [...acc.missing_outcome.load, ...acc.overdue.load].sort(
+      (a, b) => b.emitted - a.emitted,
+    );
+    const slowest = underLoad.slice(0, Math.max(1, Math.ceil(underLoad.length / 100)));
+    const stats = child.last('stats');
     return {
       rows,
+      tail: {
+        slowest: underLoad.length > 0 ? slowest.length : 0,
+        distinctSeconds: new Set(slowest.map((x) => Math.floor(x.at / 1000))).size,
+        loopDelayP99Ms: stats?.loopDelayP99Ms ?? null,
+        loopDelayMaxMs: stats?.loopDelayMaxMs ?? null,
+        gcMaxMs: stats?.gcMaxMs ?? null,
+        gcTotalMs: stats?.gcTotalMs ?? null,
+      },
       loadUnitsPerSec: opts.unitsPerSec,
       loadSeconds: (loadEnd - loadStart) / 1000,
       loadEventsSent: simStats.eventsSent,

@@ -382,7 +382,7 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
         r.firedBy,
       ]),
       caption:
-        `Delay = emitted_at - (accepted_at + give_up_ms) for missing_outcome, emitted_at - (accepted_at + sla_ms) for overdue; "visible" = when the bench's read_committed consumer received it. ` +
+        `Delay = emitted_at of the first version of that class per request (later versions that stay overdue, and corrections, are not deadline firings) - (accepted_at + give_up_ms) for missing_outcome, - (accepted_at + sla_ms) for overdue; "visible" = when the bench's read_committed consumer received it. ` +
         `Load: the simulator live at speed 1 (event time = wall time), SLA ${delay.slaMs} ms / give-up ${delay.giveUpMs} ms on every operation, 5% dropped final callbacks and 5% late deliveries, ` +
         `${formatNumber(delay.loadEventsSent)} events over ${formatNumber(delay.loadSeconds, 1)} s; only deadlines between 2 s after the start and the end of the load count as "under load" (${delay.excluded} in the drain after it are left out). ` +
         `The generator (in the bench process) lagged at most ${formatNumber(delay.maxBehindScheduleMs)} ms behind its schedule. ` +
@@ -398,6 +398,14 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
     );
   }
   if (delay?.problems) notes.push(`verdict delay run: the reconciler logged ${delay.problems}`);
+  if (delay && delay.tail.slowest > 0) {
+    const ms = (x: number | null): string => (x === null ? '?' : formatNumber(Math.round(x)));
+    notes.push(
+      `Verdict-delay tail: the slowest 1% under load (${delay.tail.slowest} verdicts) were emitted within ${delay.tail.distinctSeconds} distinct second(s) of the run` +
+        ` (few seconds = stalls, not a steady cost); the reconciler's event-loop delay over the run was p99 ${ms(delay.tail.loopDelayP99Ms)} ms, max ${ms(delay.tail.loopDelayMaxMs)} ms;` +
+        ` its longest GC pause ${ms(delay.tail.gcMaxMs)} ms (${ms(delay.tail.gcTotalMs)} ms in total).`,
+    );
+  }
   for (const [v, p, label] of [
     ['missing_outcome', 'load', 'missing_outcome delay p99, under load'],
     ['missing_outcome', 'idle', 'missing_outcome delay p99, all input idle'],
