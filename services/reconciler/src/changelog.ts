@@ -156,14 +156,15 @@ export interface RestoredChangelog {
 /**
  * Reads the changelog from each partition's log start to its end as of the call, folding the packed batches.
  * The end is the high watermark seen at start; transaction markers and aborted records occupy offsets the
- * handler never sees, so progress comes from the client's batch-end positions, with `quietMs` of silence as
- * the last resort.
+ * handler never sees, so progress comes from the client's batch-end positions. A partition that gets no data
+ * for `stallMs` before reaching its end fails the restore (retriable): finishing with part of the state would
+ * judge requests wrongly.
  */
 export async function readChangelog(
   kafka: KafkaClient,
   topic: string,
   groupId: string,
-  quietMs = 1000,
+  stallMs = 30_000,
 ): Promise<RestoredChangelog> {
   const admin = await kafka.admin();
   let ends: { partition: number; low: string; high: string }[];
@@ -199,7 +200,16 @@ export async function readChangelog(
     });
     try {
       await new Promise<void>((resolve, reject) => {
-        let quiet = setTimeout(resolve, quietMs * 5);
+        const stalled = (): void =>
+          reject(
+            new EngineError(
+              'RECONCILER_RESTORE_STALLED',
+              `reading the changelog ${topic} stalled: no data for ${stallMs} ms before partition(s) ` +
+                `${[...remaining].map(([p, end]) => `${p} (end ${end})`).join(', ')} reached their end`,
+              { retriable: true },
+            ),
+          );
+        let quiet = setTimeout(stalled, stallMs);
         finish = () => {
           clearTimeout(quiet);
           resolve();
@@ -221,7 +231,7 @@ export async function readChangelog(
             }
             if (remaining.size > 0) {
               clearTimeout(quiet);
-              quiet = setTimeout(resolve, quietMs);
+              quiet = setTimeout(stalled, stallMs);
             }
             return Promise.resolve();
           })
