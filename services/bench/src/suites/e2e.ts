@@ -494,9 +494,11 @@ export interface RecoveryRow {
   readonly rssBeforeKillBytes: number | null;
   /** From the restarted process's spawn. */
   readonly restoredMs: number | null;
-  /** Restore duration the service logged, and the changelog records it read. */
+  /** Restore duration the service logged, the state images it restored, and the changelog it read. */
   readonly serviceRestoreMs: number | null;
   readonly restoredRecords: number | null;
+  readonly changelogRecordsRead: number | null;
+  readonly changelogBytesRead: number | null;
   readonly startedMs: number | null;
   readonly consumingMs: number | null;
   readonly caughtUpMs: number | null;
@@ -516,6 +518,8 @@ function emptyRow(openRequests: number): RecoveryRow {
     restoredMs: null,
     serviceRestoreMs: null,
     restoredRecords: null,
+    changelogRecordsRead: null,
+    changelogBytesRead: null,
     startedMs: null,
     consumingMs: null,
     caughtUpMs: null,
@@ -609,6 +613,8 @@ export async function recoveryRun(
         let restoredMs: number | null = null;
         let serviceRestoreMs: number | null = null;
         let restoredRecords: number | null = null;
+        let changelogRecordsRead: number | null = null;
+        let changelogBytesRead: number | null = null;
         let consumingMs: number | null = null;
         let caughtUpMs: number | null = null;
         let noteText: string | null = null;
@@ -617,6 +623,8 @@ export async function recoveryRun(
             restoredMs = l.t - spawned;
             serviceRestoreMs = typeof l.obj['ms'] === 'number' ? l.obj['ms'] : null;
             restoredRecords = typeof l.obj['records'] === 'number' ? l.obj['records'] : null;
+            changelogRecordsRead = typeof l.obj['packedRecords'] === 'number' ? l.obj['packedRecords'] : null;
+            changelogBytesRead = typeof l.obj['bytes'] === 'number' ? l.obj['bytes'] : null;
           },
           () => undefined,
         );
@@ -646,6 +654,8 @@ export async function recoveryRun(
           restoredMs,
           serviceRestoreMs,
           restoredRecords,
+          changelogRecordsRead,
+          changelogBytesRead,
           startedMs: started ? started.receivedAt - spawned : null,
           consumingMs,
           caughtUpMs,

@@ -437,7 +437,9 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
         'RSS before kill MiB',
         'state restored (ms)',
         'service restore ms',
-        'changelog records',
+        'state images restored',
+        'changelog records read',
+        'changelog MiB read',
         'started (ms)',
         'consuming again (ms)',
         'caught up (ms)',
@@ -451,6 +453,8 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
         ms(r.restoredMs),
         ms(r.serviceRestoreMs),
         r.restoredRecords,
+        r.changelogRecordsRead,
+        mibCell(r.changelogBytesRead),
         ms(r.startedMs),
         ms(r.consumingMs),
         ms(r.caughtUpMs),
@@ -459,6 +463,7 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
         r.note ?? '',
       ]),
       caption:
+        'State images = requests, tombstones and clock records the engine restored; changelog records read = the packed Kafka records that held them (snapshot pieces and change batches since the last snapshot). ' +
         'Times from spawning the restarted process: "state restored" = its log line after reading the changelog; "consuming again" = the group first commits input written while it was down ' +
         '(500 new requests); "caught up" = all of it committed. Same group, same transactional id (fences the killed instance).',
     });
