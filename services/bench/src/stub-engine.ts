@@ -98,6 +98,7 @@ export function createStubEngine(
     },
     tick() {},
     setBacklog() {},
+    inputsCaughtUp() {},
     drainOutputs(): EngineOutputs {
       const out = { verdicts, actions: [] };
       verdicts = [];

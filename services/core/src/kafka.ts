@@ -123,6 +123,12 @@ export interface ConsumerOptions {
    * because they held only transaction markers or aborted records (so a reader can tell it reached the end).
    */
   onBatchEnd?: (topic: string, partition: number, lastOffset: string) => void;
+  /**
+   * Called when a fetch from every broker came back without a single record: the consumer is at the end of all
+   * its partitions and the sources are quiet right now (unlike a pause in batches, which a slow consumer shows
+   * too).
+   */
+  onCaughtUp?: () => void;
 }
 
 export type BatchHandler = (batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -459,11 +465,25 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
         const cb = copts.onAssigned;
         c.on(c.events.GROUP_JOIN, (e) => cb(e.payload.memberAssignment));
       }
-      if (copts.onBatchEnd) {
-        const cb = copts.onBatchEnd;
-        c.on(c.events.END_BATCH_PROCESS, (e) => {
-          const { topic, partition, lastOffset } = e.payload;
-          if (lastOffset !== null) cb(topic, partition, lastOffset);
+      // kafkajs fetches from a broker, hands the batches to eachBatch (or, when every record was a transaction
+      // marker or aborted, only emits END_BATCH_PROCESS), waits for them, and fetches again: a fetch start with
+      // no batch since the previous fetch start of that broker means the previous fetch returned nothing.
+      let batchSeq = 0;
+      const seqAtFetch = new Map<number, number>();
+      const lastFetchEmpty = new Map<number, boolean>();
+      c.on(c.events.END_BATCH_PROCESS, (e) => {
+        batchSeq++;
+        const { topic, partition, lastOffset } = e.payload;
+        if (lastOffset !== null) copts.onBatchEnd?.(topic, partition, lastOffset);
+      });
+      if (copts.onCaughtUp) {
+        const cb = copts.onCaughtUp;
+        c.on(c.events.FETCH_START, (e) => {
+          const node = e.payload.nodeId;
+          const before = seqAtFetch.get(node);
+          seqAtFetch.set(node, batchSeq);
+          lastFetchEmpty.set(node, before !== undefined && before === batchSeq);
+          if ([...lastFetchEmpty.values()].every(Boolean)) cb();
         });
       }
       return {

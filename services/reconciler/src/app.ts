@@ -488,6 +488,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         coPartitioned: true,
         sessionTimeoutMs: config.sessionTimeoutMs ?? 6000,
         onAssigned,
+        // Traffic stopped (a fetch found nothing anywhere): deadlines go on firing on wall time at once.
+        onCaughtUp: () => engine.inputsCaughtUp(),
       });
       await runStage({
         stage: STAGES.decode,

@@ -16,6 +16,7 @@ export type EnginePort = Pick<
   | 'exportState'
   | 'dropPartitions'
   | 'setBacklog'
+  | 'inputsCaughtUp'
   // Scale-out (SEMANTICS.md §10): binding records in, handoff records in and out.
   | 'onRemoteBinding'
   | 'onHandoff'

@@ -6,7 +6,9 @@
 // wiring says are still unread).
 //
 //   watermark_i = maxEvent_i - maxOutOfOrdernessMs
-//   i is idle   when now - max(seenAt_i, activeSince_i) >= idleTimeoutMs and backlog_i == 0
+//   i is idle   when now - max(seenAt_i, activeSince_i) >= idleTimeoutMs and backlog_i == 0,
+//               or at once when the wiring confirmed, after i's last event, that no input has unread records
+//               (a fetch came back empty: the sources are quiet, not the consumer slow)
 //
 //   clock = max(previous clock, min over non-idle i of watermark_i)              -> source "watermark"
 //   when every input is idle:
@@ -58,6 +60,8 @@ export class HybridClock {
   private minIdx = -1;
   lateEvents = 0;
   futureCapped = 0;
+  /** Processing time of the wiring's last "every input caught up" confirmation. */
+  private caughtUpAt = -Infinity;
 
   constructor(
     readonly maxOutOfOrdernessMs: number,
@@ -177,7 +181,7 @@ export class HybridClock {
     let anyActive = false;
     for (let j = 0; j < this.count; j++) {
       const last = Math.max(this.seenAt[j]!, this.activeSince[j]!);
-      const idle = wallNow - last >= this.idleTimeoutMs && this.backlog[j]! <= 0;
+      const idle = (wallNow - last >= this.idleTimeoutMs || this.caughtUpAt >= last) && this.backlog[j]! <= 0;
       this.idle[j] = idle ? 1 : 0;
       if (!idle) anyActive = true;
     }
@@ -196,6 +200,15 @@ export class HybridClock {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The wiring saw a fetch return nothing for every input: the sources are quiet right now. Inputs with no
+   * event since count as idle at the next tick, without waiting `idleTimeoutMs` (which guards against a slow
+   * consumer, not quiet sources).
+   */
+  caughtUp(wallNow: number): void {
+    this.caughtUpAt = wallNow;
   }
 
   setBacklog(i: number, records: number): void {

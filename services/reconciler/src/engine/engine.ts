@@ -558,6 +558,10 @@ class ReconcilerEngine implements Engine {
     return this.finishStep(IngestStatus.APPLIED, advanced);
   }
 
+  inputsCaughtUp(): void {
+    this.clock.caughtUp((this.wallNow = this.wall.now()));
+  }
+
   /** Queues a callback without request_id for the instance owning its request (remote binding `i`). */
   private forward(
     ev: ProviderCallback,

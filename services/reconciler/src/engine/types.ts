@@ -157,6 +157,12 @@ export interface Engine {
   restore(partition: number, records: Iterable<{ readonly key: string; readonly value: Uint8Array }>): void;
   /** Forgets, silently, the state of partitions this instance no longer owns. */
   dropPartitions(partitions: readonly number[]): void;
+  /**
+   * The wiring saw a fetch return no records for any input: every input is caught up and its source quiet. The
+   * clock treats inputs with no event since as idle at the next tick (instead of after `idleTimeoutMs`), so
+   * deadlines keep firing on wall time as soon as traffic stops.
+   */
+  inputsCaughtUp(): void;
   /** Tells the clock how many records of an input topic-partition are still unread (0 = caught up). */
   setBacklog(kind: InputKind, partition: number, records: number): void;
   /**
