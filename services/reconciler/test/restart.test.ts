@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine/index.js';
 import { createEngine, META_KEY } from '../src/engine/index.js';
 import { dispatch, ManualClock, request } from './events.js';
 import type { Op } from './scenario.js';
-import { optionsArb, run, scenarioArb } from './scenario.js';
+import { lastClasses, optionsArb, run, scenarioArb } from './scenario.js';
 
 /** The compacted changelog topic: partition -> key -> latest value. */
 type Changelog = Map<number, Map<string, Buffer>>;
@@ -28,12 +28,6 @@ function restoreInto(engine: Engine, log: Changelog): void {
       partition,
       [...m].map(([key, value]) => ({ key, value })),
     );
-}
-
-function lastClasses(vs: readonly Verdict[], ids: readonly string[]): string[] {
-  const last = new Map<string, string>();
-  for (const v of vs) last.set(v.request_id, v.verdict);
-  return ids.map((id) => `${id}=${last.get(id) ?? 'none'}`);
 }
 
 describe('restart from the changelog', { timeout: 600_000 }, () => {

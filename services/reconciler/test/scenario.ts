@@ -11,6 +11,7 @@ import type {
   ProviderCallback,
   RequestAccepted,
   SubmitOutcome,
+  Verdict,
 } from '@pathwatch/schemas';
 import type { EngineOptions } from '../src/engine/options.js';
 import { callback, dispatch, request } from './events.js';
@@ -309,4 +310,11 @@ export function run(
     else target.tick();
     onStep?.(i);
   });
+}
+
+/** The last verdict class per request id (`none` when it got no verdict), for comparing runs. */
+export function lastClasses(vs: readonly Verdict[], ids: readonly string[]): string[] {
+  const last = new Map<string, string>();
+  for (const v of vs) last.set(v.request_id, v.verdict);
+  return ids.map((id) => `${id}=${last.get(id) ?? 'none'}`);
 }

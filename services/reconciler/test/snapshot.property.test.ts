@@ -10,7 +10,7 @@ import { createEngine, EXPORT_START } from '../src/engine/index.js';
 import { packChangelog, unpackInto } from '../src/changelog.js';
 import { ManualClock } from './events.js';
 import type { Op } from './scenario.js';
-import { optionsArb, run, scenarioArb } from './scenario.js';
+import { lastClasses, optionsArb, run, scenarioArb } from './scenario.js';
 
 /** The topic: per partition, packed records in append order. */
 type Log = Map<number, Buffer[]>;
@@ -32,12 +32,6 @@ function restoreFrom(engine: Engine, log: Log, from: Map<number, number>): void 
       [...fold].map(([key, value]) => ({ key, value })),
     );
   }
-}
-
-function lastClasses(vs: readonly Verdict[], ids: readonly string[]): string[] {
-  const last = new Map<string, string>();
-  for (const v of vs) last.set(v.request_id, v.verdict);
-  return ids.map((id) => `${id}=${last.get(id) ?? 'none'}`);
 }
 
 describe('packed changelog with snapshots', { timeout: 600_000 }, () => {
