@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/index.js';
 import { createEngine, META_KEY } from '../src/engine/index.js';
 import { dispatch, ManualClock, request } from './events.js';
-import type { Op } from './scenario.js';
-import { lastClasses, optionsArb, run, scenarioArb } from './scenario.js';
+import { lastClasses, optionsArb, resumeOps, run, scenarioArb, versionSequences } from './scenario.js';
 
 /** The compacted changelog topic: partition -> key -> latest value. */
 type Changelog = Map<number, Map<string, Buffer>>;
@@ -77,17 +76,11 @@ describe('restart from the changelog', { timeout: 600_000 }, () => {
           const b = createEngine(opts, clock);
           restoreInto(b, log);
           const after: Verdict[] = [];
-          const rest: Op[] = ops.slice(resumeAt).map((o) => ({ ...o, wall: Math.max(o.wall, restartWall) }));
-          const last = rest.length > 0 ? rest[rest.length - 1]!.wall : restartWall;
-          for (let k = 1; k <= 40; k++) rest.push({ kind: 'tick', wall: last + k * 1_000 });
-          for (const dt of [200_000, 400_000]) rest.push({ kind: 'tick', wall: last + dt });
-          run(b, rest, set, () => after.push(...b.drainOutputs().verdicts));
+          run(b, resumeOps(ops, resumeAt, restartWall), set, () => after.push(...b.drainOutputs().verdicts));
 
           // Every key's versions: committed ones, then B's, consecutive from 1.
-          const seq = new Map<string, number[]>();
-          for (const v of [...committed, ...after])
-            seq.set(v.request_id, [...(seq.get(v.request_id) ?? []), v.version]);
-          for (const [, versions] of seq) expect(versions).toEqual(versions.map((_, i) => i + 1));
+          for (const [, versions] of versionSequences([...committed, ...after]))
+            expect(versions).toEqual(versions.map((_, i) => i + 1));
           // Same settled outcome as without the crash.
           const got = lastClasses([...committed, ...after], scenario.requestIds);
           const want = lastClasses(wholeOut, scenario.requestIds);

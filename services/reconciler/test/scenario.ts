@@ -318,3 +318,22 @@ export function lastClasses(vs: readonly Verdict[], ids: readonly string[]): str
   for (const v of vs) last.set(v.request_id, v.verdict);
   return ids.map((id) => `${id}=${last.get(id) ?? 'none'}`);
 }
+
+/**
+ * What a restarted engine is fed: the ops from `from` on (processing time no earlier than the restart), then
+ * ticks for 40 s and two far ones, so every deadline and horizon passes.
+ */
+export function resumeOps(ops: readonly Op[], from: number, restartWall: number): Op[] {
+  const rest: Op[] = ops.slice(from).map((o) => ({ ...o, wall: Math.max(o.wall, restartWall) }));
+  const last = rest.length > 0 ? rest[rest.length - 1]!.wall : restartWall;
+  for (let k = 1; k <= 40; k++) rest.push({ kind: 'tick', wall: last + k * 1_000 });
+  for (const dt of [200_000, 400_000]) rest.push({ kind: 'tick', wall: last + dt });
+  return rest;
+}
+
+/** The versions of each request id, in emission order. */
+export function versionSequences(vs: readonly Verdict[]): Map<string, number[]> {
+  const seq = new Map<string, number[]>();
+  for (const v of vs) seq.set(v.request_id, [...(seq.get(v.request_id) ?? []), v.version]);
+  return seq;
+}
