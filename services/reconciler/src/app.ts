@@ -34,7 +34,12 @@ import {
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
-import { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog } from './changelog.js';
+import {
+  CHANGELOG_TOPIC_CONFIGS,
+  packChangelog,
+  readChangelog,
+  type RestoredChangelog,
+} from './changelog.js';
 import { EXPORT_START, META_KEY, type ExportCursor } from './engine/index.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
@@ -369,45 +374,40 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     return flushing;
   }
 
-  async function checkTopology(): Promise<void> {
-    const admin = await deps.kafka.admin();
-    try {
-      if (config.createTopics) {
-        const p = config.topicPartitions;
-        await admin.ensureTopics([
-          ...inputTopics.map((topic) => ({ topic, partitions: p })),
-          { topic: config.topics.verdict, partitions: p },
-          { topic: config.topics.action, partitions: p },
-          { topic: config.topics.dead_letter, partitions: 1 },
-          {
-            topic: config.changelogTopic,
-            partitions: p,
-            configs: CHANGELOG_TOPIC_CONFIGS,
-          },
-        ]);
-      }
-      // State per request lives on the partition its request_id hashes to, in every input and in the changelog.
-      const counts = await Promise.all(
-        [...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const),
+  async function checkTopology(admin: Admin): Promise<void> {
+    if (config.createTopics) {
+      const p = config.topicPartitions;
+      await admin.ensureTopics([
+        ...inputTopics.map((topic) => ({ topic, partitions: p })),
+        { topic: config.topics.verdict, partitions: p },
+        { topic: config.topics.action, partitions: p },
+        { topic: config.topics.dead_letter, partitions: 1 },
+        {
+          topic: config.changelogTopic,
+          partitions: p,
+          configs: CHANGELOG_TOPIC_CONFIGS,
+        },
+      ]);
+    }
+    // State per request lives on the partition its request_id hashes to, in every input and in the changelog.
+    const counts = await Promise.all(
+      [...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const),
+    );
+    const policy = await admin.topicConfig(config.changelogTopic, ['cleanup.policy', 'retention.ms']);
+    if ((policy['cleanup.policy'] ?? '').includes('compact') || (policy['retention.ms'] ?? '-1') !== '-1') {
+      throw new TopologyError(
+        `the changelog topic ${config.changelogTopic} has cleanup.policy=${policy['cleanup.policy'] ?? '?'} and ` +
+          `retention.ms=${policy['retention.ms'] ?? '?'}: the broker would drop state. It needs cleanup.policy=delete and ` +
+          'retention.ms=-1 (the reconciler purges it after each snapshot); set RECONCILER_CHANGELOG_TOPIC to a new topic or change its configuration.',
       );
-      const policy = await admin.topicConfig(config.changelogTopic, ['cleanup.policy', 'retention.ms']);
-      if ((policy['cleanup.policy'] ?? '').includes('compact') || (policy['retention.ms'] ?? '-1') !== '-1') {
-        throw new TopologyError(
-          `the changelog topic ${config.changelogTopic} has cleanup.policy=${policy['cleanup.policy'] ?? '?'} and ` +
-            `retention.ms=${policy['retention.ms'] ?? '?'}: the broker would drop state. It needs cleanup.policy=delete and ` +
-            'retention.ms=-1 (the reconciler purges it after each snapshot); set RECONCILER_CHANGELOG_TOPIC to a new topic or change its configuration.',
-        );
-      }
-      inputPartitions = counts[0]?.[1] ?? 0;
-      const distinct = new Set(counts.map(([, n]) => n));
-      if (distinct.size !== 1) {
-        throw new TopologyError(
-          `inputs must be co-partitioned by request_id: partition counts differ (${counts.map(([t, n]) => `${t}=${n}`).join(', ')}). ` +
-            'Give every input topic and the changelog the same number of partitions, and key records by request_id.',
-        );
-      }
-    } finally {
-      await admin.close();
+    }
+    inputPartitions = counts[0]?.[1] ?? 0;
+    const distinct = new Set(counts.map(([, n]) => n));
+    if (distinct.size !== 1) {
+      throw new TopologyError(
+        `inputs must be co-partitioned by request_id: partition counts differ (${counts.map(([t, n]) => `${t}=${n}`).join(', ')}). ` +
+          'Give every input topic and the changelog the same number of partitions, and key records by request_id.',
+      );
     }
   }
 
@@ -439,18 +439,29 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
 
   return {
     async start() {
-      await checkTopology();
-      // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
-      // open transaction, so the restore below sees only committed state.
-      tx = await deps.kafka.transactionalProducer({
-        transactionalId: `${config.groupId}-${config.instanceId}`,
-      });
-      const t0 = deps.now();
-      const restored = await readChangelog(
-        deps.kafka,
-        config.changelogTopic,
-        `${config.groupId}-restore-${config.instanceId}`,
-      );
+      // One admin client for the topology check, the restore and the snapshots (closed by close()).
+      const a = (admin = await deps.kafka.admin());
+      let t0 = 0;
+      let restored: RestoredChangelog;
+      try {
+        await checkTopology(a);
+        // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
+        // open transaction, so the restore below sees only committed state.
+        tx = await deps.kafka.transactionalProducer({
+          transactionalId: `${config.groupId}-${config.instanceId}`,
+        });
+        t0 = deps.now();
+        restored = await readChangelog(
+          deps.kafka,
+          a,
+          config.changelogTopic,
+          `${config.groupId}-restore-${config.instanceId}`,
+        );
+      } catch (err) {
+        admin = undefined;
+        await a.close().catch(() => undefined);
+        throw err;
+      }
       const readMs = deps.now() - t0;
       let images = 0;
       for (const [partition, records] of restored.partitions) {
@@ -460,7 +471,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       logBytes = restored.bytesRead;
       lastSnapshotBytes = restored.liveBytes;
       changelogBytes.set(logBytes);
-      admin = await deps.kafka.admin();
       log.info(
         {
           stage: STAGES.restore,

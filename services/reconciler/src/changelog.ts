@@ -14,7 +14,7 @@
  * Record value: u8 0x50 ('P'), u8 format (2), u8 kind (1 delta, 2 snapshot), then entries until the end:
  * uvarint key length, key (UTF-8), uvarint (value length + 1; 0 = deletion), value. Record key: none.
  */
-import type { KafkaClient, OutgoingMessage } from '@pathwatch/core';
+import type { Admin, KafkaClient, OutgoingMessage } from '@pathwatch/core';
 import type { ChangelogRecord } from './engine/index.js';
 import { EngineError } from './engine/index.js';
 
@@ -162,17 +162,12 @@ export interface RestoredChangelog {
  */
 export async function readChangelog(
   kafka: KafkaClient,
+  admin: Admin,
   topic: string,
   groupId: string,
   stallMs = 30_000,
 ): Promise<RestoredChangelog> {
-  const admin = await kafka.admin();
-  let ends: { partition: number; low: string; high: string }[];
-  try {
-    ends = await admin.topicOffsets(topic);
-  } finally {
-    await admin.close();
-  }
+  const ends = await admin.topicOffsets(topic);
   const folds = new Map<number, Map<string, Buffer>>();
   const remaining = new Map<number, bigint>();
   for (const e of ends) {
