@@ -350,6 +350,61 @@ function toWire(items: readonly Item[], codec: BenchCodec): Wire {
 
 const CHUNK = 1_000; // a consumer fetch batch: decoded together, then processed
 
+/** One pass: an engine on a simulated wall clock, drained every 100 ms of it, counting what it emits. */
+class PassRun {
+  wall = BASE;
+  private nextFlush = BASE + 100;
+  readonly engine: Engine;
+  readonly at = { partition: 0, offset: '0' };
+  verdicts = 0;
+  actions = 0;
+  changelog = 0;
+  readonly classes: Record<string, number> = {};
+
+  constructor(options: EngineOptions) {
+    this.engine = createEngine(options, { now: () => this.wall });
+  }
+
+  /** Moves the wall clock to `t`, draining at every 100 ms boundary passed. */
+  advanceTo(t: number): void {
+    this.wall = t;
+    while (t >= this.nextFlush) {
+      this.flush();
+      this.nextFlush += 100;
+    }
+  }
+
+  feed(kind: number, ev: unknown, partition: number): void {
+    this.at.partition = partition;
+    if (kind === 0) this.engine.onRequest(ev as RequestAccepted, this.at);
+    else if (kind === 1) this.engine.onDispatch(ev as DispatchAttempted, this.at);
+    else this.engine.onCallback(ev as ProviderCallback, this.at);
+  }
+
+  /** A quiet tail of 200 s of wall time, so every deadline passes. */
+  quietTail(): void {
+    const end = this.wall + 200_000;
+    while (this.wall < end) {
+      this.wall += 100;
+      this.flush();
+    }
+  }
+
+  result(seconds: number, cpuSeconds: number): PassResult {
+    const { verdicts, actions, changelog, classes } = this;
+    return { seconds, cpuSeconds, verdicts, actions, changelog, classes };
+  }
+
+  private flush(): void {
+    this.engine.tick();
+    const o = this.engine.drainOutputs();
+    this.verdicts += o.verdicts.length;
+    this.actions += o.actions.length;
+    for (const v of o.verdicts) this.classes[v.verdict] = (this.classes[v.verdict] ?? 0) + 1;
+    this.changelog += this.engine.drainChangelog().length;
+  }
+}
+
 /**
  * Feeds the stream; tick, drain outputs and drain the changelog every 100 ms of simulated wall time, then a
  * quiet tail until every deadline passed. With `decode` the timed work includes decoding each record; without,
@@ -362,27 +417,7 @@ function passWire(
   decode: boolean,
   perEventSamples: Float64Array | null,
 ): PassResult {
-  let wall = BASE;
-  const engine: Engine = createEngine(options, { now: () => wall });
-  const at = { partition: 0, offset: '0' };
-  let nextFlush = BASE + 100;
-  let verdicts = 0;
-  let actions = 0;
-  let changelog = 0;
-  const classes: Record<string, number> = {};
-  const flush = () => {
-    engine.tick();
-    const o = engine.drainOutputs();
-    verdicts += o.verdicts.length;
-    actions += o.actions.length;
-    for (const v of o.verdicts) classes[v.verdict] = (classes[v.verdict] ?? 0) + 1;
-    changelog += engine.drainChangelog().length;
-  };
-  const feed = (kind: number, ev: unknown) => {
-    if (kind === 0) engine.onRequest(ev as RequestAccepted, at);
-    else if (kind === 1) engine.onDispatch(ev as DispatchAttempted, at);
-    else engine.onCallback(ev as ProviderCallback, at);
-  };
+  const run = new PassRun(options);
   let seconds = 0;
   let cpuSeconds = 0;
   const chunk: unknown[] = new Array<unknown>(CHUNK);
@@ -394,21 +429,21 @@ function passWire(
     const t0 = performance.now();
     const c0 = cpuNow();
     for (let i = c; i < end; i++) {
-      wall = w.at[i]!;
-      while (wall >= nextFlush) {
-        flush();
-        nextFlush += 100;
-      }
-      at.partition = w.partitions[i]!;
+      run.advanceTo(w.at[i]!);
+      const partition = w.partitions[i]!;
       const kind = w.kinds[i]!;
       if (perEventSamples) {
         const ev = chunk[i - c];
         const a = performance.now();
-        feed(kind, ev);
+        run.feed(kind, ev, partition);
         perEventSamples[i] = (performance.now() - a) * 1e6;
       } else if (decode)
-        feed(kind, codec.decode(KINDS[kind]!, w.bytes.subarray(w.offsets[i], w.offsets[i + 1])));
-      else feed(kind, chunk[i - c]);
+        run.feed(
+          kind,
+          codec.decode(KINDS[kind]!, w.bytes.subarray(w.offsets[i], w.offsets[i + 1])),
+          partition,
+        );
+      else run.feed(kind, chunk[i - c], partition);
     }
     seconds += (performance.now() - t0) / 1000;
     cpuSeconds += cpuNow() - c0;
@@ -416,60 +451,25 @@ function passWire(
   chunk.length = 0;
   const t0 = performance.now();
   const c0 = cpuNow();
-  const end = wall + 200_000;
-  while (wall < end) {
-    wall += 100;
-    flush();
-  }
+  run.quietTail();
   seconds += (performance.now() - t0) / 1000;
   cpuSeconds += cpuNow() - c0;
-  return { seconds, cpuSeconds, verdicts, actions, changelog, classes };
+  return run.result(seconds, cpuSeconds);
 }
+
+const ITEM_KIND = { request: 0, dispatch: 1, callback: 2 } as const;
 
 /** Without a codec: feeds pre-built objects (kept in memory). */
 function pass(items: readonly Item[], options: EngineOptions): PassResult {
-  let wall = BASE;
-  const engine: Engine = createEngine(options, { now: () => wall });
-  const at = { partition: 0, offset: '0' };
-  let nextFlush = BASE + 100;
-  let verdicts = 0;
-  let actions = 0;
-  let changelog = 0;
-  const classes: Record<string, number> = {};
-  const flush = () => {
-    engine.tick();
-    const o = engine.drainOutputs();
-    verdicts += o.verdicts.length;
-    actions += o.actions.length;
-    for (const v of o.verdicts) classes[v.verdict] = (classes[v.verdict] ?? 0) + 1;
-    changelog += engine.drainChangelog().length;
-  };
+  const run = new PassRun(options);
   const t0 = performance.now();
   const c0 = cpuNow();
   for (const it of items) {
-    wall = it.at;
-    while (wall >= nextFlush) {
-      flush();
-      nextFlush += 100;
-    }
-    at.partition = it.partition;
-    if (it.kind === 'request') engine.onRequest(it.ev as RequestAccepted, at);
-    else if (it.kind === 'dispatch') engine.onDispatch(it.ev as DispatchAttempted, at);
-    else engine.onCallback(it.ev as ProviderCallback, at);
+    run.advanceTo(it.at);
+    run.feed(ITEM_KIND[it.kind], it.ev, it.partition);
   }
-  const end = wall + 200_000;
-  while (wall < end) {
-    wall += 100;
-    flush();
-  }
-  return {
-    seconds: (performance.now() - t0) / 1000,
-    cpuSeconds: cpuNow() - c0,
-    verdicts,
-    actions,
-    changelog,
-    classes,
-  };
+  run.quietTail();
+  return run.result((performance.now() - t0) / 1000, cpuNow() - c0);
 }
 
 function median(xs: number[]): number {
