@@ -444,11 +444,7 @@ class ReconcilerEngine implements Engine {
     u16[(r + K.A_LEN) >> 1] = recLen;
     for (let i = 0; i < strEnd; i++) u8[r + K.A_STR + i] = sc[i]!;
     u16[(b + K.O_USED) >> 1] = used + recLen;
-    if (!created) {
-      if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE))
-        this.wr64(slot, K.O_BASE, t);
-      this.reopen(slot);
-    }
+    if (!created) this.onNewEvidence(slot, t);
     this.evaluate(slot, K.FB_EVENT, false);
     return this.finishStep(IngestStatus.APPLIED, advanced);
   }
@@ -549,11 +545,7 @@ class ReconcilerEngine implements Engine {
       pmidH,
     );
     if (known === 1) this.c.duplicateCallbacks++;
-    if (!isNewPseudo && !isNewOrphan) {
-      // An orphan's base time is the earliest occurred_at of its events.
-      if ((st & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE)) this.wr64(slot, K.O_BASE, t);
-      this.reopen(slot);
-    }
+    if (!isNewPseudo && !isNewOrphan) this.onNewEvidence(slot, t);
     this.evaluate(slot, K.FB_EVENT, false);
     return this.finishStep(IngestStatus.APPLIED, advanced);
   }
@@ -811,11 +803,7 @@ class ReconcilerEngine implements Engine {
       return this.finishStep(refused > 0 ? IngestStatus.REFUSED : IngestStatus.DUPLICATE, false);
     }
     this.c.handoffCallbacksApplied += applied;
-    if (!created) {
-      if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && minAt < this.rd64(slot, K.O_BASE))
-        this.wr64(slot, K.O_BASE, minAt);
-      this.reopen(slot);
-    }
+    if (!created) this.onNewEvidence(slot, minAt);
     this.evaluate(slot, K.FB_EVENT, false);
     return this.finishStep(IngestStatus.APPLIED, false);
   }
@@ -1034,6 +1022,16 @@ class ReconcilerEngine implements Engine {
       }
     }
     this.markDirty(slot);
+  }
+
+  /**
+   * An existing slot got evidence that occurred at `t`: an orphan's base time is the earliest occurred_at of its
+   * events, and a closed slot reopens.
+   */
+  private onNewEvidence(slot: number, t: number): void {
+    if ((this.rd8(slot, K.O_STATE) & K.ST_HAS_REQ) === 0 && t < this.rd64(slot, K.O_BASE))
+      this.wr64(slot, K.O_BASE, t);
+    this.reopen(slot);
   }
 
   /** Re-opens a closed slot that received new evidence (it is re-closed by evaluate if still final). */
