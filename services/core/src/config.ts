@@ -4,6 +4,7 @@
  * and throws one `ConfigError` naming every bad variable with its raw value. Blank values count as unset.
  */
 import { ConfigError } from './errors.js';
+import { isSensitiveName, redactText } from './redact.js';
 
 export interface VarSpec<T> {
   /** Environment variable name, e.g. `KAFKA_BROKERS`. */
@@ -15,6 +16,18 @@ export interface VarSpec<T> {
   /** Human form of the default for docs (e.g. `embedded` instead of `undefined`). */
   readonly defaultDoc?: string;
   readonly optional?: boolean;
+  /**
+   * The value is a credential: a bad value is never echoed in the error. Variables whose name looks like a
+   * credential (`*_PASSWORD`, `*_TOKEN`, `*_SECRET`, ...) count as secret without this flag.
+   */
+  readonly secret?: boolean;
+}
+
+type Problem = { variable: string; problem: string; raw: string | undefined };
+
+/** What a config error may show of a raw value: nothing for secrets, the value with credentials masked otherwise. */
+function shownRaw(spec: VarSpec<unknown>, raw: string): string | undefined {
+  return spec.secret === true || isSensitiveName(spec.env) ? undefined : redactText(raw);
 }
 
 type Specs = Record<string, VarSpec<unknown>>;
@@ -27,7 +40,7 @@ export function readConfig<S extends Specs>(
   specs: S,
 ): ConfigOf<S> {
   const out: Record<string, unknown> = {};
-  const problems: { variable: string; problem: string; raw: string | undefined }[] = [];
+  const problems: Problem[] = [];
   for (const [key, spec] of Object.entries(specs)) {
     const raw = env[spec.env];
     if (raw === undefined || raw.trim() === '') {
@@ -41,11 +54,44 @@ export function readConfig<S extends Specs>(
     try {
       out[key] = spec.parse(raw.trim());
     } catch (err) {
-      problems.push({ variable: spec.env, problem: err instanceof Error ? err.message : String(err), raw });
+      const problem = redactText(err instanceof Error ? err.message : String(err));
+      const shown = shownRaw(spec, raw);
+      problems.push({
+        variable: spec.env,
+        problem: shown === undefined ? `${problem} (value hidden)` : problem,
+        raw: shown,
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as ConfigOf<S>;
+}
+
+/**
+ * Runs several config loaders (one per hosted service, e.g. in the all-in-one) and reports every problem of
+ * every one in a single ConfigError, each variable once. Other errors propagate unchanged.
+ */
+export function readConfigs<L extends Record<string, () => unknown>>(
+  loaders: L,
+): { readonly [K in keyof L]: ReturnType<L[K]> } {
+  const out: Record<string, unknown> = {};
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const [name, load] of Object.entries(loaders)) {
+    try {
+      out[name] = load();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) {
+        const key = `${p.variable}\0${p.problem}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problems.push(p);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as { readonly [K in keyof L]: ReturnType<L[K]> };
 }
 
 /** Markdown table rows (variable | default | meaning) for the README. */

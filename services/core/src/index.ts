@@ -1,8 +1,9 @@
 export { PathwatchError, ConfigError, KafkaError, TopologyError, isRetriable } from './errors.js';
 export type { ErrorContext } from './errors.js';
-export { readConfig, configDocRows, parse, LOG_LEVELS, sharedVars } from './config.js';
+export { readConfig, readConfigs, configDocRows, parse, LOG_LEVELS, sharedVars } from './config.js';
 export type { VarSpec, ConfigOf, LogLevel } from './config.js';
-export { createRootLogger } from './logger.js';
+export { createRootLogger, redactingStream, REDACT_PATHS } from './logger.js';
+export { REDACTED, isSensitiveName, redactText, redactUrl, redactValue } from './redact.js';
 export type { Logger } from './logger.js';
 export { createKafka, chunkMessages } from './kafka.js';
 export type {
