@@ -6,13 +6,14 @@
  *   sql "<query>"         ClickHouse SQL against the store (through the running process when it holds the data)
  *   path <request_id>     one request's execution path as a timeline
  */
-import { ConfigError } from '@pathwatch/core';
+import { ConfigError, redactText, redactValue } from '@pathwatch/core';
 import {
   ensureKafkaJars,
   kafkaDown,
   kafkaUp,
   readRunningKafka,
   LocalKafkaError,
+  type RunningKafka,
 } from '@pathwatch/local-kafka';
 import { loadCliConfig } from './config.js';
 import { createProgress } from './progress.js';
@@ -44,15 +45,26 @@ async function kafkaCommand(sub: string | undefined): Promise<number> {
       return 0;
     }
     case 'up': {
+      // Never a second broker on this PATHWATCH_HOME: a running one (ours or `pathwatch start`'s) is reused.
       const k = await kafkaUp({ stateDir: config.kafkaStateDir, onProgress });
       progress.done(
-        `${k.alreadyRunning ? 'Kafka already running' : 'Kafka started'} on ${k.brokers.join(',')} (pid ${k.pid}, log ${k.logFile})`,
+        k.alreadyRunning
+          ? `Kafka already running on ${k.brokers.join(',')}, ${describeOwner(k)}; nothing started`
+          : `Kafka started on ${k.brokers.join(',')} (pid ${k.pid}, log ${k.logFile ?? '-'})`,
       );
+      if (!k.answering)
+        progress.fail(`the broker (pid ${k.pid}) does not accept connections on ${k.brokers.join(',')}`);
       console.log(`export KAFKA_BROKERS=${k.brokers.join(',')}`);
-      return 0;
+      return k.answering ? 0 : 1;
     }
     case 'down': {
       const r = await kafkaDown({ stateDir: config.kafkaStateDir });
+      if (r.heldBy) {
+        progress.fail(
+          `Kafka on ${r.heldBy.brokers.join(',')} belongs to ${describeOwner(r.heldBy)}; stop that process instead (Ctrl-C)`,
+        );
+        return 1;
+      }
       progress.done(
         r.stopped
           ? `Kafka stopped (pid ${r.pid ?? '?'}${r.forced ? ', forced' : ''})`
@@ -64,8 +76,8 @@ async function kafkaCommand(sub: string | undefined): Promise<number> {
       const k = await readRunningKafka(config.kafkaStateDir);
       console.log(
         k
-          ? `running: ${k.brokers.join(',')} (pid ${k.pid}, Kafka ${k.kafkaVersion}, since ${k.startedAt})`
-          : 'not running',
+          ? `running: ${k.brokers.join(',')} (pid ${k.pid}, Kafka ${k.kafkaVersion}, ${describeOwner(k)}, since ${k.startedAt}${k.answering ? '' : ', NOT answering'})`
+          : `not running (${config.kafkaStateDir})`,
       );
       return k ? 0 : 3;
     }
@@ -73,6 +85,12 @@ async function kafkaCommand(sub: string | undefined): Promise<number> {
       console.error(`unknown kafka command: ${sub ?? '(none)'}\n\n${USAGE}`);
       return 2;
   }
+}
+
+function describeOwner(k: RunningKafka): string {
+  return k.kind === 'detached'
+    ? `started by \`kafka up\``
+    : `run by ${k.ownerLabel} (pid ${k.ownerPid}), stops with it`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -103,10 +121,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // Error text can carry a connection URL (with its password) or a token: printed only redacted.
     if (err instanceof ConfigError || err instanceof LocalKafkaError) {
-      console.error(`pathwatch: ${err.message}`);
+      console.error(`pathwatch: ${redactText(err.message)}`);
     } else {
-      console.error('pathwatch: failed:', err);
+      console.error('pathwatch: failed:', redactValue(err));
     }
     process.exitCode = 1;
   },

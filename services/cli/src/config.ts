@@ -62,6 +62,11 @@ export function loadCliConfig(env: Readonly<Record<string, string | undefined>> 
   });
 }
 
+/** PATHWATCH_HOME as an absolute path, before (and regardless of) full validation: other defaults derive from it. */
+export function homeDir(env: Readonly<Record<string, string | undefined>>): string {
+  return path.resolve(env['PATHWATCH_HOME']?.trim() || cliConfigSpec.home.default || '.pathwatch');
+}
+
 /** The process environment, handed to each hosted service's own config loader. */
 export function processEnv(): Readonly<Record<string, string | undefined>> {
   return process.env;

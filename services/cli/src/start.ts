@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import {
+  ConfigError,
   clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
@@ -16,6 +17,8 @@ import {
   type Logger,
   type PathStore,
   openPathStore,
+  readConfigs,
+  redactUrl,
 } from '@pathwatch/core';
 import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
@@ -29,20 +32,40 @@ import {
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
 import { buildApp, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
 import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
-import { loadCliConfig, processEnv } from './config.js';
+import { homeDir, loadCliConfig, processEnv } from './config.js';
+import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
 import { startSummary } from './summary.js';
 
 export async function runStart(): Promise<number> {
   const env = processEnv();
-  const config = loadCliConfig(env);
-  // Validate every hosted service's configuration before starting anything (fail fast, all problems at once).
+  // Every hosted service's configuration is validated before anything starts, and every problem of every
+  // section is reported in one error (fail fast, all at once).
   const withBrokers = { ...env, KAFKA_BROKERS: env['KAFKA_BROKERS'] ?? '127.0.0.1:9092' };
-  const dataDirDefault = env['CLICKHOUSE_DATA_DIR'] ?? path.join(config.home, 'clickhouse');
-  const rcConfig = loadReconcilerConfig(withBrokers);
-  const pwConfig = loadPathWriterConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault });
-  const simConfig = loadSimulatorConfig(withBrokers);
-  const qaConfig = loadQueryApiConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault });
+  const dataDirDefault = env['CLICKHOUSE_DATA_DIR'] ?? path.join(homeDir(env), 'clickhouse');
+  const configs = readConfigs({
+    cli: () => loadCliConfig(env),
+    reconciler: () => loadReconcilerConfig(withBrokers),
+    pathWriter: () => loadPathWriterConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault }),
+    simulator: () => loadSimulatorConfig(withBrokers),
+    queryApi: () => loadQueryApiConfig({ ...withBrokers, CLICKHOUSE_DATA_DIR: dataDirDefault }),
+  });
+  const {
+    cli: config,
+    reconciler: rcConfig,
+    pathWriter: pwConfig,
+    simulator: simConfig,
+    queryApi: qaConfig,
+  } = configs;
+  // What would otherwise fail late (a busy API port after ~25 s, an unreachable ClickHouse after the broker
+  // started): checked now, reported like config problems.
+  const problems = await preflight({
+    api: { host: qaConfig.host, port: qaConfig.port },
+    clickhouse: clickhouseOptionsFromConfig(pwConfig),
+    kafkaStateDir: config.brokers ? undefined : config.kafkaStateDir,
+    logPath: config.logPath,
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
 
   const progress = createProgress();
   const logger = createLogger(config.logPath, config.logLevel);
@@ -78,6 +101,7 @@ export async function runStart(): Promise<number> {
     // 1. Kafka
     let brokers = config.brokers;
     if (!brokers) {
+      // One broker per PATHWATCH_HOME: a `kafka up` broker is reused (preflight refused another start's).
       const running = await readRunningKafka(config.kafkaStateDir);
       if (running) {
         brokers = running.brokers;
@@ -87,6 +111,8 @@ export async function runStart(): Promise<number> {
           dataDir: config.kafkaStateDir,
           onProgress: (p) => progress.step(p.message),
           log: logger.child({ module: 'local-kafka' }),
+          ownerLabel: 'pathwatch start',
+          ...(config.logPath === undefined ? {} : { logFile: config.logPath }),
         });
         brokers = kafka.brokers;
         closers.push({ name: 'Kafka broker', close: () => kafka.stop() });
@@ -97,12 +123,16 @@ export async function runStart(): Promise<number> {
     } else {
       progress.done(`using Kafka at ${brokers.join(',')}`);
     }
-    if (shutdown.stopping) return 130;
+    const stoppedEarly = stopping();
+    if (stoppedEarly) {
+      await stoppedEarly;
+      return 130;
+    }
 
     // 2. ClickHouse
     progress.step(
       pwConfig.clickhouseUrl
-        ? `connecting to ClickHouse at ${pwConfig.clickhouseUrl}`
+        ? `connecting to ClickHouse at ${redactUrl(pwConfig.clickhouseUrl)}`
         : `opening the embedded ClickHouse in ${pwConfig.clickhouseDataDir}`,
     );
     const store: PathStore = await openPathStore(
@@ -150,19 +180,13 @@ export async function runStart(): Promise<number> {
         createTopics: rcConfig.createTopics,
       },
     );
-    progress.step('starting the reconciler (restoring state)');
-    await reconciler.start();
-    closers.push({ name: 'reconciler', close: () => reconciler.close() });
-    progress.done('reconciler running');
-
     const writer: PathWriterApp = buildPathWriter(
       { kafka, store, codec, logger, metrics, now: Date.now },
       { ...pwConfig, topics: DEFAULT_TOPICS },
     );
-    await writer.start();
-    closers.push({ name: 'path writer', close: () => writer.close() });
-    progress.done('path writer running');
 
+    // The query API serves first: health and queries over what is stored work while the reconciler restores and
+    // the writer rejoins its group (a restart must not leave the API dark); /readyz says not-ready until then.
     const api = await buildApp({
       store,
       config: qaConfig,
@@ -181,6 +205,21 @@ export async function runStart(): Promise<number> {
     });
     closers.push({ name: 'query API', close: () => http.close() });
     progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
+    const stoppedBeforeStages = stopping();
+    if (stoppedBeforeStages) {
+      await stoppedBeforeStages;
+      return 130;
+    }
+
+    progress.step('starting the reconciler (restoring state)');
+    await reconciler.start();
+    closers.push({ name: 'reconciler', close: () => reconciler.close() });
+    progress.done('reconciler running');
+
+    progress.step('starting the path writer (joining its group)');
+    await writer.start();
+    closers.push({ name: 'path writer', close: () => writer.close() });
+    progress.done('path writer running');
 
     let sim: SimulatorApp | undefined;
     if (config.simEnabled) {

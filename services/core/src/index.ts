@@ -31,7 +31,7 @@ export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { onShutdown } from './shutdown.js';
 export { StoreError } from './errors.js';
-export { openClickHouse, readonlySqlProblem, toStoreError } from './clickhouse/client.js';
+export { dataDirHolder, openClickHouse, readonlySqlProblem, toStoreError } from './clickhouse/client.js';
 export type {
   ClickHouse,
   ClickHouseOptions,

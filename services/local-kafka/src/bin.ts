@@ -55,13 +55,22 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'up': {
       const up = await kafkaUp({ ...tools, stateDir, onProgress, ...portOption });
-      if (up.alreadyRunning) console.error(`Kafka already running (pid ${up.pid}), log: ${up.logFile}`);
-      else console.error(`Kafka running (pid ${up.pid}); log: ${up.logFile}; stop with: down`);
+      if (up.alreadyRunning)
+        console.error(
+          `Kafka already running (pid ${up.pid}, ${up.ownerLabel}${up.kind === 'attached' ? ` pid ${up.ownerPid}` : ''}); nothing started`,
+        );
+      else console.error(`Kafka running (pid ${up.pid}); log: ${up.logFile ?? '-'}; stop with: down`);
       console.log(up.brokers.join(','));
       return 0;
     }
     case 'down': {
       const down = await kafkaDown({ stateDir, deleteData: values['delete-data'] });
+      if (down.heldBy) {
+        console.error(
+          `Kafka (pid ${down.heldBy.pid}) belongs to ${down.heldBy.ownerLabel} (pid ${down.heldBy.ownerPid}); stop that process instead`,
+        );
+        return 1;
+      }
       console.error(
         down.stopped
           ? `Kafka stopped (pid ${down.pid}${down.forced ? ', forced' : ''})`

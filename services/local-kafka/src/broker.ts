@@ -5,13 +5,15 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalKafkaError, javaMissing } from './errors.js';
+import { acquireBrokerLock, type BrokerLock } from './lock.js';
+import { dirLocked } from './lock-errors.js';
 import { checkJava } from './java.js';
 import { ensureKafkaJars } from './jars.js';
 import type { EnsureKafkaJarsOptions, KafkaJars } from './jars.js';
 import { READY_LINE, brokerJavaArgs, brokerLayout, formatStorage } from './jvm.js';
 import { watchdogScriptPath } from './paths.js';
 import { freePorts } from './ports.js';
-import { LineTail, lineSplitter, waitForPidExit, withTimeout } from './process-util.js';
+import { LineTail, lineSplitter, procStartTicks, waitForPidExit, withTimeout } from './process-util.js';
 import { waitForMetadata } from './readiness.js';
 import { LOCAL_KAFKA_HOST, renderServerProperties } from './server-properties.js';
 
@@ -35,6 +37,13 @@ export interface StartLocalKafkaOptions extends EnsureKafkaJarsOptions {
   readonly stopGraceMs?: number;
   /** Extra or replacing server.properties entries, e.g. `{ 'auto.create.topics.enable': 'false' }`. */
   readonly overrides?: Readonly<Record<string, string>>;
+  /**
+   * Who runs this broker, shown by `kafka status` and in the error a second start gets (e.g. `pathwatch start`).
+   * @default 'a process using @pathwatch/local-kafka'
+   */
+  readonly ownerLabel?: string;
+  /** Where the broker's output is logged, shown by `kafka status`. */
+  readonly logFile?: string;
 }
 
 export interface BrokerExit {
@@ -82,8 +91,18 @@ export async function startLocalKafka(opts: StartLocalKafkaOptions = {}): Promis
     opts.dataDir === undefined
       ? await mkdtemp(path.join(tmpdir(), 'pathwatch-kafka-'))
       : path.resolve(opts.dataDir);
+  let lock: BrokerLock | undefined;
   try {
     await mkdir(dir, { recursive: true });
+    if (!throwaway) {
+      // One broker per data directory: a second one would corrupt the first one's metadata log.
+      const taken = await acquireBrokerLock(dir, {
+        kind: 'attached',
+        ownerLabel: opts.ownerLabel ?? 'a process using @pathwatch/local-kafka',
+      });
+      if (!taken.acquired) throw dirLocked(dir, taken.holder);
+      lock = taken.lock;
+    }
     const fixedPorts = opts.brokerPort !== undefined || opts.controllerPort !== undefined;
     for (let attempt = 1; ; attempt++) {
       const [freeA = 0, freeB = 0] = await freePorts(2);
@@ -103,7 +122,16 @@ export async function startLocalKafka(opts: StartLocalKafkaOptions = {}): Promis
         opts.onProgress?.({ stage: 'local-kafka.format', message: 'Formatting Kafka storage' });
         await formatStorage(javaPath, jars, dir);
       }
-      const launched = await launch({ opts, javaPath, jars, dir, throwaway, brokerPort });
+      const launched = await launch({
+        opts,
+        javaPath,
+        jars,
+        dir,
+        throwaway,
+        brokerPort,
+        controllerPort,
+        lock,
+      });
       if ('broker' in launched) return launched.broker;
       if (!launched.portInUse || fixedPorts || attempt >= MAX_PORT_ATTEMPTS) throw launched.error;
       opts.log?.warn(
@@ -112,6 +140,7 @@ export async function startLocalKafka(opts: StartLocalKafkaOptions = {}): Promis
       );
     }
   } catch (err) {
+    await lock?.release();
     if (throwaway) await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -124,6 +153,8 @@ interface LaunchInput {
   readonly dir: string;
   readonly throwaway: boolean;
   readonly brokerPort: number;
+  readonly controllerPort: number;
+  readonly lock: BrokerLock | undefined;
 }
 
 type LaunchResult = { broker: LocalKafka } | { error: unknown; portInUse: boolean };
@@ -132,7 +163,7 @@ type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LOG4J_LEVEL = /^\[[^\]]+\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL) /;
 
 async function launch(input: LaunchInput): Promise<LaunchResult> {
-  const { opts, javaPath, jars, dir, throwaway, brokerPort } = input;
+  const { opts, javaPath, jars, dir, throwaway, brokerPort, controllerPort, lock } = input;
   const log = opts.log;
   const brokers = [`${LOCAL_KAFKA_HOST}:${brokerPort}`];
   const graceMs = opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -216,6 +247,7 @@ async function launch(input: LaunchInput): Promise<LaunchResult> {
   let pid: number | undefined;
   try {
     pid = await Promise.race([javaPid, failedDuringStart, timedOut]);
+    await lock?.update({ brokerPid: pid, ...startTicks(pid) });
     await Promise.race([
       readyLineSeen.then(() => waitForMetadata(brokers, startedAt + readyTimeoutMs)),
       failedDuringStart,
@@ -235,6 +267,14 @@ async function launch(input: LaunchInput): Promise<LaunchResult> {
     message: `Kafka ${jars.kafkaVersion} ready on ${brokers[0]} in ${(readyMs / 1000).toFixed(1)} s`,
   });
   log?.info({ stage: 'local-kafka.ready', brokers, pid, readyMs, dataDir: dir }, 'local kafka ready');
+  await lock?.update({
+    state: 'running',
+    brokers,
+    brokerPort,
+    controllerPort,
+    kafkaVersion: jars.kafkaVersion,
+    ...(opts.logFile === undefined ? {} : { logFile: opts.logFile }),
+  });
 
   // Nothing here keeps the event loop alive: a process that forgets stop() still exits, and the watchdog then
   // stops the broker. stop() re-refs the watchdog until it is done.
@@ -260,6 +300,7 @@ async function launch(input: LaunchInput): Promise<LaunchResult> {
           stopRequested = true;
           const stopStartedAt = Date.now();
           await terminate(watchdog, exited, brokerPid, graceMs);
+          await lock?.release();
           if (throwaway) await rm(dir, { recursive: true, force: true });
           log?.info(
             { stage: 'local-kafka.stop', pid: brokerPid, stopMs: Date.now() - stopStartedAt },
@@ -287,6 +328,11 @@ async function terminate(
     await withTimeout(exited, 5_000);
   }
   if (javaPid !== undefined && !(await waitForPidExit(javaPid, 5_000))) killQuietly(javaPid);
+}
+
+function startTicks(pid: number): { brokerStartTicks?: number } {
+  const ticks = procStartTicks(pid);
+  return ticks === undefined ? {} : { brokerStartTicks: ticks };
 }
 
 function killQuietly(pid: number): void {

@@ -8,15 +8,25 @@ import { checkJava } from './java.js';
 import { ensureKafkaJars } from './jars.js';
 import type { EnsureKafkaJarsOptions } from './jars.js';
 import { BROKER_MARKER_PROPERTY, READY_LINE, brokerJavaArgs, brokerLayout, formatStorage } from './jvm.js';
-import { freePorts } from './ports.js';
-import { isPidAlive, procCommandLine, waitForPidExit } from './process-util.js';
+import { freePorts, isPortOpen } from './ports.js';
+import { dirLocked } from './lock-errors.js';
+import {
+  LOCK_FILE,
+  acquireBrokerLock,
+  readBrokerLock,
+  type BrokerLock,
+  type BrokerOwnerKind,
+  type LockHolder,
+} from './lock.js';
+import { isPidAlive, procCommandLine, procStartTicks, waitForPidExit } from './process-util.js';
 import { waitForMetadata } from './readiness.js';
 import { LOCAL_KAFKA_HOST, renderServerProperties } from './server-properties.js';
 
 /**
- * A broker started by `kafkaUp`, outliving the process that started it (`npm run kafka:up`). Its state lives in
- * `stateDir` (e.g. `<repo>/.pathwatch/kafka`): `broker.json` (this record), `broker.log`, `server.properties`
- * and the data in `kraft-data/`, kept across down/up.
+ * The broker running on a state directory (e.g. `<repo>/.pathwatch/kafka`): one started by `kafkaUp` (detached,
+ * outliving the process that started it; output in `broker.log`) or by `startLocalKafka({ dataDir })` (attached,
+ * e.g. `pathwatch start`). Found through `broker.lock` (see lock.ts); `broker.json` remembers the last detached
+ * run's ports. `server.properties` and the data in `kraft-data/` are kept across runs.
  */
 export interface RunningKafka {
   readonly pid: number;
@@ -25,11 +35,18 @@ export interface RunningKafka {
   readonly brokerPort: number;
   readonly controllerPort: number;
   readonly stateDir: string;
-  /** The broker's stdout and stderr (WARN and above). */
-  readonly logFile: string;
+  /** The broker's stdout and stderr (WARN and above), when known. */
+  readonly logFile: string | undefined;
   readonly kafkaVersion: string;
   /** ISO-8601 wall-clock time of start. */
   readonly startedAt: string;
+  /** `detached`: from `kafkaUp`; `attached`: stops with the process that started it (`ownerPid`). */
+  readonly kind: BrokerOwnerKind;
+  /** Who started it, e.g. `kafka up`, `pathwatch start`. */
+  readonly ownerLabel: string;
+  readonly ownerPid: number;
+  /** The bootstrap port accepted a connection just now. */
+  readonly answering: boolean;
 }
 
 export interface KafkaUpOptions extends EnsureKafkaJarsOptions {
@@ -48,7 +65,7 @@ export interface KafkaUpOptions extends EnsureKafkaJarsOptions {
 }
 
 export interface KafkaUpResult extends RunningKafka {
-  /** True when a broker from an earlier `kafkaUp` was already running; nothing was started. */
+  /** True when a broker was already running on this directory (from `kafkaUp` or `pathwatch start`); nothing was started. */
   readonly alreadyRunning: boolean;
 }
 
@@ -61,8 +78,10 @@ export interface KafkaDownOptions {
 }
 
 export interface KafkaDownResult {
-  /** False when no broker was running. */
+  /** False when no broker was running, or when it is attached to another process (`heldBy`). */
   readonly stopped: boolean;
+  /** The attached broker that was left alone: stopping it is its owner's job (e.g. Ctrl-C in `pathwatch start`). */
+  readonly heldBy?: RunningKafka;
   readonly pid?: number;
   /** True when SIGKILL was needed. */
   readonly forced: boolean;
@@ -73,13 +92,53 @@ const LOG_FILE = 'broker.log';
 const POLL_MS = 200;
 
 /**
- * The broker recorded in `stateDir`, if its process is still alive and is really that broker (on Linux the pid's
- * command line is checked, so a reused pid is never mistaken for it). Does not contact the broker.
+ * The broker running on `stateDir`, whoever started it, if its process is alive and is really that broker
+ * (pid, start time and, on Linux, the command line are checked, so a reused pid is never mistaken for it).
+ * `answering` tells whether its port accepts connections.
  */
 export async function readRunningKafka(stateDir: string): Promise<RunningKafka | undefined> {
-  const record = await readStateFile(path.resolve(stateDir));
-  if (!record || !isOurBroker(record)) return undefined;
-  return record;
+  const dir = path.resolve(stateDir);
+  const holder = await readBrokerLock(dir);
+  if (holder) return holder.record.state === 'running' ? fromHolder(holder) : undefined;
+  // A detached broker started before broker.lock existed.
+  const legacy = await readStateFile(dir).catch(() => undefined);
+  if (!legacy || !isOurBroker(legacy)) return undefined;
+  return {
+    ...legacy,
+    kind: 'detached',
+    ownerLabel: 'kafka up',
+    ownerPid: legacy.pid,
+    answering: await isPortOpenOn(legacy.brokerPort),
+  };
+}
+
+function fromHolder(holder: LockHolder): RunningKafka {
+  const r = holder.record;
+  return {
+    pid: r.brokerPid ?? r.ownerPid,
+    brokers: r.brokers ?? [],
+    brokerPort: r.brokerPort ?? 0,
+    controllerPort: r.controllerPort ?? 0,
+    stateDir: r.stateDir,
+    logFile: r.logFile,
+    kafkaVersion: r.kafkaVersion ?? 'unknown',
+    startedAt: r.startedAt,
+    kind: r.kind,
+    ownerLabel: r.ownerLabel,
+    ownerPid: r.ownerPid,
+    answering: holder.answering,
+  };
+}
+
+/** Waits while another process is starting a broker here; its broker once running, or undefined if it gave up. */
+async function waitWhileStarting(dir: string, deadline: number): Promise<RunningKafka | undefined> {
+  for (;;) {
+    const holder = await readBrokerLock(dir);
+    if (!holder) return undefined;
+    if (holder.record.state === 'running') return fromHolder(holder);
+    if (Date.now() >= deadline) throw dirLocked(dir, holder);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }
 
 /**
@@ -88,13 +147,39 @@ export async function readRunningKafka(stateDir: string): Promise<RunningKafka |
  */
 export async function kafkaUp(opts: KafkaUpOptions): Promise<KafkaUpResult> {
   const stateDir = path.resolve(opts.stateDir);
-  const running = await readRunningKafka(stateDir);
-  if (running) return { ...running, alreadyRunning: true };
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+  await mkdir(stateDir, { recursive: true });
+  // Never a second broker on this directory: reuse whichever one runs (ours from an earlier `up`, or
+  // `pathwatch start`'s), waiting if one is being started right now.
+  let lock;
+  for (;;) {
+    const running = await readRunningKafka(stateDir);
+    if (running) return { ...running, alreadyRunning: true };
+    const taken = await acquireBrokerLock(stateDir, { kind: 'detached', ownerLabel: 'kafka up' });
+    if (taken.acquired) {
+      lock = taken.lock;
+      break;
+    }
+    const started = await waitWhileStarting(stateDir, Date.now() + readyTimeoutMs);
+    if (started) return { ...started, alreadyRunning: true };
+  }
+  try {
+    return await launchDetached(opts, stateDir, readyTimeoutMs, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
 
+async function launchDetached(
+  opts: KafkaUpOptions,
+  stateDir: string,
+  readyTimeoutMs: number,
+  lock: BrokerLock,
+): Promise<KafkaUpResult> {
   const javaPath = opts.javaPath ?? 'java';
   const jars = await ensureKafkaJars(opts);
   await checkJava(javaPath);
-  await mkdir(stateDir, { recursive: true });
   const previous = await readStateFile(stateDir);
   const [brokerPort, controllerPort] = await choosePorts(opts, previous);
   const { configFile, logDir } = brokerLayout(stateDir);
@@ -126,8 +211,11 @@ export async function kafkaUp(opts: KafkaUpOptions): Promise<KafkaUpResult> {
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `exit code ${code}, signal ${signal}`));
   child.once('error', (err) => (exit = `spawn error: ${err.message}`));
+  if (child.pid !== undefined) {
+    const ticks = procStartTicks(child.pid);
+    await lock.update({ brokerPid: child.pid, ...(ticks === undefined ? {} : { brokerStartTicks: ticks }) });
+  }
 
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const deadline = startedAtMs + readyTimeoutMs;
   const failure = async (code: 'LOCAL_KAFKA_START_FAILED' | 'LOCAL_KAFKA_START_TIMEOUT', what: string) => {
     if (child.pid !== undefined && exit === undefined) {
@@ -167,6 +255,14 @@ export async function kafkaUp(opts: KafkaUpOptions): Promise<KafkaUpResult> {
     throw await failure('LOCAL_KAFKA_START_FAILED', 'The broker process has no pid.');
   child.unref();
 
+  await lock.update({
+    state: 'running',
+    brokers,
+    brokerPort,
+    controllerPort,
+    kafkaVersion: jars.kafkaVersion,
+    logFile,
+  });
   const record: RunningKafka = {
     pid: child.pid,
     brokers,
@@ -175,7 +271,11 @@ export async function kafkaUp(opts: KafkaUpOptions): Promise<KafkaUpResult> {
     stateDir,
     logFile,
     kafkaVersion: jars.kafkaVersion,
-    startedAt: new Date(startedAtMs).toISOString(),
+    startedAt: lock.record().startedAt,
+    kind: 'detached',
+    ownerLabel: 'kafka up',
+    ownerPid: lock.record().ownerPid,
+    answering: true,
   };
   const tmp = path.join(stateDir, `${STATE_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
@@ -191,9 +291,10 @@ export async function kafkaUp(opts: KafkaUpOptions): Promise<KafkaUpResult> {
 /** Stops the broker started by `kafkaUp` (SIGTERM, then SIGKILL after `graceMs`) and removes its state record. */
 export async function kafkaDown(opts: KafkaDownOptions): Promise<KafkaDownResult> {
   const stateDir = path.resolve(opts.stateDir);
-  const record = await readStateFile(stateDir);
+  const record = await readRunningKafka(stateDir);
+  if (record?.kind === 'attached') return { stopped: false, forced: false, heldBy: record };
   let result: KafkaDownResult = { stopped: false, forced: false };
-  if (record && isOurBroker(record)) {
+  if (record) {
     process.kill(record.pid, 'SIGTERM');
     let forced = false;
     if (!(await waitForPidExit(record.pid, opts.graceMs ?? 30_000))) {
@@ -204,6 +305,8 @@ export async function kafkaDown(opts: KafkaDownOptions): Promise<KafkaDownResult
     result = { stopped: true, pid: record.pid, forced };
   }
   await rm(path.join(stateDir, STATE_FILE), { force: true });
+  // The broker is gone, so its lock is stale; remove it unless a new broker took it meanwhile.
+  if (!(await readBrokerLock(stateDir))) await rm(path.join(stateDir, LOCK_FILE), { force: true });
   if (opts.deleteData) await rm(brokerLayout(stateDir).logDir, { recursive: true, force: true });
   return result;
 }
@@ -230,7 +333,11 @@ async function readStateFile(stateDir: string): Promise<RunningKafka | undefined
   }
 }
 
-function isOurBroker(record: RunningKafka): boolean {
+async function isPortOpenOn(port: number | undefined): Promise<boolean> {
+  return port === undefined ? false : isPortOpen(port);
+}
+
+function isOurBroker(record: { pid: number; stateDir: string }): boolean {
   if (!isPidAlive(record.pid)) return false;
   const commandLine = procCommandLine(record.pid);
   // No /proc (macOS): trust the pid.

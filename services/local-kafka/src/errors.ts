@@ -11,7 +11,8 @@ export type LocalKafkaErrorCode =
   | 'LOCAL_KAFKA_FORMAT_FAILED'
   | 'LOCAL_KAFKA_START_FAILED'
   | 'LOCAL_KAFKA_START_TIMEOUT'
-  | 'LOCAL_KAFKA_STATE_INVALID';
+  | 'LOCAL_KAFKA_STATE_INVALID'
+  | 'LOCAL_KAFKA_DIR_LOCKED';
 
 export class LocalKafkaError extends Error {
   readonly code: LocalKafkaErrorCode;

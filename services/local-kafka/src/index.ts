@@ -11,6 +11,9 @@ export type {
   RunningKafka,
 } from './detached.js';
 export { LocalKafkaError } from './errors.js';
+export { BrokerDirLockedError, describeHolder } from './lock-errors.js';
+export { LOCK_FILE, acquireBrokerLock, readBrokerLock } from './lock.js';
+export type { AcquireResult, BrokerLock, BrokerLockRecord, BrokerOwnerKind, LockHolder } from './lock.js';
 export type { LocalKafkaErrorCode } from './errors.js';
 export { checkJava, MIN_JAVA_MAJOR } from './java.js';
 export type { JavaInfo } from './java.js';

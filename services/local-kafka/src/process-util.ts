@@ -105,6 +105,21 @@ function procState(pid: number): string | undefined {
   }
 }
 
+/**
+ * Linux start time of a process (field 22 of /proc/<pid>/stat, clock ticks since boot): with the pid it
+ * identifies one process, so a pid reused after a crash is not mistaken for the one recorded. Undefined elsewhere.
+ */
+export function procStartTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Linux command line of a process, NUL-separated args joined by spaces; undefined elsewhere. */
 export function procCommandLine(pid: number): string | undefined {
   try {

@@ -415,7 +415,7 @@ class ServerClickHouse extends BaseClickHouse {
 }
 
 /** PID of another live process holding an embedded data directory (from the engine's `status` file), or null. */
-function dataDirHolder(dataDir: string): number | null {
+export function dataDirHolder(dataDir: string): number | null {
   let pid: number;
   try {
     const m = /PID:\s*(\d+)/.exec(readFileSync(join(dataDir, 'status'), 'utf8'));
