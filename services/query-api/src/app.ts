@@ -2,10 +2,10 @@
  * The query API (fastify 5), built without side effects: no listen, no environment, no signals. Versioned REST
  * endpoints over the path store; every request and response has a JSON schema (validation, serialization and the
  * OpenAPI document at /openapi.json); parameters are always bound, never spliced into SQL; time ranges and
- * result sizes are capped; bad parameters get a 400 naming the problem; /v1/* takes a bearer token when one is
- * configured; /healthz, /readyz and /metrics (Prometheus) for operations.
+ * result sizes are capped; bad input of any kind gets a 4xx with the standard error body naming the problem or
+ * limit (never a 5xx); /v1/* and /metrics take a bearer token when one is configured, checked inside their plugin
+ * scope so it covers exactly the routes the router matched; /healthz, /readyz and /openapi.json are public.
  */
-import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, {
   LogController,
@@ -13,7 +13,6 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
 } from 'fastify';
 import {
   Counter,
@@ -31,6 +30,15 @@ import {
 } from '@pathwatch/core';
 import type { QueryApiHttpConfig } from './config.js';
 import { QueryApiError } from './errors.js';
+import {
+  HTTP_LIMITS,
+  acceptCheck,
+  bearerAuth,
+  clientErrorHandler,
+  finiteOrNull,
+  frameworkErrorBody,
+  nonFiniteParameter,
+} from './http-guard.js';
 import {
   anomaliesRoute,
   errorSchema,
@@ -71,6 +79,27 @@ export interface QueryApiDeps {
 }
 
 const HOUR = 3_600_000;
+// ClickHouse error codes that mean "this query is too expensive" (it would fail the same way again).
+const TIMEOUT_EXCEEDED = 159;
+const TOO_MANY_ROWS_OR_BYTES = 396;
+/** Range of request times the store can hold (ClickHouse DateTime64 ends in 2299; no event predates 1970). */
+const TIME_MIN_MS = 0;
+const TIME_MAX_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
+
+/** Routes served without a token. Every other route must sit in the authenticated scope (checked at ready). */
+export const PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/openapi.json'];
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  authenticated: boolean;
+}
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of an app built by buildApp (HEAD included), with whether it takes the bearer token. */
+export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
 
 interface WindowQuery {
   from?: string;
@@ -90,8 +119,24 @@ function bad(message: string): QueryApiError {
 function parseTime(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const t = Date.parse(raw);
-  if (!Number.isFinite(t)) throw bad(`${name} is not an RFC 3339 date-time: ${raw}`);
+  if (!Number.isFinite(t)) throw bad(`${name} is not an RFC 3339 date-time`);
+  if (t < TIME_MIN_MS || t > TIME_MAX_MS)
+    throw bad(`${name} must be between 1970-01-01T00:00:00Z and 2299-12-31T23:59:59.999Z`);
   return t;
+}
+
+/** The charset parameter of a Content-Type header, lower-cased, or undefined. */
+function contentTypeCharset(header: string | undefined): string | undefined {
+  for (const param of (header ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq >= 0 && param.slice(0, eq).trim().toLowerCase() === 'charset')
+      return param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
+  }
+  return undefined;
 }
 
 function splitList<T extends string>(raw: string | undefined): T[] {
@@ -103,12 +148,6 @@ function splitList<T extends string>(raw: string | undefined): T[] {
     seen.add(x);
   }
   return xs;
-}
-
-function timingSafeTokenEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function validationMessage(err: FastifyError): string {
@@ -143,9 +182,44 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown parameters are an error (a typo must not silently widen a query), not stripped.
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      // strictNumbers: NaN and Infinity (e.g. `1e400` coerced) are not numbers, so they fail type and range checks.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
     },
-    bodyLimit: 256 * 1024,
+    bodyLimit: HTTP_LIMITS.bodyBytes,
+    http: { maxHeaderSize: HTTP_LIMITS.headerBytes },
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    routerOptions: { maxParamLength: HTTP_LIMITS.pathParamUnits },
+    clientErrorHandler,
+    // Router errors (over-long path parameter, bad percent-encoding) get the standard body too.
+    frameworkErrors: (err, _req, reply) => {
+      const mapped = frameworkErrorBody(err) ?? {
+        status: 400,
+        body: new QueryApiError('QUERY_API_BAD_REQUEST', 'the request URL cannot be routed').body(),
+      };
+      void (reply as FastifyReply).code(mapped.status).send(mapped.body);
+    },
+  });
+
+  // JSON is the only body any route takes: no text/plain parser, and a declared charset must be UTF-8 (the
+  // bytes are decoded as UTF-8 whatever it says). Fastify's own JSON parser does the parsing (proto keys refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const charset = contentTypeCharset(req.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+      return done(new QueryApiError('QUERY_API_UNSUPPORTED_MEDIA_TYPE', 'the body charset must be utf-8'));
+    void parseJson(req, typeof body === 'string' ? body : body.toString('utf8'), done);
+  });
+
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, authenticated: false });
   });
 
   const httpRequests = new Counter({
@@ -176,24 +250,22 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
       ...(config.authToken
         ? {
             components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+            // Every route but the public ones (which say `security: []`).
             security: [{ bearer: [] }],
           }
         : {}),
     },
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (config.authToken === undefined || !req.url.startsWith('/v1/')) return;
-    const h = req.headers.authorization ?? '';
-    const m = /^Bearer (.+)$/.exec(h);
-    if (!m?.[1] || !timingSafeTokenEqual(m[1], config.authToken)) {
-      void reply.header('www-authenticate', 'Bearer realm="pathwatch"');
-      throw new QueryApiError(
-        'QUERY_API_UNAUTHORIZED',
-        h ? 'the bearer token is not valid' : 'missing Authorization: Bearer <token>',
-      );
-    }
+  app.addHook('preValidation', acceptCheck);
+  // After validation and coercion: no parameter may be NaN or Infinity (`1e400` coerces to Infinity, and ajv
+  // skips range keywords for non-finite numbers in some modes), whatever its schema says.
+  app.addHook('preHandler', (req) => {
+    const where = nonFiniteParameter(req);
+    return where === undefined ? Promise.resolve() : Promise.reject(bad(`${where} must be a finite number`));
   });
+  // Non-finite numbers from the store would make the serialiser throw (a 5xx): send them as null.
+  app.addHook('preSerialization', (_req, _reply, payload) => Promise.resolve(finiteOrNull(payload)));
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
@@ -202,48 +274,91 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     req.log.debug({ route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request served');
   });
 
+  app.addHook('onReady', () => {
+    const open = routes.filter((r) => !r.authenticated && !PUBLIC_ROUTES.includes(r.url));
+    if (config.authToken !== undefined && open.length > 0)
+      return Promise.reject(
+        new Error(
+          `routes outside the authenticated scope and not in PUBLIC_ROUTES: ${open.map((r) => `${r.method} ${r.url}`).join(', ')}`,
+        ),
+      );
+    return Promise.resolve();
+  });
+
+  // Never echoes the path: a 404 tells nothing beyond "no such route" (and runs no auth: nothing is served).
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({
-      error: 'QUERY_API_NOT_FOUND',
-      message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}`,
-    });
+    void reply
+      .code(404)
+      .send(
+        new QueryApiError(
+          'QUERY_API_NOT_FOUND',
+          `no such route for ${req.method} (see /openapi.json)`,
+        ).body(),
+      );
   });
 
   app.setErrorHandler((err: FastifyError | QueryApiError | StoreError | Error, req, reply) => {
-    if (err instanceof QueryApiError) {
-      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
-    }
-    if ('validation' in err && err.validation) {
-      return reply.code(400).send({ error: 'QUERY_API_BAD_REQUEST', message: validationMessage(err) });
-    }
+    const send = (e: QueryApiError) => {
+      if (e.code === 'QUERY_API_STORE_UNAVAILABLE') void reply.header('retry-after', '5');
+      return reply.code(e.statusCode).send(e.body());
+    };
+    if (err instanceof QueryApiError) return send(err);
+    if ('validation' in err && err.validation) return send(bad(validationMessage(err)));
     if (err instanceof StoreError) {
-      if (err.code === 'CORE_STORE_SQL_REJECTED')
-        return reply.code(400).send({ error: 'QUERY_API_BAD_REQUEST', message: err.message });
+      if (err.code === 'CORE_STORE_SQL_REJECTED') return send(bad(err.message));
       if (err.context['ambiguous'] === true)
-        return reply.code(409).send({ error: 'QUERY_API_AMBIGUOUS', message: err.message });
+        return send(new QueryApiError('QUERY_API_AMBIGUOUS', err.message));
+      const chCode = err.context['clickhouseCode'];
+      // The query itself is too expensive: the same request would fail again, so a 4xx naming the limit.
+      if (chCode === TIMEOUT_EXCEEDED)
+        return send(
+          new QueryApiError(
+            'QUERY_API_LIMIT_EXCEEDED',
+            `the query exceeded the time limit of ${config.sqlTimeoutSeconds} s (QUERY_API_SQL_TIMEOUT_S)`,
+          ),
+        );
+      if (chCode === TOO_MANY_ROWS_OR_BYTES)
+        return send(
+          new QueryApiError('QUERY_API_LIMIT_EXCEEDED', 'the query reads more rows or bytes than allowed'),
+        );
       if (err.retriable) {
         req.log.warn({ err }, 'path store unavailable');
-        return reply.code(503).send({
-          error: 'QUERY_API_STORE_UNAVAILABLE',
-          message: 'the path store is not available; retry later',
-        });
+        return send(
+          new QueryApiError('QUERY_API_STORE_UNAVAILABLE', 'the path store is not available; retry later'),
+        );
       }
     }
+    const framework = frameworkErrorBody(err as FastifyError);
+    if (framework) return reply.code(framework.status).send(framework.body);
     const status = (err as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'QUERY_API_BAD_REQUEST', message: err.message });
+      req.log.debug({ err }, 'request refused');
+      return reply.code(400).send(bad('the request is malformed').body());
     }
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'QUERY_API_INTERNAL', message: 'internal error (logged)' });
+    return send(new QueryApiError('QUERY_API_INTERNAL', 'internal error (logged)'));
   });
+
+  /** A route schema with the server's configured caps as its maxima, so the document says what is enforced. */
+  function limited<T extends object>(schema: T): T {
+    const s = structuredClone(schema) as T & {
+      querystring?: { properties?: Record<string, { maximum?: number; default?: number }> };
+    };
+    const lim = s.querystring?.properties?.['limit'];
+    if (lim) {
+      lim.maximum = config.maxResultRows;
+      if (lim.default !== undefined) lim.default = Math.min(lim.default, config.maxResultRows);
+    }
+    return s;
+  }
 
   /** Time window + filters of a request, with the range cap for raw or rollup queries. */
   function window(
     q: WindowQuery,
     kind: 'raw' | 'rollup',
   ): { from_ms: number; to_ms: number } & Filters & { limit: number } {
-    const to = parseTime('to', q.to, now());
-    const from = parseTime('from', q.from, to - 24 * HOUR);
+    const to = parseTime('to', q.to, Math.min(now(), TIME_MAX_MS));
+    const from = parseTime('from', q.from, Math.max(to - 24 * HOUR, TIME_MIN_MS));
     if (from >= to)
       throw bad(`from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
     const maxMs = kind === 'raw' ? config.maxRawRangeHours * HOUR : config.maxRollupRangeDays * 24 * HOUR;
@@ -285,89 +400,105 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    return reply.header('content-type', registry.contentType).send(await registry.metrics());
-  });
-
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
-  app.get('/v1/requests/:request_id/timeline', { schema: timelineRoute }, async (req) => {
-    const { request_id: requestId } = req.params as { request_id: string };
-    const { tenant } = req.query as { tenant?: string };
-    const tl = await store.timeline(requestId, tenant);
-    if (!tl)
-      throw new QueryApiError(
-        'QUERY_API_NOT_FOUND',
-        `no path for request ${requestId}${tenant === undefined ? '' : ` in tenant ${tenant}`}`,
-      );
-    return tl;
-  });
+  // The authenticated scope: the bearer hook below runs for every route registered in here, after routing, so
+  // no spelling of a URL that reaches one of these handlers skips it.
+  await app.register((v1, _opts, done) => {
+    v1.addHook('onRoute', (r) => {
+      const url = r.url;
+      for (const e of routes) if (e.url === url) e.authenticated = config.authToken !== undefined;
+    });
+    if (config.authToken !== undefined) v1.addHook('onRequest', bearerAuth(config.authToken));
 
-  app.get('/v1/latency', { schema: latencyRoute }, async (req) => {
-    const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName; stage: LatencyStage };
-    const w = window(q, 'rollup');
-    return {
-      rows: await store.latency({
-        ...w,
-        group_by: splitList<GroupDimension>(q.group_by),
-        bucket: q.bucket,
-        stage: q.stage,
-      }),
-    };
-  });
+    // Prometheus metrics name topics, groups and verdict volumes: behind the token like the data routes.
+    v1.get(
+      '/metrics',
+      { schema: { hide: true }, config: { produces: 'text/plain' } },
+      async (_req, reply) => {
+        return reply.header('content-type', registry.contentType).send(await registry.metrics());
+      },
+    );
 
-  app.get('/v1/variance/same-input', { schema: sameInputRoute }, async (req) => {
-    const q = req.query as WindowQuery & { min_requests: number };
-    return store.sameInput({ ...window(q, 'raw'), min_requests: q.min_requests });
-  });
+    v1.get('/v1/requests/:request_id/timeline', { schema: limited(timelineRoute) }, async (req) => {
+      const { request_id: requestId } = req.params as { request_id: string };
+      const { tenant } = req.query as { tenant?: string };
+      const tl = await store.timeline(requestId, tenant);
+      if (!tl)
+        throw new QueryApiError(
+          'QUERY_API_NOT_FOUND',
+          `no path for request ${requestId}${tenant === undefined ? '' : ` in tenant ${tenant}`}`,
+        );
+      return tl;
+    });
 
-  app.get('/v1/variance/flip-rate', { schema: flipRateRoute }, async (req) => {
-    const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName };
-    return {
-      rows: await store.flipRate({
+    v1.get('/v1/latency', { schema: limited(latencyRoute) }, async (req) => {
+      const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName; stage: LatencyStage };
+      const w = window(q, 'rollup');
+      return {
+        rows: await store.latency({
+          ...w,
+          group_by: splitList<GroupDimension>(q.group_by),
+          bucket: q.bucket,
+          stage: q.stage,
+        }),
+      };
+    });
+
+    v1.get('/v1/variance/same-input', { schema: limited(sameInputRoute) }, async (req) => {
+      const q = req.query as WindowQuery & { min_requests: number };
+      return store.sameInput({ ...window(q, 'raw'), min_requests: q.min_requests });
+    });
+
+    v1.get('/v1/variance/flip-rate', { schema: limited(flipRateRoute) }, async (req) => {
+      const q = req.query as WindowQuery & { group_by?: string; bucket: BucketName };
+      return {
+        rows: await store.flipRate({
+          ...window(q, 'raw'),
+          group_by: splitList<GroupDimension>(q.group_by),
+          bucket: q.bucket,
+        }),
+      };
+    });
+
+    v1.get('/v1/explain', { schema: limited(explainRoute) }, async (req) => {
+      const q = req.query as WindowQuery & { cohort: ExplainCohort; min_support: number; min_cohort: number };
+      return store.explain({
         ...window(q, 'raw'),
-        group_by: splitList<GroupDimension>(q.group_by),
-        bucket: q.bucket,
-      }),
-    };
-  });
-
-  app.get('/v1/explain', { schema: explainRoute }, async (req) => {
-    const q = req.query as WindowQuery & { cohort: ExplainCohort; min_support: number; min_cohort: number };
-    return store.explain({
-      ...window(q, 'raw'),
-      cohort: q.cohort,
-      min_support: q.min_support,
-      min_cohort: q.min_cohort,
+        cohort: q.cohort,
+        min_support: q.min_support,
+        min_cohort: q.min_cohort,
+      });
     });
-  });
 
-  app.get('/v1/anomalies/open', { schema: anomaliesRoute }, async (req) => {
-    const q = req.query as WindowQuery & { kind?: string };
-    const kinds = splitList<AnomalyKind>(q.kind);
-    return store.openAnomalies({
-      ...window(q, 'raw'),
-      kinds: kinds.length > 0 ? kinds : ['overdue', 'missing_dispatch', 'missing_outcome'],
-      now_ms: now(),
+    v1.get('/v1/anomalies/open', { schema: limited(anomaliesRoute) }, async (req) => {
+      const q = req.query as WindowQuery & { kind?: string };
+      const kinds = splitList<AnomalyKind>(q.kind);
+      return store.openAnomalies({
+        ...window(q, 'raw'),
+        kinds: kinds.length > 0 ? kinds : ['overdue', 'missing_dispatch', 'missing_outcome'],
+        now_ms: now(),
+      });
     });
-  });
 
-  app.post('/v1/sql', { schema: sqlRoute }, async (req) => {
-    if (!config.sqlEnabled)
-      throw new QueryApiError(
-        'QUERY_API_SQL_DISABLED',
-        'the SQL endpoint is disabled (QUERY_API_SQL_ENABLED=false)',
-      );
-    const body = req.body as { sql: string; max_rows?: number };
-    const maxRows = Math.min(body.max_rows ?? config.sqlMaxRows, config.sqlMaxRows);
-    try {
-      const r = await store.sql(body.sql, { maxRows, maxExecutionSeconds: config.sqlTimeoutSeconds });
-      return { columns: r.columns, rows: r.rows, truncated: r.truncated, elapsed_ms: r.elapsedMs };
-    } catch (err) {
-      // The analyst's SQL was wrong (syntax, unknown column, readonly): say what ClickHouse said.
-      if (err instanceof StoreError && !err.retriable) throw bad(err.message);
-      throw err;
-    }
+    v1.post('/v1/sql', { schema: limited(sqlRoute) }, async (req) => {
+      if (!config.sqlEnabled)
+        throw new QueryApiError(
+          'QUERY_API_SQL_DISABLED',
+          'the SQL endpoint is disabled (QUERY_API_SQL_ENABLED=false)',
+        );
+      const body = req.body as { sql: string; max_rows?: number };
+      const maxRows = Math.min(body.max_rows ?? config.sqlMaxRows, config.sqlMaxRows);
+      try {
+        const r = await store.sql(body.sql, { maxRows, maxExecutionSeconds: config.sqlTimeoutSeconds });
+        return { columns: r.columns, rows: r.rows, truncated: r.truncated, elapsed_ms: r.elapsedMs };
+      } catch (err) {
+        // The analyst's SQL was wrong (syntax, unknown column, readonly): say what ClickHouse said.
+        if (err instanceof StoreError && !err.retriable) throw bad(err.message);
+        throw err;
+      }
+    });
+    done();
   });
 
   return app;

@@ -28,7 +28,7 @@ export const queryApiHttpSpec = {
   }),
   authToken: v<string | undefined>({
     env: 'QUERY_API_TOKEN',
-    doc: 'When set, /v1/* requires `Authorization: Bearer <token>` (health, readiness, metrics and OpenAPI stay open).',
+    doc: 'When set, /v1/* and /metrics require `Authorization: Bearer <token>` (/healthz, /readyz and /openapi.json stay open; see SECURITY.md).',
     default: undefined,
     optional: true,
     defaultDoc: 'no auth',

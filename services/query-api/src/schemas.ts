@@ -16,27 +16,39 @@ const nullableString = { type: ['string', 'null'] } as const;
 export const errorSchema = {
   $id: 'Error',
   type: 'object',
-  required: ['error', 'message'],
+  required: ['error', 'message', 'retriable'],
   properties: {
     error: { type: 'string', description: 'Stable code, e.g. QUERY_API_BAD_REQUEST.' },
-    message: { type: 'string', description: 'What is wrong, naming the parameter.' },
+    message: { type: 'string', description: 'What is wrong, naming the parameter or the limit.' },
+    retriable: { type: 'boolean', description: 'Whether the same request can succeed later.' },
   },
 } as const;
 
-const errorResponses = {
+/** Answers every route can give: malformed input (400), an Accept header excluding JSON (406), a bug (500). */
+const commonErrors = {
   400: { $ref: 'Error#' },
-  401: { $ref: 'Error#' },
-  503: { $ref: 'Error#' },
+  406: { $ref: 'Error#' },
   500: { $ref: 'Error#' },
 } as const;
 
+const errorResponses = {
+  ...commonErrors,
+  401: { $ref: 'Error#' },
+  503: { $ref: 'Error#' },
+} as const;
+
+const timeRange = 'Between 1970-01-01T00:00:00Z and 2299-12-31T23:59:59.999Z.';
 const windowProps = {
   from: {
     type: 'string',
     format: 'date-time',
-    description: 'Start (inclusive), RFC 3339. Default: `to` minus 24 h.',
+    description: `Start (inclusive), RFC 3339. Default: \`to\` minus 24 h. ${timeRange}`,
   },
-  to: { type: 'string', format: 'date-time', description: 'End (exclusive), RFC 3339. Default: now.' },
+  to: {
+    type: 'string',
+    format: 'date-time',
+    description: `End (exclusive), RFC 3339. Default: now. ${timeRange} The range is capped (raw-record queries: QUERY_API_MAX_RAW_RANGE_HOURS; dashboard queries: QUERY_API_MAX_ROLLUP_RANGE_DAYS).`,
+  },
   tenant: { ...str, description: 'Only this tenant.' },
   operation: { ...str, description: 'Only this operation (e.g. otp.send).' },
   channel: { ...str, description: 'Only this channel.' },
@@ -56,7 +68,7 @@ const limit = (dflt: number) =>
     minimum: 1,
     maximum: 1_000_000,
     default: dflt,
-    description: 'Maximum rows returned.',
+    description: "Maximum rows returned (the maximum is the server's QUERY_API_MAX_RESULT_ROWS).",
   }) as const;
 
 const groupObject = {
@@ -73,7 +85,7 @@ export const timelineRoute = {
   params: {
     type: 'object',
     required: ['request_id'],
-    properties: { request_id: { ...str, maxLength: 512 } },
+    properties: { request_id: { ...str, maxLength: 512, description: 'Request id (1 to 512 characters).' } },
   },
   querystring: { type: 'object', additionalProperties: false, properties: { tenant: str } },
   response: {
@@ -276,7 +288,7 @@ export const sameInputRoute = {
               requests: { type: 'integer' },
               outcomes: { type: 'object', additionalProperties: { type: 'integer' } },
               modal_verdict: { type: 'string' },
-              consistency: { type: 'number' },
+              consistency: nullableNumber,
               providers: { type: 'array', items: { type: 'string' } },
               latest_request_id: { type: 'string' },
             },
@@ -374,9 +386,9 @@ export const explainRoute = {
               value: { type: 'string' },
               support: { type: 'integer' },
               cohort_count: { type: 'integer' },
-              cohort_rate: { type: 'number' },
-              rest_rate: { type: 'number' },
-              lift: { type: 'number' },
+              cohort_rate: nullableNumber,
+              rest_rate: nullableNumber,
+              lift: nullableNumber,
             },
           },
         },
@@ -442,13 +454,19 @@ export const anomaliesRoute = {
 export const sqlRoute = {
   tags: ['sql'],
   summary: 'Read-only SQL for analysts (one SELECT/WITH/SHOW/DESCRIBE/EXPLAIN statement)',
+  querystring: { type: 'object', additionalProperties: false, properties: {} },
   body: {
     type: 'object',
     additionalProperties: false,
     required: ['sql'],
     properties: {
       sql: { type: 'string', minLength: 1, maxLength: 100_000 },
-      max_rows: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      max_rows: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000,
+        description: "Row cap of the result; capped at the server's QUERY_API_SQL_MAX_ROWS.",
+      },
     },
   },
   response: {
@@ -461,10 +479,13 @@ export const sqlRoute = {
         },
         rows: { type: 'array', items: { type: 'array' } },
         truncated: { type: 'boolean' },
-        elapsed_ms: { type: 'number' },
+        elapsed_ms: nullableNumber,
       },
     },
     404: { $ref: 'Error#' },
+    413: { $ref: 'Error#' },
+    415: { $ref: 'Error#' },
+    422: { $ref: 'Error#' },
     ...errorResponses,
   },
 } as const;
@@ -472,15 +493,18 @@ export const sqlRoute = {
 export const healthRoute = {
   tags: ['ops'],
   summary: 'Liveness',
-  response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+  security: [],
+  response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...commonErrors },
 } as const;
 
 export const readyRoute = {
   tags: ['ops'],
   summary: 'Readiness: ClickHouse answers (and every registered check passes)',
+  security: [],
   response: {
     200: { $ref: 'Readiness#' },
     503: { $ref: 'Readiness#' },
+    ...commonErrors,
   },
 } as const;
 
