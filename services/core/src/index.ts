@@ -30,7 +30,9 @@ export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { onShutdown } from './shutdown.js';
 export { StoreError } from './errors.js';
-export { openClickHouse, readonlySqlProblem, toStoreError } from './clickhouse/client.js';
+export { openClickHouse, toStoreError } from './clickhouse/client.js';
+export { readonlyUserDdl } from './clickhouse/readonly-user.js';
+export type { SqlRefusalReason } from './clickhouse/sql-guard.js';
 export type {
   ClickHouse,
   ClickHouseOptions,

@@ -441,7 +441,7 @@ export const anomaliesRoute = {
 
 export const sqlRoute = {
   tags: ['sql'],
-  summary: 'Read-only SQL for analysts (one SELECT/WITH/SHOW/DESCRIBE/EXPLAIN statement)',
+  summary: 'Read-only SQL for analysts: one SELECT (WITH, UNION, subqueries, joins) over the path store tables; see SECURITY.md',
   body: {
     type: 'object',
     additionalProperties: false,
