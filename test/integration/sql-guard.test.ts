@@ -5,14 +5,24 @@
  * dictionaries, network table functions with a listener proving nothing connects, forged tree lines, session
  * leaks, the time limit) and the analyst queries that must keep working.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '@pathwatch/schemas';
-import { StoreError, createRootLogger, openPathStore, type PathStore } from '@pathwatch/core';
+import {
+  StoreError,
+  createRootLogger,
+  loadFunctionCatalog,
+  openClickHouse,
+  openPathStore,
+  readonlyUserDdl,
+  type ClickHouse,
+  type PathStore,
+} from '@pathwatch/core';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 import { buildApp, type QueryApiDeps } from '@pathwatch/query-api';
 
@@ -475,5 +485,54 @@ describe('POST /v1/sql allow-list', () => {
     expect((err as StoreError).code).toBe('CORE_STORE_SQL_REJECTED');
     expect((err as StoreError).retriable).toBe(false);
     expect((err as StoreError).context['reason']).toBe('SQL_FUNCTION_NOT_ALLOWED');
+  });
+});
+
+describe('the function allow-list on the real engine, and the server-mode read-only user', () => {
+  let ch: ClickHouse;
+  beforeAll(async () => {
+    // Same data directory as above: a second client shares the process's one engine.
+    ch = await openClickHouse({ mode: 'embedded', dataDir }, { logger });
+  });
+  afterAll(async () => {
+    await ch?.close();
+  });
+
+  it('derives from system.functions: pure functions allowed, host, file, network, dictionary ones refused', async () => {
+    const catalog = await loadFunctionCatalog((sql) => ch.query(sql));
+    for (const name of [
+      'file', 'url', 'getSetting', 'getServerSetting', 'hostName', 'FQDN', 'currentUser', 'version', 'sleep',
+      'sleepEachRow', 'dictGet', 'dictGetString', 'dictHas', 'joinGet', 'joinGetOrNull', 'getMacro',
+      'hasColumnInTable', 'filesystemAvailable', 'generateSerialID', 'catboostEvaluate', 'aiGenerate',
+      'addressToSymbol', 'regionToName', 'formatRow', 'groupFormat', 'arrayReduce', 'chdb', 'encrypt',
+      'initializeAggregation', 'currentDatabase', 'globalVariable', 'showCertificate', 'uptime', 'tcpPort',
+    ])
+      expect(catalog.resolve(name)?.allowed ?? false, name).toBe(false);
+    for (const name of [
+      'count', 'sum', 'avg', 'quantiles', 'quantileTDigest', 'uniqExact', 'argMax', 'row_number', 'rank',
+      'lagInFrame', 'toStartOfHour', 'now', 'dateDiff', 'lower', 'concat', 'JSONExtractString', 'arrayMap',
+      'arrayJoin', 'arrayZip', 'tupleElement', 'if', 'multiIf', 'in', 'notIn', 'greatest', 'round', 'cityHash64',
+      'CAST', 'toUInt64', 'coalesce', 'mapKeys', 'lambda', 'caseWithExpression', 'throwIf', 'toTypeName',
+      'quantilesTDigestIf', 'countIf', 'sumIfOrNull', 'substring', 'SUBSTRING', 'lcase',
+    ])
+      expect(catalog.resolve(name)?.allowed, name).toBe(true);
+  });
+
+  it('generates a read-only user whose DDL the real parser accepts; infra/clickhouse/readonly-user.sql is that DDL', async () => {
+    const ddl = readonlyUserDdl();
+    const file = readFileSync(
+      fileURLToPath(new URL('../../infra/clickhouse/readonly-user.sql', import.meta.url)),
+      'utf8',
+    );
+    expect(file.split('\n').filter((l) => l !== '' && !l.startsWith('--')).join('\n')).toBe(ddl);
+    const statements = ddl.split('\n');
+    expect(statements).toHaveLength(4);
+    for (const st of statements) {
+      const [r] = await ch.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: st });
+      expect(r?.f, st).toBeTruthy();
+    }
+    expect(ddl).toMatch(/GRANT SELECT ON `pathwatch`\.\* TO `pathwatch_sql`/);
+    expect(ddl).toMatch(/readonly = 2 CONST/);
+    expect(() => readonlyUserDdl({ database: 'x; DROP' })).toThrow(TypeError);
   });
 });

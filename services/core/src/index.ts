@@ -32,6 +32,7 @@ export { onShutdown } from './shutdown.js';
 export { StoreError } from './errors.js';
 export { openClickHouse, toStoreError } from './clickhouse/client.js';
 export { readonlyUserDdl } from './clickhouse/readonly-user.js';
+export { loadFunctionCatalog } from './clickhouse/sql-run.js';
 export type { SqlRefusalReason } from './clickhouse/sql-guard.js';
 export type {
   ClickHouse,

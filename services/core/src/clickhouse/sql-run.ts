@@ -78,7 +78,7 @@ export function sanitiseEngineMessage(message: string): string {
     .split(/\n\s*Stack trace/i)[0]!
     .replace(/(?:Code: \d+\. )?DB::Exception: /g, '')
     .replace(/ ?\(version [^)]*\)/g, '')
-    .replace(/(?:file:\/\/)?(?:\/[\w.@+-]+){2,}\/?/g, '<path>')
+    .replace(/(?:file:\/\/)?(?:\/[\w.@+-]+){2,}\/?/g, (p) => (p.endsWith('.') ? '<path>.' : '<path>'))
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 2000);
