@@ -77,20 +77,18 @@ describe('embedded pitfalls', () => {
     expect(ok.columns).toEqual([{ name: 'x', type: 'UInt32' }]);
     expect(ok.rows).toEqual([[1], [2]]);
     for (const [sql, code] of [
-      ['INSERT INTO t VALUES (9)', 'CORE_STORE_SQL_REJECTED'],
-      ['SELECT 1; DROP TABLE t', 'CORE_STORE_SQL_REJECTED'],
-      ['SELECT 1 FORMAT CSV', 'CORE_STORE_SQL_REJECTED'],
-      ["SELECT * FROM file('/etc/hostname', 'LineAsString')", 'CORE_STORE_QUERY_FAILED'],
-      [
-        "WITH x AS (SELECT 1) SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
-        'CORE_STORE_QUERY_FAILED',
-      ],
+      ['INSERT INTO t VALUES (9)', 'SQL_NOT_SELECT'],
+      ['SELECT 1; DROP TABLE t', 'SQL_MULTI_STATEMENT'],
+      ['SELECT 1 FORMAT CSV', 'SQL_FORMAT'],
+      ["SELECT * FROM file('/etc/hostname', 'LineAsString')", 'SQL_TABLE_FUNCTION'],
+      ["WITH x AS (SELECT 1) SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')", 'SQL_TABLE_FUNCTION'],
     ] as const) {
       const err = await ch.readonlySql(sql).catch((e: unknown) => e);
       expect(err, sql).toBeInstanceOf(StoreError);
-      expect((err as StoreError).code, sql).toBe(code);
+      expect((err as StoreError).code, sql).toBe('CORE_STORE_SQL_REJECTED');
+      expect((err as StoreError).context['reason'], sql).toBe(code);
     }
-    const cut = await ch.readonlySql('SELECT number FROM numbers(100)', { maxRows: 10 });
+    const cut = await ch.readonlySql('SELECT arrayJoin(range(100)) AS number', { maxRows: 10 });
     expect(cut.rows).toHaveLength(10);
     expect(cut.truncated).toBe(true);
     // The writer session is untouched by readonly=1.

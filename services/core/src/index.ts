@@ -31,7 +31,10 @@ export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { onShutdown } from './shutdown.js';
 export { StoreError } from './errors.js';
-export { dataDirHolder, openClickHouse, readonlySqlProblem, toStoreError } from './clickhouse/client.js';
+export { dataDirHolder, openClickHouse, toStoreError } from './clickhouse/client.js';
+export { readonlyUserDdl } from './clickhouse/readonly-user.js';
+export { loadFunctionCatalog } from './clickhouse/sql-run.js';
+export type { SqlRefusalReason } from './clickhouse/sql-guard.js';
 export type {
   ClickHouse,
   ClickHouseOptions,

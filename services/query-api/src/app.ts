@@ -481,7 +481,7 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
       });
     });
 
-    v1.post('/v1/sql', { schema: limited(sqlRoute) }, async (req) => {
+    v1.post('/v1/sql', { schema: limited(sqlRoute) }, async (req, reply) => {
       if (!config.sqlEnabled)
         throw new QueryApiError(
           'QUERY_API_SQL_DISABLED',
@@ -490,10 +490,23 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
       const body = req.body as { sql: string; max_rows?: number };
       const maxRows = Math.min(body.max_rows ?? config.sqlMaxRows, config.sqlMaxRows);
       try {
-        const r = await store.sql(body.sql, { maxRows, maxExecutionSeconds: config.sqlTimeoutSeconds });
+        const r = await store.sql(body.sql, {
+          maxRows,
+          maxExecutionSeconds: config.sqlTimeoutSeconds,
+          timeLimitVariable: 'QUERY_API_SQL_TIMEOUT_S',
+        });
         return { columns: r.columns, rows: r.rows, truncated: r.truncated, elapsed_ms: r.elapsedMs };
       } catch (err) {
-        // The analyst's SQL was wrong (syntax, unknown column, readonly): say what ClickHouse said.
+        // Refused by the SQL guard, or failed because of the SQL itself (syntax, unknown column, time limit):
+        // 400 with the stable reason as the code (QUERY_API_SQL_TABLE_FUNCTION, QUERY_API_SQL_TIME_LIMIT, ...).
+        if (err instanceof StoreError && err.code === 'CORE_STORE_SQL_REJECTED') {
+          const reason = err.context['reason'];
+          return reply.code(400).send({
+            error: `QUERY_API_${typeof reason === 'string' ? reason : 'SQL_INVALID'}`,
+            message: err.message,
+            retriable: false,
+          });
+        }
         if (err instanceof StoreError && !err.retriable) throw bad(err.message);
         throw err;
       }

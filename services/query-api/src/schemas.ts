@@ -453,7 +453,7 @@ export const anomaliesRoute = {
 
 export const sqlRoute = {
   tags: ['sql'],
-  summary: 'Read-only SQL for analysts (one SELECT/WITH/SHOW/DESCRIBE/EXPLAIN statement)',
+  summary: 'Read-only SQL for analysts: one SELECT (WITH, UNION, subqueries, joins) over the path store tables; see SECURITY.md',
   querystring: { type: 'object', additionalProperties: false, properties: {} },
   body: {
     type: 'object',

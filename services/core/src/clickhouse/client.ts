@@ -15,9 +15,12 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { Session } from 'chdb';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { StoreError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { checkedSql, loadFunctionCatalog, type SqlSteps } from './sql-run.js';
+import type { FunctionCatalog } from './sql-guard.js';
 
 export interface EmbeddedClickHouseOptions {
   readonly mode: 'embedded';
@@ -45,6 +48,13 @@ export interface ServerClickHouseOptions {
   readonly requestTimeoutMs?: number;
   /** Engine memory cap per query. @default unset (the server's profile decides) */
   readonly maxMemoryUsageBytes?: number;
+  /**
+   * Read-only user for analyst SQL (`readonlySql`), e.g. the one infra/clickhouse/readonly-user.sql creates.
+   * @default unset (analyst SQL runs as `username`, still behind the SQL guard and readonly=2)
+   */
+  readonly sqlUsername?: string;
+  /** @default '' */
+  readonly sqlPassword?: string;
 }
 
 export type ClickHouseOptions = EmbeddedClickHouseOptions | ServerClickHouseOptions;
@@ -69,6 +79,10 @@ export interface ReadonlySqlLimits {
   maxRows?: number;
   /** @default 30 */
   maxExecutionSeconds?: number;
+  /** Result size cap before the JSON is built. @default 67108864 (64 MiB) */
+  maxResultBytes?: number;
+  /** Config variable behind `maxExecutionSeconds`, named when a query runs over it. */
+  timeLimitVariable?: string;
 }
 
 export interface ClickHouse {
@@ -96,7 +110,11 @@ export interface ClickHouse {
     rows: readonly object[],
     dedupToken: string,
   ): Promise<void>;
-  /** Read-only SQL for analysts: rejected unless it is a single read statement; writes fail in the engine too. */
+  /**
+   * Analyst SQL: one read-only SELECT over the store's own tables, decided by the engine's parser (sql-guard.ts);
+   * every refusal or failure caused by the SQL is a non-retriable CORE_STORE_SQL_REJECTED with `context.reason`.
+   * Each call runs isolated: nothing it does (database switch, settings, leftover output) reaches the next.
+   */
   readonlySql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -166,25 +184,6 @@ function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** Analyst SQL gate: one statement, starting with a read keyword, no FORMAT/INTO OUTFILE. The engine enforces readonly too. */
-export function readonlySqlProblem(sql: string): string | null {
-  const stripped = sql
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/'(?:[^'\\]|\\.)*'/g, "''")
-    .trim()
-    .replace(/;\s*$/, '');
-  if (stripped.length === 0) return 'the SQL is empty';
-  if (stripped.includes(';')) return 'only one statement is allowed (found ";")';
-  if (!/^(select|with|show|describe|desc|explain|exists)\b/i.test(stripped)) {
-    return 'only read statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)';
-  }
-  if (/\binto\s+outfile\b/i.test(stripped)) return 'INTO OUTFILE is not allowed';
-  if (/\bformat\s+[A-Za-z]+\s*$/i.test(stripped))
-    return 'remove the FORMAT clause: results are returned as JSON';
-  return null;
-}
-
 interface JsonCompact {
   meta: { name: string; type: string }[];
   data: unknown[][];
@@ -198,11 +197,21 @@ function parseCompact(text: string, maxRows: number, elapsedMs: number): SqlResu
 
 abstract class BaseClickHouse implements ClickHouse {
   abstract readonly backend: 'embedded' | 'server';
+  private catalog: Promise<FunctionCatalog> | undefined;
   constructor(
     protected readonly client: ClickHouseClient,
     readonly database: string,
     protected readonly log: Logger,
   ) {}
+
+  /** The engine's function registry, read once through the store's own session (never the analyst's). */
+  protected functionCatalog(): Promise<FunctionCatalog> {
+    this.catalog ??= loadFunctionCatalog((sql) => this.query(sql)).catch((err: unknown) => {
+      this.catalog = undefined;
+      throw err;
+    });
+    return this.catalog;
+  }
 
   async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
@@ -277,7 +286,6 @@ abstract class BaseClickHouse implements ClickHouse {
 class EmbeddedClickHouse extends BaseClickHouse {
   readonly backend = 'embedded' as const;
   private seq = 0;
-  private readonlyConn: ChdbConnection | undefined;
 
   constructor(
     client: ClickHouseClient,
@@ -285,6 +293,9 @@ class EmbeddedClickHouse extends BaseClickHouse {
     log: Logger,
     private readonly dataDir: string,
     private readonly spoolDir: string,
+    /** The session that started the engine with the sandboxed paths; held open for the engine's lifetime. */
+    private readonly anchor: Session,
+    private readonly maxMemoryUsageBytes: number,
   ) {
     super(client, database, log);
   }
@@ -314,52 +325,58 @@ class EmbeddedClickHouse extends BaseClickHouse {
   }
 
   async readonlySql(sql: string, limits: ReadonlySqlLimits = {}): Promise<SqlResult> {
-    const problem = readonlySqlProblem(sql);
-    if (problem) throw new StoreError('CORE_STORE_SQL_REJECTED', problem, { retriable: false });
     const maxRows = limits.maxRows ?? 10_000;
     const maxSeconds = limits.maxExecutionSeconds ?? 30;
-    // A second session on the same data dir: settings are per session in chdb, so readonly=1 there never
-    // reaches the writer's session. readonly=1 also blocks file()/url() table functions (measured). It forbids
-    // SET afterwards, so limits are fixed per session; a call with other limits gets a new session.
-    const conn = await this.readonlyConnFor(maxRows, maxSeconds);
-    const started = performance.now();
+    const catalog = await this.functionCatalog();
+    // A fresh chdb session per call (same data dir, ~2 ms): settings, USE and the leftover output of a failed
+    // statement live in a session, so none of them can reach the next caller, and concurrent calls never share one.
+    let session: Session;
     try {
-      const res = await conn.chdb.queryAsync(sql, { format: 'JSONCompact' });
-      return parseCompact(res.text(), maxRows, performance.now() - started);
+      session = new Session(this.dataDir);
     } catch (err) {
-      throw toStoreError(err, 'SQL failed');
+      throw toStoreError(err, 'cannot open a SQL session');
     }
-  }
-
-  private limitsKey = '';
-  private async readonlyConnFor(maxRows: number, maxSeconds: number): Promise<ChdbConnection> {
-    const key = `${maxRows}/${maxSeconds}`;
-    if (this.readonlyConn && this.limitsKey === key) return this.readonlyConn;
-    await this.readonlyConn?.close().catch(() => undefined);
-    const conn = createChdbConnection({ path: this.dataDir });
     try {
-      for (const s of [
-        `USE ${quoteIdent(this.database)}`,
-        'SET output_format_json_quote_64bit_integers = 1',
-        `SET max_result_rows = ${maxRows + 1}`,
-        `SET result_overflow_mode = 'break'`,
-        `SET max_execution_time = ${maxSeconds}`,
-        'SET readonly = 1',
-      ]) {
-        await conn.chdb.queryAsync(s);
+      try {
+        for (const s of [
+          `USE ${quoteIdent(this.database)}`,
+          'SET output_format_json_quote_64bit_integers = 1',
+          `SET max_result_rows = ${maxRows + 1}`,
+          `SET max_result_bytes = ${limits.maxResultBytes ?? 64 * 1024 * 1024}`,
+          `SET result_overflow_mode = 'break'`,
+          `SET max_execution_time = ${maxSeconds}`,
+          `SET timeout_overflow_mode = 'throw'`,
+          `SET max_memory_usage = ${this.maxMemoryUsageBytes}`,
+          // Last: readonly=1 forbids every later SET and every SETTINGS clause, and refuses writes and DDL.
+          'SET readonly = 1',
+        ])
+          await session.queryAsync(s);
+      } catch (err) {
+        throw toStoreError(err, 'cannot prepare the SQL session');
       }
-    } catch (err) {
-      await conn.close().catch(() => undefined);
-      throw toStoreError(err, 'cannot open the read-only session');
+      const steps: SqlSteps = {
+        formatQuery: async (text) =>
+          (await session.queryBindAsync('SELECT formatQuery({q:String})', { q: text }, { format: 'JSONCompact' })).text(),
+        explainAst: async (canonical) =>
+          (await session.queryAsync(`EXPLAIN AST ${canonical}`, { format: 'JSONCompact' })).text(),
+        run: async (canonical) => (await session.queryAsync(canonical, { format: 'JSONCompact' })).text(),
+      };
+      const started = performance.now();
+      const text = await checkedSql(steps, sql, {
+      database: this.database,
+      catalog,
+      maxExecutionSeconds: maxSeconds,
+      timeLimitVariable: limits.timeLimitVariable,
+    });
+      return parseCompact(text, maxRows, performance.now() - started);
+    } finally {
+      session.close();
     }
-    this.readonlyConn = conn;
-    this.limitsKey = key;
-    return conn;
   }
 
   async close(): Promise<void> {
-    await this.readonlyConn?.close().catch(() => undefined);
     await this.client.close();
+    this.anchor.close();
   }
 }
 
@@ -384,32 +401,57 @@ class ServerClickHouse extends BaseClickHouse {
     }
   }
 
+  constructor(
+    client: ClickHouseClient,
+    database: string,
+    log: Logger,
+    /** The client analyst SQL runs on: the read-only user when one is configured. */
+    private readonly sqlClient: ClickHouseClient,
+  ) {
+    super(client, database, log);
+  }
+
   async readonlySql(sql: string, limits: ReadonlySqlLimits = {}): Promise<SqlResult> {
-    const problem = readonlySqlProblem(sql);
-    if (problem) throw new StoreError('CORE_STORE_SQL_REJECTED', problem, { retriable: false });
     const maxRows = limits.maxRows ?? 10_000;
-    const started = performance.now();
-    try {
-      // Over HTTP, per-request settings do not outlive the request, so they are safe here (unlike chdb).
-      // readonly=2 still allows setting limits in the same request; table functions are governed by the
-      // server user's grants: give analysts a read-only user.
-      const rs = await this.client.query({
-        query: sql,
+    const maxSeconds = limits.maxExecutionSeconds ?? 30;
+    const catalog = await this.functionCatalog();
+    // Over HTTP, per-request settings do not outlive the request (no session id), so each call is isolated.
+    // readonly=2 (not 1) so the limits can travel with the request; the guard refuses SETTINGS clauses, and the
+    // read-only user's profile pins readonly and caps the limits (infra/clickhouse/readonly-user.sql).
+    const settings: ClickHouseSettings = {
+      readonly: '2',
+      max_result_rows: String(maxRows + 1),
+      max_result_bytes: String(limits.maxResultBytes ?? 64 * 1024 * 1024),
+      result_overflow_mode: 'break',
+      max_execution_time: maxSeconds,
+      timeout_overflow_mode: 'throw',
+    };
+    const text = async (query: string, params?: QueryParams): Promise<string> => {
+      const rs = await this.sqlClient.query({
+        query,
         format: 'JSONCompact',
-        clickhouse_settings: {
-          readonly: '2',
-          max_result_rows: String(maxRows + 1),
-          result_overflow_mode: 'break',
-          max_execution_time: limits.maxExecutionSeconds ?? 30,
-        },
+        clickhouse_settings: settings,
+        ...(params ? { query_params: params } : {}),
       });
-      return parseCompact(await rs.text(), maxRows, performance.now() - started);
-    } catch (err) {
-      throw toStoreError(err, 'SQL failed');
-    }
+      return rs.text();
+    };
+    const steps: SqlSteps = {
+      formatQuery: (q) => text('SELECT formatQuery({q:String})', { q }),
+      explainAst: (canonical) => text(`EXPLAIN AST ${canonical}`),
+      run: (canonical) => text(canonical),
+    };
+    const started = performance.now();
+    const out = await checkedSql(steps, sql, {
+      database: this.database,
+      catalog,
+      maxExecutionSeconds: maxSeconds,
+      timeLimitVariable: limits.timeLimitVariable,
+    });
+    return parseCompact(out, maxRows, performance.now() - started);
   }
 
   async close(): Promise<void> {
+    if (this.sqlClient !== this.client) await this.sqlClient.close();
     await this.client.close();
   }
 }
@@ -443,9 +485,29 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
   const log = deps.logger.child({ module: 'clickhouse', backend: opts.mode });
   if (opts.mode === 'embedded') {
     mkdirSync(opts.dataDir, { recursive: true });
+    // Second line of defence: the engine's file locations point at an empty directory we own. (chdb runs as
+    // clickhouse-local, where file() still reads absolute paths; the SQL guard is what refuses file access.)
+    const sandbox = join(opts.dataDir, 'pathwatch-sandbox');
+    rmSync(sandbox, { recursive: true, force: true });
+    mkdirSync(sandbox, { recursive: true });
+    let anchor: Session;
     let connection: ChdbConnection;
     try {
-      connection = createChdbConnection({ path: opts.dataDir });
+      // The first session of a process starts the engine, so it carries the start-up arguments; later sessions
+      // on the same directory share that engine (and would ignore arguments).
+      anchor = new Session(opts.dataDir, {
+        connectionArgs: [
+          `--user_files_path=${sandbox}/`,
+          `--format_schema_path=${sandbox}/`,
+          `--user_scripts_path=${sandbox}/`,
+        ],
+      });
+      try {
+        connection = createChdbConnection({ path: opts.dataDir });
+      } catch (err) {
+        anchor.close();
+        throw err;
+      }
     } catch (err) {
       const holder = dataDirHolder(opts.dataDir);
       if (holder !== null) {
@@ -457,11 +519,12 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
       }
       throw toStoreError(err, `cannot open embedded ClickHouse at ${opts.dataDir}`);
     }
+    const maxMemory = opts.maxMemoryUsageBytes ?? 4 * 1024 ** 3;
     const client = createClient({
       // chdb re-exports @clickhouse/client-common's Connection type, which @clickhouse/client bundles as a
       // structurally identical copy; the cast bridges the two declarations of one contract.
       connection: connection as unknown as ClientConnection,
-      clickhouse_settings: clientSettings(opts.maxMemoryUsageBytes ?? 4 * 1024 ** 3),
+      clickhouse_settings: clientSettings(maxMemory),
     });
     const spoolDir = opts.spoolDir ?? join(opts.dataDir, 'pathwatch-spool');
     mkdirSync(spoolDir, { recursive: true });
@@ -471,12 +534,24 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
     try {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(database)}` });
       await client.command({ query: `USE ${quoteIdent(database)}` });
+      const [paths] = await (
+        await client.query({
+          query: "SELECT getServerSetting('user_files_path') AS p",
+          format: 'JSONEachRow',
+        })
+      ).json<{ p: string }>();
+      if (paths?.p !== `${sandbox}/`)
+        log.warn(
+          { userFilesPath: paths?.p },
+          'the embedded engine was already running in this process: its file paths are not sandboxed',
+        );
     } catch (err) {
       await client.close().catch(() => undefined);
+      anchor.close();
       throw toStoreError(err, 'cannot prepare the database');
     }
     log.info({ dataDir: opts.dataDir, database }, 'embedded ClickHouse opened');
-    return new EmbeddedClickHouse(client, database, log, opts.dataDir, spoolDir);
+    return new EmbeddedClickHouse(client, database, log, opts.dataDir, spoolDir, anchor, maxMemory);
   }
 
   const common = {
@@ -497,6 +572,17 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
     await bootstrap.close();
   }
   const client = createClient({ ...common, database });
-  log.info({ url: opts.url, database }, 'ClickHouse server connected');
-  return new ServerClickHouse(client, database, log);
+  const sqlClient =
+    opts.sqlUsername === undefined
+      ? client
+      : createClient({
+          ...common,
+          database,
+          username: opts.sqlUsername,
+          password: opts.sqlPassword ?? '',
+          // The read-only user's profile decides the rest; only result shaping is set at client level.
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+        });
+  log.info({ url: opts.url, database, sqlUser: opts.sqlUsername ?? common.username }, 'ClickHouse server connected');
+  return new ServerClickHouse(client, database, log, sqlClient);
 }

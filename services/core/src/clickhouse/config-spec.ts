@@ -35,6 +35,21 @@ export const clickhouseConfigSpec = {
     defaultDoc: 'empty',
     parse: parse.string,
   }),
+  clickhouseSqlUser: v<string | undefined>({
+    env: 'CLICKHOUSE_SQL_USER',
+    doc: 'Read-only ClickHouse user for analyst SQL (POST /v1/sql, server mode); see infra/clickhouse/readonly-user.sql. Unset: CLICKHOUSE_USER.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'CLICKHOUSE_USER',
+    parse: parse.string,
+  }),
+  clickhouseSqlPassword: v({
+    env: 'CLICKHOUSE_SQL_PASSWORD',
+    doc: 'Password of CLICKHOUSE_SQL_USER.',
+    default: '',
+    defaultDoc: 'empty',
+    parse: parse.string,
+  }),
   clickhouseDatabase: v({
     env: 'CLICKHOUSE_DATABASE',
     doc: 'Database holding the path store (created and migrated at start).',
@@ -70,6 +85,9 @@ export function clickhouseOptionsFromConfig(c: ClickHouseConfig): ClickHouseOpti
       username: c.clickhouseUser,
       password: c.clickhousePassword,
       database: c.clickhouseDatabase,
+      ...(c.clickhouseSqlUser === undefined
+        ? {}
+        : { sqlUsername: c.clickhouseSqlUser, sqlPassword: c.clickhouseSqlPassword }),
       ...mem,
     };
   }

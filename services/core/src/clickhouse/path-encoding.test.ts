@@ -13,7 +13,6 @@ import {
   SUBMIT_OUTCOMES,
   VERDICT_CLASSES,
 } from '@pathwatch/schemas';
-import { readonlySqlProblem } from './client.js';
 import { PATH_INSERT_COLUMNS, encodePathRows, pathAnchorMs, storeRowProblem } from './path-encoding.js';
 
 /** Reference reader for the subset of the Native format the encoder writes. */
@@ -237,24 +236,5 @@ describe('Native path block encoder', () => {
         hops: [{ kind: 'callback', at: 7_000, detail: '' }],
       }),
     ).toBe(7_000);
-  });
-});
-
-describe('read-only SQL gate', () => {
-  it('lets single read statements through and names what is refused', () => {
-    for (const ok of [
-      'SELECT 1',
-      ' with x as (select 1) select * from x ;',
-      'SHOW TABLES',
-      "SELECT ';' AS semi",
-      'EXPLAIN SELECT 1 -- ; comment',
-    ]) {
-      expect(readonlySqlProblem(ok), ok).toBeNull();
-    }
-    expect(readonlySqlProblem('')).toMatch(/empty/);
-    expect(readonlySqlProblem('SELECT 1; SELECT 2')).toMatch(/one statement/);
-    expect(readonlySqlProblem('INSERT INTO t VALUES (1)')).toMatch(/only read statements/);
-    expect(readonlySqlProblem("SELECT 1 INTO OUTFILE '/tmp/x'")).toMatch(/OUTFILE/);
-    expect(readonlySqlProblem('SELECT 1 FORMAT TSV')).toMatch(/FORMAT/);
   });
 });
