@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import {
   ConfigError,
+  armShutdownDeadline,
   clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
@@ -92,6 +93,8 @@ export async function runStart(): Promise<number> {
       process.exit(130);
     }
     process.stderr.write('\n');
+    // The documented bound (PATHWATCH_SHUTDOWN_TIMEOUT_MS): a dependency that does not answer cannot hold the exit.
+    armShutdownDeadline(log, rcConfig.shutdownTimeoutMs);
     shutdown.stopping = stopAll().then(() => progress.done('stopped; nothing left running'));
   };
   process.on('SIGINT', onSignal);
@@ -163,6 +166,7 @@ export async function runStart(): Promise<number> {
           // Another reconciler joined our group (see the reconciler's error): stop everything, exit non-zero.
           progress.fail(err.message);
           shutdown.fatal = err;
+          if (!shutdown.stopping) armShutdownDeadline(log, rcConfig.shutdownTimeoutMs);
           shutdown.stopping ??= stopAll();
         },
       },
@@ -193,7 +197,7 @@ export async function runStart(): Promise<number> {
       logger,
       registry: metrics.registry,
       now: Date.now,
-      readiness: { 'path-writer': () => ({ ok: writer.ready() }) },
+      readiness: { reconciler: () => reconciler.health(), 'path-writer': () => writer.health() },
     });
     const http = await startQueryApi(api, {
       host: qaConfig.host,

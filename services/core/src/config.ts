@@ -173,6 +173,12 @@ export const sharedVars = {
     default: 4,
     parse: parse.int(1, 1024),
   } as VarSpec<number>,
+  shutdownTimeoutMs: {
+    env: 'PATHWATCH_SHUTDOWN_TIMEOUT_MS',
+    doc: 'Hard bound on a shutdown: after SIGTERM/SIGINT the process exits within this long, with code 1 and an error line if closing (final commit, client close) has not finished by then.',
+    default: 30_000,
+    parse: parse.int(1000, 600_000),
+  } as VarSpec<number>,
   createTopics: {
     env: 'PATHWATCH_CREATE_TOPICS',
     doc: 'Create missing topics at start.',
@@ -180,3 +186,31 @@ export const sharedVars = {
     parse: parse.bool,
   } as VarSpec<boolean>,
 };
+
+/**
+ * Cross-checks of a consumer's timeouts (each variable alone is range-checked by its spec): the heartbeat must come
+ * well within the session, and a rebalance must wait at least one session. Variables are named `<prefix>_…_MS`.
+ */
+export function consumerTimeoutProblems(
+  prefix: string,
+  c: {
+    sessionTimeoutMs: number;
+    heartbeatIntervalMs?: number | undefined;
+    rebalanceTimeoutMs?: number | undefined;
+  },
+): { variable: string; problem: string; raw: string | undefined }[] {
+  const problems: { variable: string; problem: string; raw: string | undefined }[] = [];
+  if (c.heartbeatIntervalMs !== undefined && c.heartbeatIntervalMs >= c.sessionTimeoutMs)
+    problems.push({
+      variable: `${prefix}_HEARTBEAT_INTERVAL_MS`,
+      problem: `must be below ${prefix}_SESSION_TIMEOUT_MS (${c.sessionTimeoutMs}); a third of it is usual`,
+      raw: String(c.heartbeatIntervalMs),
+    });
+  if (c.rebalanceTimeoutMs !== undefined && c.rebalanceTimeoutMs < c.sessionTimeoutMs)
+    problems.push({
+      variable: `${prefix}_REBALANCE_TIMEOUT_MS`,
+      problem: `must be at least ${prefix}_SESSION_TIMEOUT_MS (${c.sessionTimeoutMs})`,
+      raw: String(c.rebalanceTimeoutMs),
+    });
+  return problems;
+}

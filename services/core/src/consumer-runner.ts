@@ -1,14 +1,17 @@
 /**
  * Runs a consumer for one pipeline stage: decodes each record, routes undecodable or invalid ones to the
  * dead-letter topic (the consumer carries on), hands the good ones to the stage in batches, and retries
- * retriable failures with backoff instead of crashing or skipping. Offsets are committed by the stage
- * (`commit`) once its output is durable; this runner never commits on its own.
+ * retriable failures under the core retry policy (backoff with full jitter) instead of crashing or skipping. A
+ * non-retriable failure is never retried: the batch is left unprocessed and `onFatal` decides (stop the stage,
+ * exit). Offsets are committed by the stage (`commit`) once its output is durable; this runner never commits on
+ * its own.
  */
 import type { BatchControl, Consumer, ConsumerBatch, IncomingMessage } from './kafka.js';
 import type { DeadLetterPublisher, Rejection } from './dead-letter.js';
 import type { CoreMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
-import { isRetriable } from './errors.js';
+import { isRetriable as isRetriableDefault } from './errors.js';
+import { retry, isRetryStopped, STAGE_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 export interface Decoded<T> {
   msg: IncomingMessage;
@@ -27,35 +30,51 @@ export interface StageRunnerOptions<T> {
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
   metrics: CoreMetrics;
   logger: Logger;
-  /** Backoff for retriable failures. @default 200 */
-  retryInitialMs?: number;
-  /** @default 10000 */
-  retryMaxMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** For retriable failures of the dead-letter publish and of `handle`. @default STAGE_RETRY_POLICY (until it succeeds) */
+  retryPolicy?: RetryPolicy;
+  /**
+   * A non-retriable failure (or retries used up): the batch stays unprocessed and consumption of it stops here.
+   * @default rethrow (kafkajs then crashes the consumer)
+   */
+  onFatal?: (err: unknown, what: 'dead-letter' | 'handle') => void;
+  /** Retriable failures while retrying (health, metrics); `recovered` once a retried call succeeded. */
+  onRetrying?: (err: unknown) => void;
+  onRecovered?: () => void;
+  /** Aborting stops any retry in progress (shutdown). */
+  signal?: AbortSignal;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
-
-const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   const log = opts.logger.child({ module: 'stage-runner', stage: opts.stage });
-  const sleep = opts.sleep ?? defaultSleep;
-  const retryInitial = opts.retryInitialMs ?? 200;
-  const retryMax = opts.retryMaxMs ?? 10_000;
 
-  async function withRetry(what: string, control: BatchControl, fn: () => Promise<void>): Promise<boolean> {
-    let delay = retryInitial;
-    for (;;) {
-      try {
-        await fn();
-        return true;
-      } catch (err) {
-        if (!isRetriable(err)) throw err;
-        if (!control.isRunning()) return false;
-        log.warn({ err, delayMs: delay, what }, 'retriable failure: backing off');
-        await sleep(delay);
-        await control.heartbeat().catch(() => undefined);
-        delay = Math.min(delay * 2, retryMax);
-      }
+  async function withRetry(
+    what: 'dead-letter' | 'handle',
+    control: BatchControl,
+    fn: () => Promise<void>,
+  ): Promise<boolean> {
+    let failed = false;
+    try {
+      await retry(fn, {
+        policy: opts.retryPolicy ?? STAGE_RETRY_POLICY,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.sleep ? { sleep: opts.sleep } : {}),
+        // A revoked partition or a stopping consumer: stop retrying, the batch is fetched again by its owner.
+        isRetriable: (err) => control.isRunning() && isRetriableDefault(err),
+        onRetry: async ({ err, delayMs, attempt }) => {
+          failed = true;
+          opts.onRetrying?.(err);
+          log.warn({ err, delayMs, attempt, what }, 'retriable failure: backing off');
+          await control.heartbeat();
+        },
+      });
+      if (failed) opts.onRecovered?.();
+      return true;
+    } catch (err) {
+      if (isRetryStopped(err) || !control.isRunning()) return false;
+      if (!opts.onFatal) throw err;
+      opts.onFatal(err, what);
+      return false;
     }
   }
 

@@ -1,6 +1,38 @@
-export { PathwatchError, ConfigError, KafkaError, TopologyError, isRetriable } from './errors.js';
-export type { ErrorContext } from './errors.js';
-export { readConfig, readConfigs, configDocRows, parse, LOG_LEVELS, sharedVars } from './config.js';
+export {
+  PathwatchError,
+  ConfigError,
+  KafkaError,
+  TopologyError,
+  KAFKA_ERROR_CODES,
+  KAFKA_FIX_HINTS,
+  describeFatal,
+  isProducerFenced,
+  isRecordTooLarge,
+  isRetriable,
+} from './errors.js';
+export type { ErrorContext, KafkaErrorCode } from './errors.js';
+export { classifyKafka, toKafkaError } from './kafka-errors.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  STAGE_RETRY_POLICY,
+  RetryError,
+  abortableSleep,
+  backoffDelayMs,
+  isRetryStopped,
+  retry,
+} from './retry.js';
+export type { RetryFailure, RetryOptions, RetryPolicy } from './retry.js';
+export { StageHealth, combineHealth } from './health.js';
+export type { StageHealthOptions, StageHealthReport } from './health.js';
+export {
+  readConfig,
+  readConfigs,
+  configDocRows,
+  consumerTimeoutProblems,
+  parse,
+  LOG_LEVELS,
+  sharedVars,
+} from './config.js';
 export type { VarSpec, ConfigOf, LogLevel } from './config.js';
 export { createRootLogger, redactingStream, REDACT_PATHS } from './logger.js';
 export { REDACTED, isSensitiveName, redactText, redactUrl, redactValue } from './redact.js';
@@ -29,7 +61,8 @@ export { createDeadLetterPublisher, toDeadLetter } from './dead-letter.js';
 export type { DeadLetterPublisher, Rejection } from './dead-letter.js';
 export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
-export { onShutdown } from './shutdown.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS, armShutdownDeadline, onShutdown } from './shutdown.js';
+export type { ShutdownOptions } from './shutdown.js';
 export { StoreError } from './errors.js';
 export { dataDirHolder, openClickHouse, toStoreError } from './clickhouse/client.js';
 export { readonlyUserDdl } from './clickhouse/readonly-user.js';

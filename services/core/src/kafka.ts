@@ -17,6 +17,8 @@ import {
 } from 'kafkajs';
 import type { Logger } from './logger.js';
 import { KafkaError, TopologyError } from './errors.js';
+import { classifyKafka, toKafkaError } from './kafka-errors.js';
+import { retry } from './retry.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 
 export interface KafkaOptions {
@@ -105,8 +107,12 @@ export interface ConsumerOptions {
   topics: readonly string[];
   /** Where a group without committed offsets starts. @default true */
   fromBeginning?: boolean;
-  /** @default 30000 */
+  /** Group session: a member silent this long loses its partitions. @default 30000 */
   sessionTimeoutMs?: number;
+  /** Heartbeat interval. @default a third of the session timeout, at most 3000 (as the Java client) */
+  heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for members to rejoin. @default the session timeout */
+  rebalanceTimeoutMs?: number;
   /** Upper bound on bytes fetched per partition per request. @default 1048576 */
   maxBytesPerPartition?: number;
   /** How long the broker may wait to fill a fetch. @default 100 */
@@ -129,6 +135,11 @@ export interface ConsumerOptions {
    * too).
    */
   onCaughtUp?: () => void;
+  /**
+   * Called when the consumer's fetch loop crashed; `restarting` false means kafkajs gave up on it (a non-retriable
+   * failure such as GROUP_AUTHORIZATION_FAILED): nothing will be consumed any more, so the stage should stop.
+   */
+  onCrash?: (err: KafkaError, restarting: boolean) => void;
 }
 
 export type BatchHandler = (batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -155,8 +166,15 @@ export interface TransactionalBatch {
 }
 
 export interface TransactionalProducer {
-  /** Sends and commits one transaction; on failure the transaction is aborted and the error rethrown. */
+  /**
+   * Sends and commits one transaction; on failure the transaction is aborted and the error rethrown, classified
+   * (KafkaError). A producer whose transaction end failed, or that kafkajs left in a state it cannot leave, is
+   * replaced before the next commit: a new producer with the same transactional id, whose InitProducerId fences the
+   * old epoch and aborts its open transaction.
+   */
   commit(batch: TransactionalBatch): Promise<void>;
+  /** Producers created so far (1 at start; each replacement adds one). */
+  generation(): number;
   close(): Promise<void>;
 }
 
@@ -169,6 +187,8 @@ export interface KafkaClient {
   transactionalProducer(opts: {
     transactionalId: string;
     transactionTimeoutMs?: number;
+    /** Stage name for log lines. */
+    stage?: string;
   }): Promise<TransactionalProducer>;
   consumer(opts: ConsumerOptions): Promise<Consumer>;
   admin(): Promise<Admin>;
@@ -255,18 +275,31 @@ function toKjsMessage(m: OutgoingMessage): Message {
 }
 
 /** Retries a metadata read that can race with leader election right after topics are created. */
-async function retryRetriable<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
-  let delay = 100;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const retriable = (err as { retriable?: unknown }).retriable === true;
-      if (!retriable || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
-    }
-  }
+function retryRetriable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  return retry(
+    async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw toKafkaError(err, what);
+      }
+    },
+    { policy: { initialDelayMs: 100, maxDelayMs: 2000, maxAttempts: 10, maxElapsedMs: 30_000 } },
+  );
+}
+
+/** Settles within `ms` (rejecting on timeout), so a dead broker cannot hold a replacement or a close. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(KafkaError.retriable(`${what}: no answer within ${ms} ms`, undefined)),
+        ms,
+      );
+    }),
+  ]);
 }
 
 export function createKafka(opts: KafkaOptions): KafkaClient {
@@ -293,7 +326,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       try {
         await p.connect();
       } catch (err) {
-        throw KafkaError.retriable(`cannot connect producer to ${opts.brokers.join(',')}`, err);
+        throw toKafkaError(err, `cannot connect producer to ${opts.brokers.join(',')}`);
       }
       const compression = popts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       return {
@@ -307,7 +340,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
                 messages: chunk.map(toKjsMessage),
               });
             } catch (err) {
-              throw KafkaError.retriable(`send to ${topic} failed`, err, { topic });
+              throw toKafkaError(err, `send to ${topic} failed`, { topic });
             }
           }
         },
@@ -316,24 +349,67 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
     },
 
     async transactionalProducer(topts) {
-      const p: KjsProducer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
+      const tlog = log.child({
         transactionalId: topts.transactionalId,
-        transactionTimeout: topts.transactionTimeoutMs ?? 60_000,
-        // The broker answers CONCURRENT_TRANSACTIONS until the previous commit markers are written (a few ms);
-        // a short first backoff keeps back-to-back transactions from idling 100 ms each.
-        retry: { retries: 10, initialRetryTime: 5, maxRetryTime: 2000 },
-        allowAutoTopicCreation: false,
+        ...(topts.stage === undefined ? {} : { stage: topts.stage }),
       });
-      try {
-        await p.connect();
-      } catch (err) {
-        throw KafkaError.retriable(`cannot connect transactional producer to ${opts.brokers.join(',')}`, err);
+      async function open(): Promise<KjsProducer> {
+        const p: KjsProducer = kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionalId: topts.transactionalId,
+          transactionTimeout: topts.transactionTimeoutMs ?? 60_000,
+          // The broker answers CONCURRENT_TRANSACTIONS until the previous commit markers are written (a few ms);
+          // a short first backoff keeps back-to-back transactions from idling 100 ms each.
+          retry: { retries: 10, initialRetryTime: 5, maxRetryTime: 2000 },
+          allowAutoTopicCreation: false,
+        });
+        try {
+          await p.connect();
+          // InitProducerId now, not at the first transaction: it fences an older producer with this id (a zombie,
+          // or the stuck producer we replace) and aborts its open transaction. A transaction that registered no
+          // partition ends without any request.
+          const init = await p.transaction();
+          await init.abort();
+          return p;
+        } catch (err) {
+          await within(p.disconnect(), 5000, 'disconnect').catch(() => undefined);
+          throw toKafkaError(err, `cannot start transactional producer on ${opts.brokers.join(',')}`);
+        }
       }
+      let p = await open();
+      let generation = 1;
+      /** Why the current producer must be replaced before the next transaction (undefined: it is usable). */
+      let broken: string | undefined;
+      let closed = false;
+      /** Fenced for good: replacing it would fence the newer producer in turn, so every commit fails the same. */
+      let fenced: KafkaError | undefined;
+
+      async function replace(): Promise<void> {
+        const old = p;
+        await within(old.disconnect(), 5000, 'disconnect').catch(() => undefined);
+        p = await open();
+        generation++;
+        tlog.error(
+          { generation, reason: broken },
+          'transactional producer replaced (new producer id epoch; the stuck one is fenced)',
+        );
+        broken = undefined;
+      }
+
       return {
         async commit(batch) {
-          const tx = await p.transaction();
+          if (closed) throw KafkaError.nonRetriable('CORE_KAFKA_FAILED', 'transactional producer is closed');
+          if (fenced) throw fenced;
+          if (broken !== undefined) await replace();
+          let tx: Awaited<ReturnType<KjsProducer['transaction']>>;
+          try {
+            tx = await p.transaction();
+          } catch (err) {
+            const k = toKafkaError(err, 'cannot begin a transaction');
+            if (k.code === 'CORE_KAFKA_PRODUCER_STATE') broken = k.message;
+            throw k;
+          }
           try {
             // One produce request per round, holding the next bounded chunk of every topic (a topic appears once
             // per request: kafkajs keys its per-request bookkeeping by topic name).
@@ -365,56 +441,95 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
             }
             await tx.commit();
           } catch (err) {
-            await tx.abort().catch(() => undefined);
-            throw KafkaError.retriable('transaction failed and was aborted', err);
+            const k = toKafkaError(err, 'transaction failed');
+            // kafkajs can abort only a transaction still open (TRANSACTING). A failed EndTxn leaves it in
+            // COMMITTING for good: every later transaction would fail with "Cannot call beginTransaction in state
+            // COMMITTING", so such a producer is replaced instead.
+            if (k.code === 'CORE_KAFKA_PRODUCER_FENCED') {
+              fenced = k;
+              tlog.error({ err: k }, 'transactional producer fenced by a newer one with the same id');
+              throw k;
+            }
+            if (tx.isActive()) {
+              try {
+                await tx.abort();
+              } catch (abortErr) {
+                broken = `abort failed: ${abortErr instanceof Error ? abortErr.message : String(abortErr)}`;
+                tlog.warn(
+                  { err: abortErr },
+                  'aborting the failed transaction failed: the producer will be replaced',
+                );
+              }
+            } else broken = `transaction end failed: ${k.message}`;
+            if (k.code === 'CORE_KAFKA_PRODUCER_STATE') broken ??= k.message;
+            throw k;
           }
         },
-        close: () => p.disconnect(),
+        generation: () => generation,
+        async close() {
+          closed = true;
+          await within(p.disconnect(), 10_000, 'disconnect');
+        },
       };
     },
 
     async admin() {
       const a = kafka.admin();
-      await a.connect();
+      try {
+        await a.connect();
+      } catch (err) {
+        throw toKafkaError(err, `cannot connect admin client to ${opts.brokers.join(',')}`);
+      }
+      async function ensure(specs: readonly TopicSpec[]): Promise<void> {
+        const existing = new Set(await a.listTopics());
+        const missing = specs.filter((s) => !existing.has(s.topic));
+        if (missing.length > 0) {
+          await a.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.topic,
+              numPartitions: s.partitions,
+              replicationFactor: -1,
+              configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+            })),
+          });
+          log.info({ topics: missing.map((s) => s.topic) }, 'topics created');
+        }
+        for (const s of specs.filter((x) => existing.has(x.topic))) {
+          const meta = await a.fetchTopicMetadata({ topics: [s.topic] });
+          const n = meta.topics[0]?.partitions.length ?? 0;
+          if (n !== s.partitions) {
+            log.warn(
+              { topic: s.topic, expected: s.partitions, actual: n },
+              'existing topic has a different partition count',
+            );
+          }
+        }
+      }
       return {
         async ensureTopics(specs) {
-          const existing = new Set(await a.listTopics());
-          const missing = specs.filter((s) => !existing.has(s.topic));
-          if (missing.length > 0) {
-            await a.createTopics({
-              waitForLeaders: true,
-              topics: missing.map((s) => ({
-                topic: s.topic,
-                numPartitions: s.partitions,
-                replicationFactor: -1,
-                configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-              })),
-            });
-            log.info({ topics: missing.map((s) => s.topic) }, 'topics created');
-          }
-          for (const s of specs.filter((x) => existing.has(x.topic))) {
-            const meta = await a.fetchTopicMetadata({ topics: [s.topic] });
-            const n = meta.topics[0]?.partitions.length ?? 0;
-            if (n !== s.partitions) {
-              log.warn(
-                { topic: s.topic, expected: s.partitions, actual: n },
-                'existing topic has a different partition count',
-              );
-            }
+          try {
+            await ensure(specs);
+          } catch (err) {
+            throw toKafkaError(err, 'creating or checking topics failed');
           }
         },
         async partitionCount(topic) {
-          const meta = await retryRetriable(() => a.fetchTopicMetadata({ topics: [topic] }));
+          const meta = await retryRetriable(`metadata of ${topic}`, () =>
+            a.fetchTopicMetadata({ topics: [topic] }),
+          );
           const t = meta.topics[0];
           if (!t) throw new TopologyError(`topic ${topic} does not exist`, { topic });
           return t.partitions.length;
         },
         async committedOffsets(groupId, topic) {
-          const res = await retryRetriable(() => a.fetchOffsets({ groupId, topics: [topic] }));
+          const res = await retryRetriable(`committed offsets of ${groupId}`, () =>
+            a.fetchOffsets({ groupId, topics: [topic] }),
+          );
           return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
         },
         async topicOffsets(topic) {
-          const res = await retryRetriable(() => a.fetchTopicOffsets(topic));
+          const res = await retryRetriable(`offsets of ${topic}`, () => a.fetchTopicOffsets(topic));
           return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
         },
         async deleteTopics(topics) {
@@ -438,7 +553,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
               partitions: partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
             });
           } catch (err) {
-            throw KafkaError.retriable(`deleting records of ${topic} failed`, err, { topic });
+            throw toKafkaError(err, `deleting records of ${topic} failed`, { topic });
           }
         },
         close: () => a.disconnect(),
@@ -446,20 +561,42 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
     },
 
     async consumer(copts) {
+      const sessionTimeout = copts.sessionTimeoutMs ?? 30_000;
       const c: KjsConsumer = kafka.consumer({
         groupId: copts.groupId,
-        sessionTimeout: copts.sessionTimeoutMs ?? 30_000,
+        sessionTimeout,
         // A third of the session, as the Java client recommends, capped at its 3 s default.
-        heartbeatInterval: Math.min(3000, Math.floor((copts.sessionTimeoutMs ?? 30_000) / 3)),
+        heartbeatInterval: copts.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 3)),
+        rebalanceTimeout: copts.rebalanceTimeoutMs ?? sessionTimeout,
         maxBytesPerPartition: copts.maxBytesPerPartition ?? 1_048_576,
         maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
         allowAutoTopicCreation: false,
-        retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+        retry: {
+          retries: 8,
+          initialRetryTime: 100,
+          maxRetryTime: 5000,
+          // kafkajs restarts a crashed consumer on any failure it calls retriable; ours is stricter (an
+          // authorization failure is not worth a restart loop).
+          restartOnFailure: (e: Error) => Promise.resolve(classifyKafka(e).retriable),
+        },
         ...(copts.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
       });
-      await c.connect();
-      for (const topic of copts.topics) {
-        await c.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
+      try {
+        await c.connect();
+        for (const topic of copts.topics) {
+          await c.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
+        }
+      } catch (err) {
+        await within(c.disconnect(), 5000, 'disconnect').catch(() => undefined);
+        throw toKafkaError(err, `cannot start consumer of group ${copts.groupId}`, {
+          groupId: copts.groupId,
+        });
+      }
+      if (copts.onCrash) {
+        const cb = copts.onCrash;
+        c.on(c.events.CRASH, (e) =>
+          cb(toKafkaError(e.payload.error, `consumer of group ${copts.groupId} crashed`), e.payload.restart),
+        );
       }
       if (copts.onAssigned) {
         const cb = copts.onAssigned;
@@ -526,7 +663,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
               offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
             );
           } catch (err) {
-            throw KafkaError.retriable('offset commit failed', err);
+            throw toKafkaError(err, 'offset commit failed');
           }
         },
         pause: (topics) => c.pause(topics.map((topic) => ({ topic }))),

@@ -8,7 +8,9 @@ import {
   Counter,
   Gauge,
   Histogram,
+  StageHealth,
   createDeadLetterPublisher,
+  describeFatal,
   runStage,
   type Consumer,
   type CoreMetrics,
@@ -34,8 +36,14 @@ export interface PathWriterAppConfig {
   rollupIntervalMs: number;
   topicPartitions: number;
   createTopics: boolean;
-  /** Consumer group session timeout: how long a crashed member holds its partitions. @default 30000 */
+  /** Consumer group session timeout: how long a crashed member holds its partitions. @default 6000 */
   sessionTimeoutMs?: number;
+  /** @default a third of the session timeout, at most 3000 */
+  heartbeatIntervalMs?: number | undefined;
+  /** @default the session timeout */
+  rebalanceTimeoutMs?: number | undefined;
+  /** Verdicts pending (lag or buffered) with no batch written, or writes failing, this long: unhealthy. @default 60000 */
+  stallTimeoutMs?: number;
 }
 
 export interface PathWriterAppDeps {
@@ -48,6 +56,11 @@ export interface PathWriterAppDeps {
   now: () => number;
   /** @default setTimeout-based */
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /**
+   * The writer stopped on a failure no retry can fix (the broker refuses its dead letters, its consumer crashed
+   * for good); it has logged it with code and fix. The process should exit non-zero. @default none
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface PathWriterAppStatus extends WriterStatus {
@@ -64,6 +77,8 @@ export interface PathWriterApp {
   status(): PathWriterAppStatus;
   /** Ready: consuming and ClickHouse accepting inserts. */
   ready(): boolean;
+  /** Readiness with the reason: running, no fatal error, and writing while verdicts are pending. */
+  health(): { ok: boolean; detail: string };
   /** Writes what is buffered now (tests, shutdown). */
   flush(): Promise<void>;
   /** Re-aggregates rollups now. */
@@ -123,7 +138,40 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
   let rollupRun: Promise<void> | undefined;
   let lastRollupAtMs: number | null = null;
   let lastRollupError: string | null = null;
-  const metrics = writerMetrics(deps.metrics);
+  const health = new StageHealth({
+    stage: STAGES.insert,
+    stallAfterMs: config.stallTimeoutMs ?? 60_000,
+    now: deps.now,
+  });
+  /** Records behind the high watermark per partition, as of its last batch. */
+  const lag = new Map<number, number>();
+  let fatal: Error | undefined;
+  function updatePending(): void {
+    let behind = 0;
+    for (const n of lag.values()) behind += n;
+    health.setPending(behind + writer.status().buffered);
+  }
+  function stopOnFatal(err: unknown): void {
+    if (fatal) return;
+    fatal = err instanceof Error ? err : new Error(String(err));
+    health.fatalError(err);
+    log.fatal({ err, stage: STAGES.insert }, `path writer stopped: ${describeFatal(err)}`);
+    consumer?.pause([config.topics.verdict]);
+    deps.onFatal?.(fatal);
+  }
+  const baseMetrics = writerMetrics(deps.metrics);
+  const metrics: WriterMetrics = {
+    ...baseMetrics,
+    batchFlushed: (rows, seconds) => {
+      baseMetrics.batchFlushed(rows, seconds);
+      health.progress();
+      updatePending();
+    },
+    insertFailed: () => {
+      baseMetrics.insertFailed();
+      health.failure(writer.status().lastError ?? 'insert failed');
+    },
+  };
 
   const writer = new PathWriter({
     sink: { insert: (rows, token) => deps.store.insertVerdicts(rows, token) },
@@ -147,6 +195,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     maxRetries: config.maxRetries,
     metrics,
     setTimer,
+    onFatal: stopOnFatal,
   });
 
   function decode(value: Buffer | null): DecodeResult<Verdict> {
@@ -200,7 +249,15 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
       consumer = await deps.kafka.consumer({
         groupId: config.groupId,
         topics: [config.topics.verdict],
-        ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: config.sessionTimeoutMs }),
+        sessionTimeoutMs: config.sessionTimeoutMs ?? 6000,
+        ...(config.heartbeatIntervalMs === undefined
+          ? {}
+          : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+        ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+        onCrash: (err, restarting) => {
+          if (restarting) health.failure(err);
+          else stopOnFatal(err);
+        },
       });
       deadLetters = createDeadLetterPublisher({
         producer,
@@ -215,19 +272,29 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         consumer,
         decode: (msg) => decode(msg.value),
         deadLetters,
+        onFatal: stopOnFatal,
         handle: (records, batch, control) => {
+          const last = batch.messages[batch.messages.length - 1];
+          if (last)
+            lag.set(
+              batch.partition,
+              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+            );
           // Every message of the batch in offset order: the runner already dead-lettered the ones that did not
           // decode, so they go in as positions only and the committed offset moves past them in order.
           const good = new Map(records.map((r) => [r.msg.offset, r.value]));
-          return writer.enqueue(
+          const queued = writer.enqueue(
             batch.messages.map((msg) => ({ verdict: good.get(msg.offset) ?? null, msg })),
             { heartbeat: () => control.heartbeat(), isRunning: () => control.isRunning() },
           );
+          updatePending();
+          return queued;
         },
         metrics: deps.metrics,
         logger: deps.logger,
       });
       running = true;
+      health.setRunning(true);
       scheduleRollups();
       log.info({ topic: config.topics.verdict, groupId: config.groupId }, 'path writer started');
     },
@@ -235,6 +302,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     async close() {
       if (closed) return;
       closed = true;
+      health.setRunning(false);
       cancelRollup?.();
       consumer?.pause([config.topics.verdict]);
       await writer.stop();
@@ -252,7 +320,18 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
     ready() {
       const s = writer.status();
-      return running && s.consecutiveFailures < config.maxRetries;
+      return running && !fatal && s.consecutiveFailures < config.maxRetries && health.report().ok;
+    },
+
+    health() {
+      const r = health.report();
+      const s = writer.status();
+      if (r.ok && s.consecutiveFailures >= config.maxRetries)
+        return {
+          ok: false,
+          detail: `${STAGES.insert}: ${s.consecutiveFailures} inserts failed in a row (consumption paused): ${s.lastError ?? ''}`,
+        };
+      return { ok: r.ok, detail: r.detail };
     },
 
     flush: () => writer.flushAll(),

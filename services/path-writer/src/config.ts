@@ -3,6 +3,8 @@
  * the README's configuration table (configDocRows(pathWriterConfigSpec)).
  */
 import {
+  ConfigError,
+  consumerTimeoutProblems,
   clickhouseConfigSpec,
   parse,
   readConfig,
@@ -28,6 +30,34 @@ export const pathWriterConfigSpec = {
     default: 'pathwatch-path-writer',
     parse: parse.string,
   }),
+  sessionTimeoutMs: v({
+    env: 'PATH_WRITER_SESSION_TIMEOUT_MS',
+    doc: 'Consumer group session timeout: a crashed or restarted writer holds its partitions this long, so it bounds how long verdicts wait after a restart.',
+    default: 6000,
+    parse: parse.int(1000, 300_000),
+  }),
+  heartbeatIntervalMs: v<number | undefined>({
+    env: 'PATH_WRITER_HEARTBEAT_INTERVAL_MS',
+    doc: 'Consumer heartbeat interval; must be below the session timeout.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'session / 3, at most 3000',
+    parse: parse.int(100, 100_000),
+  }),
+  rebalanceTimeoutMs: v<number | undefined>({
+    env: 'PATH_WRITER_REBALANCE_TIMEOUT_MS',
+    doc: 'How long a rebalance waits for members to rejoin; at least the session timeout.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'session timeout',
+    parse: parse.int(1000, 600_000),
+  }),
+  stallTimeoutMs: v({
+    env: 'PATH_WRITER_STALL_TIMEOUT_MS',
+    doc: 'Verdicts pending (lag or buffered) with no batch written for this long, or writes failing this long, make `/readyz` fail naming the path-writer stage.',
+    default: 60_000,
+    parse: parse.int(1000, 3_600_000),
+  }),
   maxBatchRows: v({
     env: 'PATH_WRITER_MAX_BATCH_ROWS',
     doc: 'Rows per ClickHouse insert: a full batch is written at once (large batches cost less CPU per row when catching up).',
@@ -48,7 +78,7 @@ export const pathWriterConfigSpec = {
   }),
   retryInitialMs: v({
     env: 'PATH_WRITER_RETRY_INITIAL_MS',
-    doc: 'First retry delay after a failed insert; doubles on each failure.',
+    doc: 'Cap of the first retry delay after a failed insert; the cap doubles on each failure and each delay is drawn uniformly below it (full jitter).',
     default: 200,
     parse: parse.int(1, 60_000),
   }),
@@ -78,6 +108,7 @@ export const pathWriterConfigSpec = {
   }),
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
 };
@@ -87,5 +118,8 @@ export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;
 export function loadPathWriterConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): PathWriterConfig {
-  return readConfig(env, pathWriterConfigSpec);
+  const config = readConfig(env, pathWriterConfigSpec);
+  const problems = consumerTimeoutProblems('PATH_WRITER', config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -5,6 +5,7 @@ import {
   createKafka,
   createMetrics,
   createRootLogger,
+  describeFatal,
   onShutdown,
   openPathStore,
 } from '@pathwatch/core';
@@ -40,13 +41,28 @@ async function main(): Promise<void> {
   );
   const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
   const app = buildPathWriter(
-    { kafka, store, codec: createCodec(), logger, metrics: createMetrics(), now },
+    {
+      kafka,
+      store,
+      codec: createCodec(),
+      logger,
+      metrics: createMetrics(),
+      now,
+      onFatal: (err) => {
+        process.stderr.write(`pathwatch-path-writer: ${describeFatal(err)}\n`);
+        process.exit(1);
+      },
+    },
     { ...config, topics: DEFAULT_TOPICS },
   );
-  onShutdown(logger, async () => {
-    await app.close();
-    await store.close();
-  });
+  onShutdown(
+    logger,
+    async () => {
+      await app.close();
+      await store.close();
+    },
+    { timeoutMs: config.shutdownTimeoutMs },
+  );
   await app.start();
 }
 

@@ -3,13 +3,16 @@
  * batches by size (`maxBatchRows`) or age (`flushIntervalMs`), and are inserted as one block with a dedup token
  * derived from the batch's verdict ids. Offsets are committed only after the insert returned (the part is
  * written), so a crash at any point re-delivers rows that ClickHouse drops (same token) or collapses (same
- * request and version in the ReplacingMergeTree). When ClickHouse fails, the same batch is retried with backoff;
- * after `maxRetries` consecutive failures the source is paused (nothing more is fetched) until an insert
- * succeeds again; rows are never dropped. The buffer is bounded: `enqueue` waits while it is full.
+ * request and version in the ReplacingMergeTree). When ClickHouse fails, the same batch is retried with the core
+ * backoff (full jitter) — any store failure, since an operator can fix a detached table or a full disk and writing
+ * then resumes; after `maxRetries` consecutive failures the source is paused (nothing more is fetched) until an
+ * insert succeeds again; rows are never dropped. A dead-letter publish that fails non-retriably (the broker refuses
+ * it: authorization, fenced, too large) is not retried: `onFatal` gets it. The buffer is bounded: `enqueue` waits
+ * while it is full.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Logger, Rejection, TopicPartitionOffset } from '@pathwatch/core';
-import { storeRowProblem } from '@pathwatch/core';
+import { backoffDelayMs, isRetriable, retry, storeRowProblem, type RetryPolicy } from '@pathwatch/core';
 import type { Verdict } from '@pathwatch/schemas';
 import { PathWriterError } from './errors.js';
 
@@ -67,6 +70,8 @@ export interface PathWriterOptions {
   /** Consecutive failed inserts before the source is paused. @default 3 */
   maxRetries?: number;
   metrics?: WriterMetrics;
+  /** A failure no retry can fix stopped the flush loop (the batch stays buffered, nothing is committed). */
+  onFatal?: (err: unknown) => void;
   sleep?: (ms: number) => Promise<void>;
   setTimer?: (fn: () => void, ms: number) => () => void;
 }
@@ -239,6 +244,7 @@ export class PathWriter {
     if (this.flushing) return;
     void this.runFlush(force).catch((err: unknown) => {
       this.log.error({ err }, 'flush loop failed');
+      this.opts.onFatal?.(err);
     });
   }
 
@@ -299,30 +305,38 @@ export class PathWriter {
     this.wakeWaiters();
   }
 
+  private policy(maxAttempts: number): RetryPolicy {
+    return {
+      initialDelayMs: this.retryInitialMs,
+      maxDelayMs: this.retryMaxMs,
+      maxAttempts,
+      maxElapsedMs: Number.POSITIVE_INFINITY,
+    };
+  }
+
   private async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.opts.source.commit(offsets);
-        return;
-      } catch (err) {
-        // Not committing is safe (the rows are stored; a redelivery collapses), so give up after a few tries:
-        // a rebalance took the partition away and the new owner resumes from its own position.
-        if (attempt >= 3) {
-          this.log.warn(
-            { err, offsets, stage: STAGES.commit },
-            'offset commit failed: rows are stored and will be deduplicated if redelivered',
-          );
-          return;
-        }
-        await this.sleep(this.retryInitialMs * attempt);
-      }
+    try {
+      await retry(() => this.opts.source.commit(offsets), {
+        policy: this.policy(3),
+        sleep: (ms) => this.sleep(ms),
+      });
+    } catch (err) {
+      // Not committing is safe (the rows are stored; a redelivery collapses), so give up after a few tries, or at
+      // once when it cannot succeed: a rebalance took the partition away and the new owner resumes from its own
+      // position.
+      this.log.warn(
+        { err, offsets, stage: STAGES.commit },
+        'offset commit failed: rows are stored and will be deduplicated if redelivered',
+      );
     }
   }
 
-  /** Retries `fn` until it succeeds: backoff, and pause the source after maxRetries consecutive failures. */
-  private async untilDone(what: string, fn: () => Promise<void>): Promise<void> {
-    let delay = this.retryInitialMs;
-    for (;;) {
+  /**
+   * Retries `fn` until it succeeds: backoff, and pause the source after maxRetries consecutive failures. Store
+   * failures are all retried (see the top of this file); a dead-letter failure only when it is retriable.
+   */
+  private async untilDone(what: 'dead-letter' | 'insert', fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       try {
         await fn();
         if (this.st.consecutiveFailures > 0)
@@ -335,6 +349,8 @@ export class PathWriter {
         }
         return;
       } catch (err) {
+        if (what === 'dead-letter' && !isRetriable(err)) throw err;
+        const delay = backoffDelayMs(this.policy(Number.POSITIVE_INFINITY), attempt);
         this.st.consecutiveFailures += 1;
         this.st.lastError = err instanceof Error ? err.message : String(err);
         this.opts.metrics?.insertFailed();
@@ -352,7 +368,6 @@ export class PathWriter {
           );
         }
         await this.sleep(delay);
-        delay = Math.min(delay * 2, this.retryMaxMs);
       }
     }
   }

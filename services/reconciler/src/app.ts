@@ -9,7 +9,13 @@
 import {
   Counter,
   Gauge,
+  StageHealth,
   TopologyError,
+  STAGE_RETRY_POLICY,
+  combineHealth,
+  describeFatal,
+  isRetryStopped,
+  retry,
   runStage,
   createDeadLetterPublisher,
   type Consumer,
@@ -65,6 +71,16 @@ export interface ReconcilerAppConfig {
   tickIntervalMs: number;
   /** Consumer group session timeout: how long a killed instance keeps its partitions. @default 6000 */
   sessionTimeoutMs?: number;
+  /** Consumer heartbeat interval. @default a third of the session timeout, at most 3000 */
+  heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for members to rejoin. @default the session timeout */
+  rebalanceTimeoutMs?: number;
+  /**
+   * Inputs pending (consumer lag or not yet committed) without a committed transaction for this long, or output
+   * transactions failing this long, make the reconciler unhealthy (`/readyz` fails naming the stage); a failing
+   * transaction is logged at error level from then on. @default 30000
+   */
+  stallTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
   /**
@@ -83,9 +99,10 @@ export interface ReconcilerDeps {
   /** Processing (wall) time. */
   now: () => number;
   /**
-   * Called when the reconciler stops itself on an error it cannot work around (today: another instance joined
-   * its consumer group). It has already stopped consuming and committing; the process should exit non-zero.
-   * @default logs the error at fatal
+   * Called when the reconciler stops itself on an error it cannot work around: another instance joined its consumer
+   * group, its producer was fenced, the broker refuses it (authorization, a record too large, invalid config), or
+   * its consumer crashed for good. It has already stopped consuming and committing and logged the error with its
+   * code and fix at fatal level; the process should exit non-zero.
    */
   onFatal?: (err: Error) => void;
 }
@@ -105,6 +122,8 @@ export interface ReconcilerApp {
   /** Stops consuming, commits what is pending, closes clients. Idempotent. */
   close(): Promise<void>;
   stats(): ReconcilerStats;
+  /** Readiness: consuming, and committing while input is pending (see stallTimeoutMs). Names the failing stage. */
+  health(): { ok: boolean; detail: string };
 }
 
 const INPUT_KINDS: readonly Kind[] = ['request', 'dispatch', 'callback'];
@@ -176,6 +195,32 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   /** Inputs applied to the engine since the last drain (not in any transaction yet). */
   let inputsSinceDrain = 0;
   const maxUncommittedInputs = config.maxUncommittedInputs ?? 50_000;
+  const stallTimeoutMs = config.stallTimeoutMs ?? 30_000;
+  /** Consuming: the consumer runs; pending = input lag (records behind the high watermark). */
+  const consumeHealth = new StageHealth({
+    stage: STAGES.decode,
+    stallAfterMs: stallTimeoutMs,
+    now: deps.now,
+  });
+  /** Committing: pending = inputs consumed whose transaction has not landed. */
+  const commitHealth = new StageHealth({ stage: STAGES.commit, stallAfterMs: stallTimeoutMs, now: deps.now });
+  /** Records behind the high watermark per input topic-partition, as of its last batch. */
+  const lag = new Map<string, number>();
+  /** Inputs applied whose transaction has not committed yet (since the drain, plus the one in flight). */
+  let uncommittedInputs = 0;
+  /** Stops transaction retries at shutdown. */
+  const stopRetries = new AbortController();
+  /**
+   * A drained transaction was given up at shutdown: its outputs exist nowhere now, so nothing may be committed
+   * after it (later offsets would skip its inputs). A restart replays them from the last committed offsets.
+   */
+  let abandoned = false;
+  function updatePending(): void {
+    let behind = 0;
+    for (const n of lag.values()) behind += n;
+    consumeHealth.setPending(behind);
+    commitHealth.setPending(uncommittedInputs + behind);
+  }
   let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
@@ -205,8 +250,85 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     }
   }
 
-  async function flush(): Promise<void> {
-    if (tx === undefined) return;
+  /**
+   * Commits one drained transaction under the core retry policy. Not landing within stallTimeoutMs (failing or
+   * hanging) is an outage: logged at error level with the stage, every stallTimeoutMs while it lasts, and its end
+   * logged (at error level too) when the commit lands.
+   * Returns false when the transaction was given up (fatal error, or shutdown).
+   */
+  async function commitUntilDone(
+    producer: TransactionalProducer,
+    batch: Parameters<TransactionalProducer['commit']>[0],
+    final: boolean,
+  ): Promise<boolean> {
+    const startedAt = deps.now();
+    let failures = 0;
+    let stalled = false;
+    // Timed, not per failure: one attempt can hang inside the client for many seconds while the broker is down.
+    const watch = setInterval(() => {
+      stalled = true;
+      log.error(
+        {
+          stage: STAGES.commit,
+          waitingMs: deps.now() - startedAt,
+          failures,
+          producers: producer.generation(),
+        },
+        'output transactions keep failing or hanging: reconciler stalled (input waits; retrying)',
+      );
+    }, stallTimeoutMs);
+    watch.unref();
+    try {
+      await retry(
+        async () => {
+          const t0 = performance.now();
+          await producer.commit(batch);
+          txSeconds.set((performance.now() - t0) / 1000);
+        },
+        {
+          // At shutdown, a few tries only: the process has a hard deadline, and a restart replays what is lost.
+          policy: final ? { ...STAGE_RETRY_POLICY, maxAttempts: 3, maxElapsedMs: 5000 } : STAGE_RETRY_POLICY,
+          ...(final ? {} : { signal: stopRetries.signal }),
+          onRetry: ({ err, attempt, delayMs }) => {
+            failures = attempt;
+            commitHealth.failure(err);
+            log.warn(
+              { err, stage: STAGES.commit, attempt, delayMs, producers: producer.generation() },
+              'output transaction failed: retrying',
+            );
+          },
+        },
+      );
+    } catch (err) {
+      if (isRetryStopped(err) || final) {
+        abandoned = true;
+        log.warn(
+          { err, stage: STAGES.commit },
+          'output transaction given up at shutdown: its inputs are replayed after the restart',
+        );
+        return false;
+      }
+      fatal(err, STAGES.commit);
+      return false;
+    } finally {
+      clearInterval(watch);
+    }
+    if (failures > 0 || stalled)
+      log[stalled ? 'error' : 'info'](
+        {
+          stage: STAGES.commit,
+          outageMs: deps.now() - startedAt,
+          failures,
+          producers: producer.generation(),
+        },
+        'output transactions recovered: committing again',
+      );
+    commitHealth.progress();
+    return true;
+  }
+
+  async function flush(final = false): Promise<void> {
+    if (tx === undefined || abandoned || failed) return;
     const now = deps.now();
     lastFlushAt = now;
     if (now - lastTickAt >= config.tickIntervalMs) {
@@ -218,6 +340,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
     inputsSinceDrain = 0;
+    // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
+    if (offsets.length === 0) uncommittedInputs = 0;
     if (
       outputs.verdicts.length === 0 &&
       outputs.actions.length === 0 &&
@@ -262,20 +386,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       ],
       offsets: { groupId: config.groupId, offsets },
     };
-    // The outputs are already drained from the engine: retry the same transaction until it lands.
-    let delay = 100;
-    for (;;) {
-      const t0 = performance.now();
-      try {
-        await tx.commit(batch);
-        txSeconds.set((performance.now() - t0) / 1000);
-        break;
-      } catch (err) {
-        log.warn({ err, stage: STAGES.commit, delayMs: delay }, 'output transaction failed: retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+    const inputsInBatch = uncommittedInputs;
+    // The outputs are already drained from the engine: retry the same transaction until it lands (the producer
+    // replaces itself when it is stuck), or stop on a failure no retry can fix.
+    if (!(await commitUntilDone(tx, batch, final))) return;
+    uncommittedInputs = Math.max(0, uncommittedInputs - inputsInBatch);
+    updatePending();
     stats.transactions++;
     logBytes += written;
     changelogBytes.set(logBytes);
@@ -365,8 +481,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
    * Runs flushes one at a time; callers share the one in flight. Consumption goes on while a transaction is in
    * flight; when one ends after a full interval, the next starts at once with what arrived meanwhile.
    */
-  function scheduleFlush(): Promise<void> {
-    flushing ??= flush().finally(() => {
+  function scheduleFlush(final = false): Promise<void> {
+    flushing ??= flush(final).finally(() => {
       flushing = undefined;
       if (!closed && inputsSinceDrain > 0 && deps.now() - lastFlushAt >= config.commitIntervalMs)
         void scheduleFlush();
@@ -427,14 +543,25 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         'RECONCILER_CHANGELOG_TOPIC. This instance stopped without committing anything more.',
       { groupId: config.groupId, instanceId: config.instanceId, assigned: mine.join(',') },
     );
+    stopOnFatal(failed, STAGES.decode, 'reconciler stopped: not the only instance in its group');
+  }
+
+  /** A failure no retry can fix: stop consuming and committing, say what and how to fix it, hand it to onFatal. */
+  function fatal(err: unknown, stage: string): void {
+    if (failed) return;
+    failed = err instanceof Error ? err : new Error(String(err));
+    stopOnFatal(failed, stage, `reconciler stopped: ${describeFatal(err)}`);
+  }
+
+  function stopOnFatal(err: Error, stage: string, message: string): void {
     closed = true;
     if (timer) clearInterval(timer);
-    log.fatal(
-      { err: failed, stage: STAGES.decode },
-      'reconciler stopped: not the only instance in its group',
-    );
+    stopRetries.abort();
+    consumeHealth.fatalError(err);
+    commitHealth.fatalError(err);
+    log.fatal({ err, stage }, message);
     void consumer?.close().catch(() => undefined);
-    deps.onFatal?.(failed);
+    deps.onFatal?.(err);
   }
 
   return {
@@ -449,6 +576,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         // open transaction, so the restore below sees only committed state.
         tx = await deps.kafka.transactionalProducer({
           transactionalId: `${config.groupId}-${config.instanceId}`,
+          stage: STAGES.commit,
         });
         t0 = deps.now();
         restored = await readChangelog(
@@ -497,7 +625,15 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         fromBeginning: true,
         coPartitioned: true,
         sessionTimeoutMs: config.sessionTimeoutMs ?? 6000,
+        ...(config.heartbeatIntervalMs === undefined
+          ? {}
+          : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+        ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
         onAssigned,
+        onCrash: (err, restarting) => {
+          if (restarting) consumeHealth.failure(err);
+          else fatal(err, STAGES.decode);
+        },
         // Traffic stopped (a fetch found nothing anywhere): deadlines go on firing on wall time at once.
         onCaughtUp: () => engine.inputsCaughtUp(),
       });
@@ -508,6 +644,10 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         deadLetters,
         metrics: deps.metrics,
         logger: deps.logger,
+        signal: stopRetries.signal,
+        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onRetrying: (err) => consumeHealth.failure(err),
+        onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {
           if (failed) return;
           const kind = kindByTopic.get(batch.topic);
@@ -531,6 +671,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           }
           stats.inputs += records.length;
           inputsSinceDrain += records.length;
+          uncommittedInputs += records.length;
           if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
@@ -542,6 +683,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
             );
           }
           if (last) {
+            lag.set(
+              `${batch.topic}:${batch.partition}`,
+              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+            );
+            consumeHealth.progress();
+            updatePending();
             pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
               topic: batch.topic,
               partition: batch.partition,
@@ -558,6 +705,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         Math.min(config.commitIntervalMs, config.tickIntervalMs),
       );
+      consumeHealth.setRunning(true);
+      commitHealth.setRunning(true);
       log.info({ groupId: config.groupId, topics: inputTopics }, 'reconciler started');
     },
 
@@ -571,16 +720,28 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       }
       if (closed) return;
       closed = true;
+      consumeHealth.setRunning(false);
+      commitHealth.setRunning(false);
       if (timer) clearInterval(timer);
+      // A transaction being retried (broker down) would hold the consumer's close, which waits for the batch
+      // handler: stop retrying first; the last flush below then gets a few bounded tries.
+      stopRetries.abort();
+      if (flushing) await flushing;
       await consumer?.close();
       if (flushing) await flushing;
-      await scheduleFlush();
-      await tx?.close();
-      await dlq?.close();
-      await admin?.close();
+      await scheduleFlush(true);
+      await tx
+        ?.close()
+        .catch((err: unknown) => log.warn({ err }, 'closing the transactional producer failed'));
+      await dlq
+        ?.close()
+        .catch((err: unknown) => log.warn({ err }, 'closing the dead-letter producer failed'));
+      await admin?.close().catch((err: unknown) => log.warn({ err }, 'closing the admin client failed'));
       log.info({ stats }, 'reconciler closed');
     },
 
     stats: () => stats,
+
+    health: () => combineHealth([consumeHealth.report(), commitHealth.report()]),
   };
 }

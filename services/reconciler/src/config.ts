@@ -2,7 +2,15 @@
  * Reconciler configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table.
  */
-import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import {
+  ConfigError,
+  consumerTimeoutProblems,
+  parse,
+  readConfig,
+  type ConfigOf,
+  type VarSpec,
+  sharedVars,
+} from '@pathwatch/core';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -33,6 +41,28 @@ export const reconcilerConfigSpec = {
     doc: 'Consumer group session timeout. A killed instance holds its partitions this long, so it bounds recovery time.',
     default: 6000,
     parse: parse.int(1000, 300_000),
+  }),
+  heartbeatIntervalMs: v<number | undefined>({
+    env: 'RECONCILER_HEARTBEAT_INTERVAL_MS',
+    doc: 'Consumer heartbeat interval; must be below the session timeout.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'session / 3, at most 3000',
+    parse: parse.int(100, 100_000),
+  }),
+  rebalanceTimeoutMs: v<number | undefined>({
+    env: 'RECONCILER_REBALANCE_TIMEOUT_MS',
+    doc: 'How long a rebalance waits for members to rejoin; at least the session timeout.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'session timeout',
+    parse: parse.int(1000, 600_000),
+  }),
+  stallTimeoutMs: v({
+    env: 'RECONCILER_STALL_TIMEOUT_MS',
+    doc: 'Input pending with no committed transaction (or transactions failing) for this long makes `/readyz` fail naming the reconciler stage, and the outage is logged at error level.',
+    default: 30_000,
+    parse: parse.int(1000, 3_600_000),
   }),
   commitIntervalMs: v({
     env: 'RECONCILER_COMMIT_INTERVAL_MS',
@@ -114,6 +144,7 @@ export const reconcilerConfigSpec = {
   }),
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
 };
 
@@ -122,7 +153,10 @@ export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
 export function loadReconcilerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ReconcilerConfig {
-  return readConfig(env, reconcilerConfigSpec);
+  const config = readConfig(env, reconcilerConfigSpec);
+  const problems = consumerTimeoutProblems('RECONCILER', config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /** The engine options this configuration sets (the rest keep the engine's documented defaults). */

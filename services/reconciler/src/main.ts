@@ -1,7 +1,7 @@
 /**
  * Reconciler process: config, logger, clients, signals. `node dist/main.js` with KAFKA_BROKERS set.
  */
-import { createKafka, createMetrics, createRootLogger, onShutdown } from '@pathwatch/core';
+import { createKafka, createMetrics, createRootLogger, describeFatal, onShutdown } from '@pathwatch/core';
 import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { buildReconciler } from './app.js';
 import { engineOptionsFrom, loadReconcilerConfig } from './config.js';
@@ -29,7 +29,9 @@ async function main(): Promise<void> {
       metrics,
       now: Date.now,
       onFatal: (err) => {
-        process.stderr.write(`pathwatch-reconciler: ${err.message}\n`);
+        process.stderr.write(`pathwatch-reconciler: ${describeFatal(err)}\n`);
+        // close() after a fatal error only releases clients; the deadline bounds it like a shutdown.
+        setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
         void app.close().finally(() => process.exit(1));
       },
     },
@@ -43,15 +45,20 @@ async function main(): Promise<void> {
       commitIntervalMs: config.commitIntervalMs,
       tickIntervalMs: config.tickIntervalMs,
       sessionTimeoutMs: config.sessionTimeoutMs,
+      ...(config.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+      ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+      stallTimeoutMs: config.stallTimeoutMs,
       topicPartitions: config.topicPartitions,
       createTopics: config.createTopics,
     },
   );
-  onShutdown(logger, () => app.close());
+  onShutdown(logger, () => app.close(), { timeoutMs: config.shutdownTimeoutMs });
   await app.start();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`pathwatch-reconciler: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`pathwatch-reconciler: ${describeFatal(err)}\n`);
   process.exit(1);
 });

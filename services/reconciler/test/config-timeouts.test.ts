@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@pathwatch/core';
+import { loadReconcilerConfig } from '../src/config.js';
+
+describe('reconciler consumer timeouts', () => {
+  it('default to a 6 s session, heartbeat and rebalance derived from it', () => {
+    const c = loadReconcilerConfig({});
+    expect(c.sessionTimeoutMs).toBe(6000);
+    expect(c.heartbeatIntervalMs).toBeUndefined();
+    expect(c.rebalanceTimeoutMs).toBeUndefined();
+    expect(c.stallTimeoutMs).toBe(30_000);
+    expect(c.shutdownTimeoutMs).toBe(30_000);
+  });
+
+  it('take the variables, and reject inconsistent ones naming each', () => {
+    const c = loadReconcilerConfig({
+      RECONCILER_SESSION_TIMEOUT_MS: '10000',
+      RECONCILER_HEARTBEAT_INTERVAL_MS: '2000',
+      RECONCILER_REBALANCE_TIMEOUT_MS: '20000',
+    });
+    expect([c.sessionTimeoutMs, c.heartbeatIntervalMs, c.rebalanceTimeoutMs]).toEqual([10_000, 2000, 20_000]);
+    let err: unknown;
+    try {
+      loadReconcilerConfig({
+        RECONCILER_SESSION_TIMEOUT_MS: '6000',
+        RECONCILER_HEARTBEAT_INTERVAL_MS: '6000',
+        RECONCILER_REBALANCE_TIMEOUT_MS: '3000',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.variable)).toEqual([
+      'RECONCILER_HEARTBEAT_INTERVAL_MS',
+      'RECONCILER_REBALANCE_TIMEOUT_MS',
+    ]);
+    expect(() => loadReconcilerConfig({ RECONCILER_SESSION_TIMEOUT_MS: '500' })).toThrow(ConfigError);
+  });
+});
