@@ -10,17 +10,15 @@ import { pino } from 'pino';
 import {
   ConfigError,
   armShutdownDeadline,
-  clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   type KafkaClient,
   type Logger,
-  type PathStore,
-  openPathStore,
   readConfigs,
   redactUrl,
 } from '@pathwatch/core';
+import { clickhouseOptionsFromConfig, type PathStore, openPathStore } from '@pathwatch/path-store';
 import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
 import {

@@ -5,13 +5,13 @@
 import {
   ConfigError,
   consumerTimeoutProblems,
-  clickhouseConfigSpec,
   parse,
   readConfig,
   type ConfigOf,
   type VarSpec,
   sharedVars,
 } from '@pathwatch/core';
+import { clickhouseConfigSpec } from '@pathwatch/path-store';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 

@@ -1,14 +1,13 @@
 // The path writer as its own process: config from the environment, the path store, Kafka, signals.
 import {
   ConfigError,
-  clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   describeFatal,
   onShutdown,
-  openPathStore,
 } from '@pathwatch/core';
+import { clickhouseOptionsFromConfig, openPathStore } from '@pathwatch/path-store';
 import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { buildPathWriter } from './app.js';
 import { loadPathWriterConfig } from './config.js';

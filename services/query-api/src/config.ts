@@ -2,14 +2,8 @@
  * Query API configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table (configDocRows(queryApiConfigSpec)).
  */
-import {
-  clickhouseConfigSpec,
-  parse,
-  readConfig,
-  type ConfigOf,
-  type VarSpec,
-  sharedVars,
-} from '@pathwatch/core';
+import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import { clickhouseConfigSpec } from '@pathwatch/path-store';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 

@@ -1,12 +1,6 @@
 // The query API as its own process: config from the environment, the path store, HTTP, signals.
-import {
-  ConfigError,
-  clickhouseOptionsFromConfig,
-  createMetrics,
-  createRootLogger,
-  onShutdown,
-  openPathStore,
-} from '@pathwatch/core';
+import { ConfigError, createMetrics, createRootLogger, onShutdown } from '@pathwatch/core';
+import { clickhouseOptionsFromConfig, openPathStore } from '@pathwatch/path-store';
 import { buildApp } from './app.js';
 import { loadQueryApiConfig } from './config.js';
 import { startQueryApi } from './server.js';
