@@ -63,4 +63,6 @@ export { runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, armShutdownDeadline, onShutdown } from './shutdown.js';
 export type { ShutdownOptions } from './shutdown.js';
+export { fatalExit, fatalLine, requiredStandalone, runMain } from './run-main.js';
+export type { RunMainOptions } from './run-main.js';
 export { kafkajsPatched } from './kafkajs-patch.js';
