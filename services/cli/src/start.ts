@@ -180,6 +180,8 @@ export async function runStart(): Promise<number> {
         commitIntervalMs: rcConfig.commitIntervalMs,
         tickIntervalMs: rcConfig.tickIntervalMs,
         sessionTimeoutMs: rcConfig.sessionTimeoutMs,
+        deadLetterMaxBytes: rcConfig.deadLetterMaxBytes,
+        maxInputRecordBytes: rcConfig.maxInputRecordBytes,
         topicPartitions: rcConfig.topicPartitions,
         createTopics: rcConfig.createTopics,
       },

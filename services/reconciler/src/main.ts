@@ -50,6 +50,8 @@ async function main(): Promise<void> {
         : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
       ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
       stallTimeoutMs: config.stallTimeoutMs,
+      deadLetterMaxBytes: config.deadLetterMaxBytes,
+      maxInputRecordBytes: config.maxInputRecordBytes,
       topicPartitions: config.topicPartitions,
       createTopics: config.createTopics,
     },
