@@ -38,9 +38,12 @@ const STOCK_MAX_MESSAGE_BYTES = 1_048_588;
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
+let events = 0;
+
 function envelope(requestId: string, at: number, n: string): RequestAccepted['envelope'] {
+  events += 1;
   return {
-    event_id: `ev-${n}`,
+    event_id: `ev-${n.slice(0, 100)}-${events}`,
     source: '//it/dead-letter-limits',
     occurred_at: at,
     recorded_at: at,
@@ -56,7 +59,7 @@ function request(requestId: string, at: number, patch: Partial<RequestAccepted> 
     operation: 'otp.send',
     channel: 'sms',
     idempotency_key: null,
-    input_fingerprint: `fp-${requestId}`,
+    input_fingerprint: `fp-${requestId.slice(0, 64)}`,
     sla_ms: 20_000,
     give_up_ms: 60_000,
     api_status: 202,
