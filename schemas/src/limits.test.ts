@@ -10,50 +10,47 @@ const codec = createCodec({ now: () => NOW });
 
 type InputKind = 'request' | 'dispatch' | 'callback';
 
-/** Where each limited field lives: kind, and how to set it on a sample. */
-const FIELDS: readonly [LimitedField, InputKind, (v: never, s: string) => unknown][] = [
-  [
-    'envelope.event_id',
-    'request',
-    (v: KindMap['request'], s) => ({ ...v, envelope: { ...v.envelope, event_id: s } }),
-  ],
-  [
-    'envelope.source',
-    'dispatch',
-    (v: KindMap['dispatch'], s) => ({ ...v, envelope: { ...v.envelope, source: s } }),
-  ],
-  [
-    'envelope.tenant_id',
-    'callback',
-    (v: KindMap['callback'], s) => ({ ...v, envelope: { ...v.envelope, tenant_id: s } }),
-  ],
-  [
-    'envelope.request_id',
-    'request',
-    (v: KindMap['request'], s) => ({ ...v, envelope: { ...v.envelope, request_id: s } }),
-  ],
-  [
-    'envelope.request_id',
-    'callback',
-    (v: KindMap['callback'], s) => ({ ...v, envelope: { ...v.envelope, request_id: s } }),
-  ],
-  ['operation', 'request', (v: KindMap['request'], s) => ({ ...v, operation: s })],
-  ['channel', 'request', (v: KindMap['request'], s) => ({ ...v, channel: s })],
-  ['idempotency_key', 'request', (v: KindMap['request'], s) => ({ ...v, idempotency_key: s })],
-  ['input_fingerprint', 'request', (v: KindMap['request'], s) => ({ ...v, input_fingerprint: s })],
-  ['attempt_id', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, attempt_id: s })],
-  ['parent_attempt_id', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, parent_attempt_id: s })],
-  ['route', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, route: s })],
-  ['provider', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, provider: s })],
-  ['provider_message_id', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, provider_message_id: s })],
-  ['error_code', 'dispatch', (v: KindMap['dispatch'], s) => ({ ...v, error_code: s })],
-  ['provider', 'callback', (v: KindMap['callback'], s) => ({ ...v, provider: s })],
-  ['provider_message_id', 'callback', (v: KindMap['callback'], s) => ({ ...v, provider_message_id: s })],
-  ['provider_event_id', 'callback', (v: KindMap['callback'], s) => ({ ...v, provider_event_id: s })],
-  ['attempt_id', 'callback', (v: KindMap['callback'], s) => ({ ...v, attempt_id: s })],
-  ['status_raw', 'callback', (v: KindMap['callback'], s) => ({ ...v, status_raw: s })],
-  ['error_code', 'callback', (v: KindMap['callback'], s) => ({ ...v, error_code: s })],
-] as never;
+/** Builds a sample of a kind with one field set. */
+type Make = { kind: InputKind; make: (s: string) => unknown };
+const on = {
+  request: (f: (v: KindMap['request'], s: string) => KindMap['request']): Make => ({
+    kind: 'request',
+    make: (s) => f(sampleEvent('request', NOW), s),
+  }),
+  dispatch: (f: (v: KindMap['dispatch'], s: string) => KindMap['dispatch']): Make => ({
+    kind: 'dispatch',
+    make: (s) => f(sampleEvent('dispatch', NOW), s),
+  }),
+  callback: (f: (v: KindMap['callback'], s: string) => KindMap['callback']): Make => ({
+    kind: 'callback',
+    make: (s) => f(sampleEvent('callback', NOW), s),
+  }),
+};
+
+/** Where each limited field lives. */
+const FIELDS: readonly [LimitedField, Make][] = [
+  ['envelope.event_id', on.request((v, s) => ({ ...v, envelope: { ...v.envelope, event_id: s } }))],
+  ['envelope.source', on.dispatch((v, s) => ({ ...v, envelope: { ...v.envelope, source: s } }))],
+  ['envelope.tenant_id', on.callback((v, s) => ({ ...v, envelope: { ...v.envelope, tenant_id: s } }))],
+  ['envelope.request_id', on.request((v, s) => ({ ...v, envelope: { ...v.envelope, request_id: s } }))],
+  ['envelope.request_id', on.callback((v, s) => ({ ...v, envelope: { ...v.envelope, request_id: s } }))],
+  ['operation', on.request((v, s) => ({ ...v, operation: s }))],
+  ['channel', on.request((v, s) => ({ ...v, channel: s }))],
+  ['idempotency_key', on.request((v, s) => ({ ...v, idempotency_key: s }))],
+  ['input_fingerprint', on.request((v, s) => ({ ...v, input_fingerprint: s }))],
+  ['attempt_id', on.dispatch((v, s) => ({ ...v, attempt_id: s }))],
+  ['parent_attempt_id', on.dispatch((v, s) => ({ ...v, parent_attempt_id: s }))],
+  ['route', on.dispatch((v, s) => ({ ...v, route: s }))],
+  ['provider', on.dispatch((v, s) => ({ ...v, provider: s }))],
+  ['provider_message_id', on.dispatch((v, s) => ({ ...v, provider_message_id: s }))],
+  ['error_code', on.dispatch((v, s) => ({ ...v, error_code: s }))],
+  ['provider', on.callback((v, s) => ({ ...v, provider: s }))],
+  ['provider_message_id', on.callback((v, s) => ({ ...v, provider_message_id: s }))],
+  ['provider_event_id', on.callback((v, s) => ({ ...v, provider_event_id: s }))],
+  ['attempt_id', on.callback((v, s) => ({ ...v, attempt_id: s }))],
+  ['status_raw', on.callback((v, s) => ({ ...v, status_raw: s }))],
+  ['error_code', on.callback((v, s) => ({ ...v, error_code: s }))],
+];
 
 function decodeBoth(kind: Kind, value: unknown): (DecodeError | undefined)[] {
   return (['avro', 'json'] as const).map((format) => {
@@ -69,13 +66,12 @@ function decodeBoth(kind: Kind, value: unknown): (DecodeError | undefined)[] {
 }
 
 describe('length limits at decode', () => {
-  it.each(FIELDS.map(([field, kind, set]) => ({ field, kind, set })))(
+  it.each(FIELDS.map(([field, { kind, make }]) => ({ field, kind, make })))(
     '$kind $field: at the limit decodes, one more is SCHEMA_FIELD_TOO_LONG naming it',
-    ({ field, kind, set }) => {
+    ({ field, kind, make }) => {
       const max = FIELD_LIMITS[field];
-      const sample = sampleEvent(kind, NOW);
-      expect(decodeBoth(kind, set(sample as never, 'x'.repeat(max)))).toEqual([undefined, undefined]);
-      for (const err of decodeBoth(kind, set(sample as never, 'x'.repeat(max + 1)))) {
+      expect(decodeBoth(kind, make('x'.repeat(max)))).toEqual([undefined, undefined]);
+      for (const err of decodeBoth(kind, make('x'.repeat(max + 1)))) {
         expect(err?.code).toBe('SCHEMA_FIELD_TOO_LONG');
         expect(err?.retriable).toBe(false);
         expect(err?.reason).toBe(`field_too_long:${field}: ${max + 1} characters, limit ${max}`);
