@@ -95,17 +95,23 @@ function optId(field: LimitedField, v: string | null): string | null {
 }
 
 function attributes(v: Readonly<Record<string, string>>): string | null {
-  const keys = Object.keys(v);
-  if (keys.length > ATTRIBUTE_LIMITS.entries)
-    return tooLong('attributes', keys.length, ATTRIBUTE_LIMITS.entries, 'entries');
-  for (const k of keys) {
+  // for-in, not Object.keys: the happy path allocates nothing.
+  let entries = 0;
+  let problem: string | null = null;
+  for (const k in v) {
+    entries++;
+    if (problem !== null) continue;
     if (k.length > ATTRIBUTE_LIMITS.keyLength)
-      return tooLong('attributes (a key)', k.length, ATTRIBUTE_LIMITS.keyLength);
-    const value = v[k] as string;
-    if (value.length > ATTRIBUTE_LIMITS.valueLength)
-      return tooLong(`attributes.${k}`, value.length, ATTRIBUTE_LIMITS.valueLength);
+      problem = tooLong('attributes (a key)', k.length, ATTRIBUTE_LIMITS.keyLength);
+    else {
+      const value = v[k] as string;
+      if (value.length > ATTRIBUTE_LIMITS.valueLength)
+        problem = tooLong(`attributes.${k}`, value.length, ATTRIBUTE_LIMITS.valueLength);
+    }
   }
-  return null;
+  if (entries > ATTRIBUTE_LIMITS.entries)
+    return tooLong('attributes', entries, ATTRIBUTE_LIMITS.entries, 'entries');
+  return problem;
 }
 
 /** Output-side ids: non-empty only (they derive from limited input fields). */
