@@ -67,7 +67,8 @@ export function recordBatchBytes(
 /** Bytes of an input record: key, value and headers (what RECONCILER_MAX_INPUT_RECORD_BYTES bounds). */
 export function incomingRecordBytes(msg: IncomingMessage): number {
   let n = (msg.key?.length ?? 0) + (msg.value?.length ?? 0);
-  for (const [k, v] of Object.entries(msg.headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  // On every consumed record: for-in allocates nothing.
+  for (const k in msg.headers) n += Buffer.byteLength(k) + Buffer.byteLength(msg.headers[k] as string);
   return n;
 }
 
