@@ -11,6 +11,8 @@ import {
   type VarSpec,
   sharedVars,
 } from '@pathwatch/core';
+import { DEFAULT_TOPICS } from '@pathwatch/schemas';
+import type { ReconcilerAppConfig } from './app.js';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -176,5 +178,27 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     retryGraceMs: config.retryGraceMs,
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
+  };
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerAppConfig {
+  return {
+    topics: DEFAULT_TOPICS,
+    changelogTopic: config.changelogTopic,
+    snapshotMinBytes: config.snapshotMinBytes,
+    snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
+    groupId: config.groupId,
+    instanceId: config.instanceId,
+    commitIntervalMs: config.commitIntervalMs,
+    tickIntervalMs: config.tickIntervalMs,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+    stallTimeoutMs: config.stallTimeoutMs,
+    deadLetterMaxBytes: config.deadLetterMaxBytes,
+    maxInputRecordBytes: config.maxInputRecordBytes,
+    topicPartitions: config.topicPartitions,
+    createTopics: config.createTopics,
   };
 }
