@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMetrics, openPathStore, type IncomingMessage, type KafkaClient } from '@pathwatch/core';
+import { createMetrics, type IncomingMessage, type KafkaClient } from '@pathwatch/core';
+import { openPathStore } from '@pathwatch/path-store';
 import { buildPathWriter, loadPathWriterConfig } from '@pathwatch/path-writer';
 import {
   createCodec,
