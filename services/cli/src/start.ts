@@ -11,15 +11,19 @@ import {
   ConfigError,
   armShutdownDeadline,
   clickhouseOptionsFromConfig,
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   type KafkaClient,
   type Logger,
   type PathStore,
+  kafkaSecurityFromConfig,
   openPathStore,
   readConfigs,
   redactUrl,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
 import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
@@ -32,7 +36,6 @@ import {
 } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
 import { buildApp, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { homeDir, loadCliConfig, processEnv } from './config.js';
 import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
@@ -152,8 +155,18 @@ export async function runStart(): Promise<number> {
 
     // 3. Services
     const metrics = createMetrics();
-    const codec = createCodec();
-    const kafka: KafkaClient = createKafka({ brokers, clientId: 'pathwatch', logger });
+    // Connection settings (TLS/SASL, registry, topics) are shared by every hosted service: the reconciler's
+    // section holds them (each loader validated the same variables).
+    const codec = codecFromConfig(rcConfig);
+    const topics = topicNamesFromConfig(rcConfig);
+    const topicCreation = topicCreationFromConfig(rcConfig);
+    const kafka: KafkaClient = createKafka({
+      brokers,
+      clientId: 'pathwatch',
+      logger,
+      // The local broker started here is plaintext; an external one gets the configured security.
+      ...(config.brokers ? { security: kafkaSecurityFromConfig(rcConfig) } : {}),
+    });
     const reconciler: ReconcilerApp = buildReconciler(
       {
         kafka,
@@ -171,7 +184,8 @@ export async function runStart(): Promise<number> {
         },
       },
       {
-        topics: DEFAULT_TOPICS,
+        topics,
+        topicCreation,
         changelogTopic: rcConfig.changelogTopic,
         snapshotMinBytes: rcConfig.snapshotMinBytes,
         snapshotRecordsPerCommit: rcConfig.snapshotRecordsPerCommit,
@@ -186,7 +200,7 @@ export async function runStart(): Promise<number> {
     );
     const writer: PathWriterApp = buildPathWriter(
       { kafka, store, codec, logger, metrics, now: Date.now },
-      { ...pwConfig, topics: DEFAULT_TOPICS },
+      { ...pwConfig, topics, topicCreation },
     );
 
     // The query API serves first: health and queries over what is stored work while the reconciler restores and

@@ -25,6 +25,11 @@ export interface StageRunnerOptions<T> {
   stage: string;
   consumer: Consumer;
   decode: (msg: IncomingMessage) => DecodeResult<T>;
+  /**
+   * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
+   * names from the Schema Registry, so an outage holds the batch (retriable) instead of dead-lettering it.
+   */
+  prepare?: (batch: ConsumerBatch) => Promise<void>;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -36,7 +41,7 @@ export interface StageRunnerOptions<T> {
    * A non-retriable failure (or retries used up): the batch stays unprocessed and consumption of it stops here.
    * @default rethrow (kafkajs then crashes the consumer)
    */
-  onFatal?: (err: unknown, what: 'dead-letter' | 'handle') => void;
+  onFatal?: (err: unknown, what: 'prepare' | 'dead-letter' | 'handle') => void;
   /** Retriable failures while retrying (health, metrics); `recovered` once a retried call succeeded. */
   onRetrying?: (err: unknown) => void;
   onRecovered?: () => void;
@@ -49,7 +54,7 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   const log = opts.logger.child({ module: 'stage-runner', stage: opts.stage });
 
   async function withRetry(
-    what: 'dead-letter' | 'handle',
+    what: 'prepare' | 'dead-letter' | 'handle',
     control: BatchControl,
     fn: () => Promise<void>,
   ): Promise<boolean> {
@@ -80,6 +85,8 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
 
   await opts.consumer.run(async (batch, control) => {
     if (batch.messages.length === 0) return;
+    const prepare = opts.prepare;
+    if (prepare && !(await withRetry('prepare', control, () => prepare(batch)))) return;
     const good: Decoded<T>[] = [];
     const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
     for (const msg of batch.messages) {

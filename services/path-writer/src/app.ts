@@ -20,6 +20,8 @@ import {
   type Logger,
   type PathStore,
   type Producer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
 import { PathWriter, STAGES, type WriterMetrics, type WriterStatus } from './writer.js';
@@ -36,6 +38,8 @@ export interface PathWriterAppConfig {
   rollupIntervalMs: number;
   topicPartitions: number;
   createTopics: boolean;
+  /** Replication factor and configs (e.g. `retention.ms`) of the topics it creates. @default broker defaults */
+  topicCreation?: TopicCreation;
   /** Consumer group session timeout: how long a crashed member holds its partitions. @default 6000 */
   sessionTimeoutMs?: number;
   /** @default a third of the session timeout, at most 3000 */
@@ -232,6 +236,8 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
   return {
     async start() {
+      // With a Schema Registry: registers the subjects (dead letters are encoded with registry ids).
+      await initCodec(deps.codec);
       if (config.createTopics) {
         const admin = await deps.kafka.admin();
         try {
@@ -239,6 +245,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
             [config.topics.verdict, config.topics.dead_letter].map((topic) => ({
               topic,
               partitions: config.topicPartitions,
+              ...config.topicCreation,
             })),
           );
         } finally {
@@ -271,6 +278,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.value),
+        prepare: (batch) => deps.codec.prepare('verdict', batch.messages.map((m) => m.value)),
         deadLetters,
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {

@@ -4,6 +4,8 @@
  */
 import {
   ConfigError,
+  connectConfigSpec,
+  connectProblems,
   consumerTimeoutProblems,
   clickhouseConfigSpec,
   parse,
@@ -108,6 +110,7 @@ export const pathWriterConfigSpec = {
   }),
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
@@ -119,7 +122,7 @@ export function loadPathWriterConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): PathWriterConfig {
   const config = readConfig(env, pathWriterConfigSpec);
-  const problems = consumerTimeoutProblems('PATH_WRITER', config);
+  const problems = [...consumerTimeoutProblems('PATH_WRITER', config), ...connectProblems(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -2,14 +2,17 @@
 import {
   ConfigError,
   clickhouseOptionsFromConfig,
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   describeFatal,
+  kafkaSecurityFromConfig,
   onShutdown,
   openPathStore,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { buildPathWriter } from './app.js';
 import { loadPathWriterConfig } from './config.js';
 
@@ -39,12 +42,17 @@ async function main(): Promise<void> {
       rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 },
     },
   );
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: 'pathwatch-path-writer',
+    logger,
+    security: kafkaSecurityFromConfig(config),
+  });
   const app = buildPathWriter(
     {
       kafka,
       store,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       logger,
       metrics: createMetrics(),
       now,
@@ -53,7 +61,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     },
-    { ...config, topics: DEFAULT_TOPICS },
+    { ...config, topics: topicNamesFromConfig(config), topicCreation: topicCreationFromConfig(config) },
   );
   onShutdown(
     logger,

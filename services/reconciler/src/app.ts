@@ -28,6 +28,8 @@ import {
   type Producer,
   type TopicPartitionOffset,
   type TransactionalProducer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import {
   SchemaError,
@@ -83,6 +85,11 @@ export interface ReconcilerAppConfig {
   stallTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
+  /**
+   * Replication factor and configs (e.g. `retention.ms`) of the input, output and dead-letter topics it creates;
+   * the changelog gets the replication factor only (its retention stays infinite). @default broker defaults
+   */
+  topicCreation?: TopicCreation;
   /**
    * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
    * flight (below it, consumption overlaps the commit). @default 50000
@@ -493,14 +500,20 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   async function checkTopology(admin: Admin): Promise<void> {
     if (config.createTopics) {
       const p = config.topicPartitions;
+      const rf = config.topicCreation?.replicationFactor;
+      const created = {
+        ...(rf === undefined ? {} : { replicationFactor: rf }),
+        ...(config.topicCreation?.configs === undefined ? {} : { configs: config.topicCreation.configs }),
+      };
       await admin.ensureTopics([
-        ...inputTopics.map((topic) => ({ topic, partitions: p })),
-        { topic: config.topics.verdict, partitions: p },
-        { topic: config.topics.action, partitions: p },
-        { topic: config.topics.dead_letter, partitions: 1 },
+        ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
+        { topic: config.topics.verdict, partitions: p, ...created },
+        { topic: config.topics.action, partitions: p, ...created },
+        { topic: config.topics.dead_letter, partitions: 1, ...created },
         {
           topic: config.changelogTopic,
           partitions: p,
+          ...(rf === undefined ? {} : { replicationFactor: rf }),
           configs: CHANGELOG_TOPIC_CONFIGS,
         },
       ]);
@@ -571,6 +584,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let t0 = 0;
       let restored: RestoredChangelog;
       try {
+        // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
+        await initCodec(codec, stopRetries.signal);
         await checkTopology(a);
         // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
         // open transaction, so the restore below sees only committed state.
@@ -641,11 +656,19 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
+        prepare: async (batch) => {
+          const kind = kindByTopic.get(batch.topic);
+          if (kind !== undefined)
+            await codec.prepare(
+              kind,
+              batch.messages.map((m) => m.value),
+            );
+        },
         deadLetters,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
-        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onFatal: (err, what) => fatal(err, what === 'handle' ? STAGES.apply : STAGES.decode),
         onRetrying: (err) => consumeHealth.failure(err),
         onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {

@@ -4,6 +4,8 @@
  */
 import {
   ConfigError,
+  connectConfigSpec,
+  connectProblems,
   consumerTimeoutProblems,
   parse,
   readConfig,
@@ -144,6 +146,7 @@ export const reconcilerConfigSpec = {
   }),
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
 };
@@ -154,7 +157,10 @@ export function loadReconcilerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ReconcilerConfig {
   const config = readConfig(env, reconcilerConfigSpec);
-  const problems = consumerTimeoutProblems('RECONCILER', config);
+  const problems = [
+    ...consumerTimeoutProblems('RECONCILER', config),
+    ...connectProblems(config, { RECONCILER_CHANGELOG_TOPIC: config.changelogTopic }),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,8 +1,17 @@
 /**
  * Reconciler process: config, logger, clients, signals. `node dist/main.js` with KAFKA_BROKERS set.
  */
-import { createKafka, createMetrics, createRootLogger, describeFatal, onShutdown } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import {
+  codecFromConfig,
+  createKafka,
+  createMetrics,
+  createRootLogger,
+  describeFatal,
+  kafkaSecurityFromConfig,
+  onShutdown,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
+} from '@pathwatch/core';
 import { buildReconciler } from './app.js';
 import { engineOptionsFrom, loadReconcilerConfig } from './config.js';
 import { createEngine } from './engine/index.js';
@@ -19,11 +28,12 @@ async function main(): Promise<void> {
     brokers: config.brokers,
     clientId: `pathwatch-reconciler-${config.instanceId}`,
     logger,
+    security: kafkaSecurityFromConfig(config),
   });
   const app = buildReconciler(
     {
       kafka,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       engine: createEngine(engineOptionsFrom(config)),
       logger,
       metrics,
@@ -36,7 +46,8 @@ async function main(): Promise<void> {
       },
     },
     {
-      topics: DEFAULT_TOPICS,
+      topics: topicNamesFromConfig(config),
+      topicCreation: topicCreationFromConfig(config),
       changelogTopic: config.changelogTopic,
       snapshotMinBytes: config.snapshotMinBytes,
       snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,

@@ -1,6 +1,15 @@
 // The simulator as its own process: config from the environment, a Kafka producer, signals.
-import { ConfigError, createKafka, createRootLogger, onShutdown } from '@pathwatch/core';
-import { DEFAULT_TOPICS } from '@pathwatch/schemas';
+import {
+  ConfigError,
+  codecFromConfig,
+  createKafka,
+  createRootLogger,
+  initCodec,
+  kafkaSecurityFromConfig,
+  onShutdown,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
+} from '@pathwatch/core';
 import { createSimulatorApp } from './app.js';
 import { loadSimulatorConfig } from './config.js';
 
@@ -16,14 +25,23 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-simulator' });
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-simulator', logger });
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: 'pathwatch-simulator',
+    logger,
+    security: kafkaSecurityFromConfig(config),
+  });
+  const codec = codecFromConfig(config);
+  await initCodec(codec);
+  const topics = topicNamesFromConfig(config);
   if (config.createTopics) {
     const admin = await kafka.admin();
     try {
       await admin.ensureTopics(
-        [DEFAULT_TOPICS.request, DEFAULT_TOPICS.dispatch, DEFAULT_TOPICS.callback].map((topic) => ({
+        [topics.request, topics.dispatch, topics.callback].map((topic) => ({
           topic,
           partitions: config.topicPartitions,
+          ...topicCreationFromConfig(config),
         })),
       );
     } finally {
@@ -32,7 +50,7 @@ async function main(): Promise<void> {
   }
   // Idempotent producer: one request in flight per connection, so retries never reorder a partition.
   const producer = await kafka.producer({ idempotent: true });
-  const app = createSimulatorApp({ config, producer, logger });
+  const app = createSimulatorApp({ config, producer, logger, codec });
   let shuttingDown = false;
   onShutdown(logger, async () => {
     shuttingDown = true;
