@@ -1,5 +1,6 @@
 export { startLocalKafka } from './broker.js';
 export type { BrokerExit, LocalKafka, StartLocalKafkaOptions } from './broker.js';
+export type { SecureListeners, SecureListenersOptions, SecureUser } from './secure.js';
 export { localKafkaToolsFromEnv, localRegistryJavaCandidates } from './config.js';
 export {
   APICURIO_VERSION,
