@@ -182,4 +182,42 @@ describe('Kafka TLS and SASL (local broker with SASL_SSL and SSL listeners)', ()
     expect((err as Error).message).not.toContain(wrong);
     expect(JSON.stringify(err)).not.toContain(wrong);
   });
+
+  it('a broker certificate the client does not trust fails with a non-retriable CORE_KAFKA_TLS_FAILED', async () => {
+    const env = secureEnv('scram-sha-256');
+    delete env['KAFKA_SSL_CA_FILE'];
+    const kafka = kafkaFor(loadReconcilerConfig(env));
+    const err = await kafka.admin().then(
+      async (a) => {
+        await a.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KafkaError);
+    expect((err as KafkaError).code).toBe('CORE_KAFKA_TLS_FAILED');
+    expect((err as KafkaError).retriable).toBe(false);
+  });
+
+  it('the SSL listener refuses a client without a certificate: CORE_KAFKA_TLS_FAILED, not retried', async () => {
+    const s = broker.secure;
+    if (!s) throw new Error('no secure listeners');
+    const kafka = kafkaFor(
+      loadReconcilerConfig({
+        KAFKA_BROKERS: s.sslBrokers.join(','),
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: s.caFile,
+      }),
+    );
+    const err = await kafka.admin().then(
+      async (a) => {
+        await a.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KafkaError);
+    expect((err as KafkaError).code).toBe('CORE_KAFKA_TLS_FAILED');
+    expect((err as KafkaError).retriable).toBe(false);
+  });
 });
