@@ -18,11 +18,11 @@ import {
   type DecodeResult,
   type KafkaClient,
   type Logger,
-  type PathStore,
   type Producer,
   type TopicCreation,
   initCodec,
 } from '@pathwatch/core';
+import { type PathStore } from '@pathwatch/path-store';
 import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
 import { PathWriter, STAGES, type WriterMetrics, type WriterStatus } from './writer.js';
 

@@ -7,13 +7,16 @@ import {
   connectConfigSpec,
   connectProblems,
   consumerTimeoutProblems,
-  clickhouseConfigSpec,
   parse,
   readConfig,
   type ConfigOf,
   type VarSpec,
   sharedVars,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
+import { clickhouseConfigSpec, type PathStoreOptions } from '@pathwatch/path-store';
+import type { PathWriterAppConfig } from './app.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -125,4 +128,14 @@ export function loadPathWriterConfig(
   const problems = [...consumerTimeoutProblems('PATH_WRITER', config), ...connectProblems(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function pathWriterAppConfigFrom(config: PathWriterConfig): PathWriterAppConfig {
+  return { ...config, topics: topicNamesFromConfig(config), topicCreation: topicCreationFromConfig(config) };
+}
+
+/** The path store options the writer's configuration sets (the rollups' correction window). */
+export function pathStoreOptionsFrom(config: PathWriterConfig): PathStoreOptions {
+  return { rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 } };
 }

@@ -12,7 +12,10 @@ import {
   type ConfigOf,
   type VarSpec,
   sharedVars,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
+import type { ReconcilerAppConfig } from './app.js';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -175,5 +178,26 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     retryGraceMs: config.retryGraceMs,
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
+  };
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerAppConfig {
+  return {
+    topics: topicNamesFromConfig(config),
+    topicCreation: topicCreationFromConfig(config),
+    changelogTopic: config.changelogTopic,
+    snapshotMinBytes: config.snapshotMinBytes,
+    snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
+    groupId: config.groupId,
+    instanceId: config.instanceId,
+    commitIntervalMs: config.commitIntervalMs,
+    tickIntervalMs: config.tickIntervalMs,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+    stallTimeoutMs: config.stallTimeoutMs,
+    topicPartitions: config.topicPartitions,
+    createTopics: config.createTopics,
   };
 }

@@ -1,36 +1,30 @@
 // The simulator as its own process: config from the environment, a Kafka producer, signals.
 import {
-  ConfigError,
   codecFromConfig,
   createKafka,
   createRootLogger,
   initCodec,
   kafkaSecurityFromConfig,
   onShutdown,
+  runMain,
   topicCreationFromConfig,
   topicNamesFromConfig,
 } from '@pathwatch/core';
 import { createSimulatorApp } from './app.js';
 import { loadSimulatorConfig } from './config.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadSimulatorConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-simulator' });
+const NAME = 'pathwatch-simulator';
+
+void runMain(NAME, async () => {
+  const config = loadSimulatorConfig();
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
   const kafka = createKafka({
     brokers: config.brokers,
-    clientId: 'pathwatch-simulator',
+    clientId: NAME,
     logger,
     security: kafkaSecurityFromConfig(config),
   });
+  // Configured topic names and, with SCHEMA_REGISTRY_URL, registry ids (init registers the subjects).
   const codec = codecFromConfig(config);
   await initCodec(codec);
   const topics = topicNamesFromConfig(config);
@@ -61,11 +55,4 @@ async function main(): Promise<void> {
   if (shuttingDown) return; // the shutdown handler closes the producer and exits
   logger.info({ ...report }, 'simulator run finished');
   await producer.close();
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `pathwatch-simulator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
 });
