@@ -8,22 +8,27 @@
  *   - a registry outage while an unknown writer id arrives holds the record (retriable, health says why) and it
  *     is processed once the registry answers again: never a dead letter.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import {
   codecFromConfig,
   createMetrics,
-  topicCreationFromConfig,
   topicNamesFromConfig,
   type Admin,
   type Producer,
 } from '@pathwatch/core';
 import { startLocalRegistry, type LocalRegistry } from '@pathwatch/local-kafka';
+import { openPathStore, type PathStore } from '@pathwatch/path-store';
+import { buildPathWriter, loadPathWriterConfig, pathWriterAppConfigFrom } from '@pathwatch/path-writer';
 import {
   buildReconciler,
   createEngine,
   engineOptionsFrom,
   loadReconcilerConfig,
+  reconcilerAppConfigFrom,
   type ReconcilerApp,
 } from '@pathwatch/reconciler';
 import type { Codec, TopicNames, Verdict } from '@pathwatch/schemas';
@@ -42,6 +47,7 @@ let topics: TopicNames;
 let producer: Producer;
 let admin: Admin;
 let verdicts: Awaited<ReturnType<typeof collect>>;
+let store: PathStore;
 
 beforeAll(async () => {
   registry = await startLocalRegistry({
@@ -50,7 +56,7 @@ beforeAll(async () => {
   cleanups.push(() => registry.stop());
   thirdParty = new SchemaRegistry({ host: registry.url });
   const base = uniqueName('reg');
-  const config = loadReconcilerConfig({
+  const env = {
     KAFKA_BROKERS: kafkaBrokers().join(','),
     SCHEMA_REGISTRY_URL: registry.url,
     SCHEMA_REGISTRY_TIMEOUT_MS: '500',
@@ -64,7 +70,12 @@ beforeAll(async () => {
     RECONCILER_GROUP_ID: `${base}-rc`,
     RECONCILER_STALL_TIMEOUT_MS: '1000',
     PATHWATCH_TOPIC_PARTITIONS: '2',
-  });
+    PATH_WRITER_GROUP_ID: `${base}-pw`,
+    PATH_WRITER_FLUSH_INTERVAL_MS: '200',
+    CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'pw-reg-')),
+    CLICKHOUSE_DATABASE: 'registry_it',
+  };
+  const config = loadReconcilerConfig(env);
   topics = topicNamesFromConfig(config);
   codec = codecFromConfig(config);
   app = buildReconciler(
@@ -76,18 +87,7 @@ beforeAll(async () => {
       metrics: createMetrics({ defaultMetrics: false }),
       now: Date.now,
     },
-    {
-      topics,
-      topicCreation: topicCreationFromConfig(config),
-      changelogTopic: config.changelogTopic,
-      groupId: config.groupId,
-      instanceId: config.instanceId,
-      commitIntervalMs: config.commitIntervalMs,
-      tickIntervalMs: config.tickIntervalMs,
-      stallTimeoutMs: config.stallTimeoutMs,
-      topicPartitions: config.topicPartitions,
-      createTopics: config.createTopics,
-    },
+    reconcilerAppConfigFrom(config),
   );
   await app.start();
   cleanups.push(() => app.close());
@@ -97,6 +97,26 @@ beforeAll(async () => {
   cleanups.push(() => admin.close());
   verdicts = await collect(kafka, topics.verdict);
   cleanups.push(() => verdicts.close());
+  // The path writer as its own service would run it: its own config loader and its own registry-mode codec.
+  const pwConfig = loadPathWriterConfig(env);
+  store = await openPathStore(
+    { mode: 'embedded', dataDir: pwConfig.clickhouseDataDir, database: pwConfig.clickhouseDatabase },
+    { logger, now: Date.now },
+  );
+  cleanups.push(() => store.close());
+  const writer = buildPathWriter(
+    {
+      kafka,
+      store,
+      codec: codecFromConfig(pwConfig),
+      logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      now: Date.now,
+    },
+    pathWriterAppConfigFrom(pwConfig),
+  );
+  await writer.start();
+  cleanups.push(() => writer.close());
 }, 240_000);
 
 afterAll(async () => {
@@ -186,6 +206,17 @@ describe('Schema Registry mode (Apicurio Registry, Confluent API)', () => {
     expect(decoded['verdict']).toBe('delivered_on_time');
     expect(decoded['version']).toBe(verdict.version);
     expect(decoded['verdict_id']).toBe(verdict.verdict_id);
+    // The path writer (its own codec, registry ids) stored the request's path.
+    const row = await waitFor(
+      async () =>
+        (
+          await store.ch.query<{ verdict: string; provisional: boolean }>(
+            "SELECT verdict, provisional FROM paths WHERE request_id = 'reg-1'",
+          )
+        ).find((r) => !r.provisional),
+      { description: 'the path row of reg-1', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(row.verdict).toBe('delivered_on_time');
   });
 
   it('a registry outage holds a record with an unknown writer id (retriable), never a dead letter', async () => {

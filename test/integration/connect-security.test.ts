@@ -14,7 +14,6 @@ import {
   createKafka,
   createMetrics,
   kafkaSecurityFromConfig,
-  topicCreationFromConfig,
   topicNamesFromConfig,
   type KafkaClient,
 } from '@pathwatch/core';
@@ -24,6 +23,7 @@ import {
   createEngine,
   engineOptionsFrom,
   loadReconcilerConfig,
+  reconcilerAppConfigFrom,
   type ReconcilerConfig,
 } from '@pathwatch/reconciler';
 import { collect, testLogger } from '../support/pipeline.js';
@@ -98,17 +98,7 @@ describe('Kafka TLS and SASL (local broker with SASL_SSL and SSL listeners)', ()
           metrics: createMetrics({ defaultMetrics: false }),
           now: Date.now,
         },
-        {
-          topics,
-          topicCreation: topicCreationFromConfig(config),
-          changelogTopic: config.changelogTopic,
-          groupId: config.groupId,
-          instanceId: config.instanceId,
-          commitIntervalMs: config.commitIntervalMs,
-          tickIntervalMs: config.tickIntervalMs,
-          topicPartitions: config.topicPartitions,
-          createTopics: config.createTopics,
-        },
+        reconcilerAppConfigFrom(config),
       );
       await app.start();
       cleanups.push(() => app.close());

@@ -5,18 +5,13 @@
  * the co-partitioning check still refuses inputs with different partition counts under custom names.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  TopologyError,
-  codecFromConfig,
-  createMetrics,
-  topicCreationFromConfig,
-  topicNamesFromConfig,
-} from '@pathwatch/core';
+import { TopologyError, codecFromConfig, createMetrics, topicNamesFromConfig } from '@pathwatch/core';
 import {
   buildReconciler,
   createEngine,
   engineOptionsFrom,
   loadReconcilerConfig,
+  reconcilerAppConfigFrom,
   type ReconcilerApp,
   type ReconcilerConfig,
 } from '@pathwatch/reconciler';
@@ -62,17 +57,7 @@ function reconcilerFor(config: ReconcilerConfig, onFatal?: (err: Error) => void)
       now: Date.now,
       ...(onFatal ? { onFatal } : {}),
     },
-    {
-      topics: topicNamesFromConfig(config),
-      topicCreation: topicCreationFromConfig(config),
-      changelogTopic: config.changelogTopic,
-      groupId: config.groupId,
-      instanceId: config.instanceId,
-      commitIntervalMs: config.commitIntervalMs,
-      tickIntervalMs: config.tickIntervalMs,
-      topicPartitions: config.topicPartitions,
-      createTopics: config.createTopics,
-    },
+    reconcilerAppConfigFrom(config),
   );
 }
 
