@@ -24,6 +24,10 @@ export interface StageRunnerOptions<T> {
   /** Stable stage name used in logs, metrics and dead-letter headers, e.g. `path-writer.decode`. */
   stage: string;
   consumer: Consumer;
+  /**
+   * A rejection is dead-lettered. A throw is not: a retriable one (e.g. a schema the registry could not serve)
+   * retries the batch's prepare and decode under the retry policy, any other stops the stage (`onFatal`).
+   */
   decode: (msg: IncomingMessage) => DecodeResult<T>;
   /**
    * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
@@ -41,7 +45,7 @@ export interface StageRunnerOptions<T> {
    * A non-retriable failure (or retries used up): the batch stays unprocessed and consumption of it stops here.
    * @default rethrow (kafkajs then crashes the consumer)
    */
-  onFatal?: (err: unknown, what: 'prepare' | 'dead-letter' | 'handle') => void;
+  onFatal?: (err: unknown, what: 'decode' | 'dead-letter' | 'handle') => void;
   /** Retriable failures while retrying (health, metrics); `recovered` once a retried call succeeded. */
   onRetrying?: (err: unknown) => void;
   onRecovered?: () => void;
@@ -54,7 +58,7 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   const log = opts.logger.child({ module: 'stage-runner', stage: opts.stage });
 
   async function withRetry(
-    what: 'prepare' | 'dead-letter' | 'handle',
+    what: 'decode' | 'dead-letter' | 'handle',
     control: BatchControl,
     fn: () => Promise<void>,
   ): Promise<boolean> {
@@ -85,15 +89,19 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
 
   await opts.consumer.run(async (batch, control) => {
     if (batch.messages.length === 0) return;
-    const prepare = opts.prepare;
-    if (prepare && !(await withRetry('prepare', control, () => prepare(batch)))) return;
-    const good: Decoded<T>[] = [];
-    const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
-    for (const msg of batch.messages) {
-      const r = opts.decode(msg);
-      if (r.ok) good.push({ msg, value: r.value });
-      else bad.push({ msg, rejection: r.rejection });
-    }
+    let good: Decoded<T>[] = [];
+    let bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
+    const decodeBatch = async (): Promise<void> => {
+      if (opts.prepare) await opts.prepare(batch);
+      good = [];
+      bad = [];
+      for (const msg of batch.messages) {
+        const r = opts.decode(msg);
+        if (r.ok) good.push({ msg, value: r.value });
+        else bad.push({ msg, rejection: r.rejection });
+      }
+    };
+    if (!(await withRetry('decode', control, decodeBatch))) return;
     opts.metrics.eventsIn.inc({ stage: opts.stage, topic: batch.topic }, batch.messages.length);
     if (
       bad.length > 0 &&

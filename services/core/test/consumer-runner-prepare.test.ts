@@ -112,9 +112,34 @@ describe('runStage prepare', () => {
       onFatal: (_err, what) => fatal.push(what),
     });
     await done;
-    expect(fatal).toEqual(['prepare']);
+    expect(fatal).toEqual(['decode']);
     expect(decoded).toBe(0);
     expect(handled).toBe(0);
     expect(marked).toEqual([]);
+  });
+});
+
+describe('runStage decode throwing', () => {
+  it('a retriable throw from decode retries the batch instead of dead-lettering it', async () => {
+    const { consumer, done, marked } = oneBatchConsumer();
+    let calls = 0;
+    const deadLettered: number[] = [];
+    const handled: string[] = [];
+    await runStage<string>({
+      ...common,
+      consumer,
+      decode: (msg) => {
+        calls++;
+        if (calls === 1)
+          throw new PathwatchError('SCHEMA_DECODE_WRITER_NOT_LOADED', 'not yet', { retriable: true });
+        return { ok: true, value: String(msg.value) };
+      },
+      deadLetters: { publish: (_s, items) => (deadLettered.push(items.length), Promise.resolve()) },
+      handle: (records) => (handled.push(...records.map((r) => r.value)), Promise.resolve()),
+    });
+    await done;
+    expect(handled).toEqual(['a', 'b']);
+    expect(deadLettered).toEqual([]);
+    expect(marked).toEqual(['1']);
   });
 });

@@ -206,7 +206,9 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     try {
       return { ok: true, value: deps.codec.decode('verdict', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -278,7 +280,11 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.value),
-        prepare: (batch) => deps.codec.prepare('verdict', batch.messages.map((m) => m.value)),
+        prepare: (batch) =>
+          deps.codec.prepare(
+            'verdict',
+            batch.messages.map((m) => m.value),
+          ),
         deadLetters,
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {

@@ -252,7 +252,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     try {
       return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
