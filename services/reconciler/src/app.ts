@@ -29,6 +29,8 @@ import {
   type OutgoingMessage,
   type TopicPartitionOffset,
   type TransactionalProducer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import {
   SchemaError,
@@ -85,6 +87,11 @@ export interface ReconcilerAppConfig {
   stallTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
+  /**
+   * Replication factor and configs (e.g. `retention.ms`) of the input, output and dead-letter topics it creates;
+   * the changelog gets the replication factor only (its retention stays infinite). @default broker defaults
+   */
+  topicCreation?: TopicCreation;
   /**
    * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
    * flight (below it, consumption overlaps the commit). @default 50000
@@ -257,7 +264,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     try {
       return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -509,18 +518,28 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   async function checkTopology(admin: Admin): Promise<void> {
     if (config.createTopics) {
       const p = config.topicPartitions;
+      const rf = config.topicCreation?.replicationFactor;
+      const created = {
+        ...(rf === undefined ? {} : { replicationFactor: rf }),
+        ...(config.topicCreation?.configs === undefined ? {} : { configs: config.topicCreation.configs }),
+      };
       await admin.ensureTopics([
-        ...inputTopics.map((topic) => ({ topic, partitions: p })),
-        { topic: config.topics.verdict, partitions: p },
-        { topic: config.topics.action, partitions: p },
+        ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
+        { topic: config.topics.verdict, partitions: p, ...created },
+        { topic: config.topics.action, partitions: p, ...created },
         {
           topic: config.topics.dead_letter,
           partitions: 1,
-          configs: deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          ...created,
+          configs: {
+            ...created.configs,
+            ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          },
         },
         {
           topic: config.changelogTopic,
           partitions: p,
+          ...(rf === undefined ? {} : { replicationFactor: rf }),
           configs: CHANGELOG_TOPIC_CONFIGS,
         },
       ]);
@@ -591,6 +610,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let t0 = 0;
       let restored: RestoredChangelog;
       try {
+        // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
+        await initCodec(codec, stopRetries.signal);
         await checkTopology(a);
         deadLetters.setMaxRecordBytes(
           await resolveDeadLetterMaxBytes(
@@ -662,11 +683,19 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         decode: (msg) => decode(msg.topic, msg.value),
         maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
         maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        prepare: async (batch) => {
+          const kind = kindByTopic.get(batch.topic);
+          if (kind !== undefined)
+            await codec.prepare(
+              kind,
+              batch.messages.map((m) => m.value),
+            );
+        },
         deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
-        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onFatal: (err, what) => fatal(err, what === 'handle' ? STAGES.apply : STAGES.decode),
         onRetrying: (err) => consumeHealth.failure(err),
         onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {
