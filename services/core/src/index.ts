@@ -106,6 +106,14 @@ export type {
   LatencyStage,
 } from './clickhouse/queries.sql.js';
 export { openPathStore } from './clickhouse/path-store.js';
+export { SEARCH_COHORT_NOT_ON_TIME, SEARCH_DIMENSION_COLUMNS } from './clickhouse/dashboard.sql.js';
+export type {
+  PipelineBucket,
+  PipelineQuery,
+  RequestSearchItem,
+  RequestSearchQuery,
+  RequestSearchResult,
+} from './clickhouse/dashboard-store.js';
 export type {
   AnomalyItem,
   AnomalyQuery,
