@@ -96,7 +96,7 @@ export async function renderVariance(root: HTMLElement, r: Route): Promise<void>
               ),
               i.modal_verdict.replace(/_/g, ' '),
               fmtPct(i.consistency),
-              i.providers.join(', '),
+              i.providers.filter((p) => p !== '').join(', ') || '–',
               link(i.latest_request_id, pageHref(r, 'request', { by: 'request_id', q: i.latest_request_id })),
             ]),
             'same-table',
