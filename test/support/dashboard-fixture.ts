@@ -33,7 +33,10 @@ export async function startDashboardFixture(opts: { token?: string } = {}): Prom
   const dataDir = mkdtempSync(join(tmpdir(), 'pw-dashboard-'));
   const now = Date.now();
   const start = Math.floor((now - 6 * HOUR) / HOUR) * HOUR;
-  const store = await openPathStore({ mode: 'embedded', dataDir, database: 'dash' }, { logger, now: () => Date.now() });
+  const store = await openPathStore(
+    { mode: 'embedded', dataDir, database: 'dash' },
+    { logger, now: () => Date.now() },
+  );
   const syn = { startMs: start, spacingMs: 30_000, tenants: 3, perInput: 4 };
   const rows: Verdict[] = [];
   // 600 requests over 5 hours; then 12 still overdue within the last hour.
