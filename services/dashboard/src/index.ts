@@ -10,6 +10,7 @@ export const DASHBOARD_ASSETS_DIR: string = fileURLToPath(new URL('../dist/ui/',
 /** The files the query API serves, by URL under /ui, with their content types. */
 export const DASHBOARD_FILES: Readonly<Record<string, { file: string; contentType: string }>> = {
   '/ui': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
+  '/ui/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/ui/app.js': { file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   '/ui/app.css': { file: 'app.css', contentType: 'text/css; charset=utf-8' },
 };

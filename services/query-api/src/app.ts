@@ -5,7 +5,7 @@
  * result sizes are capped; bad input of any kind gets a 4xx with the standard error body naming the problem or
  * limit (never a 5xx); /v1/* and /metrics take a bearer token when one is configured, checked inside their plugin
  * scope so it covers exactly the routes the router matched; /healthz, /readyz, /openapi.json and the
- * dashboard's static shell (/ and /ui, which hold no data) are public.
+ * dashboard's static shell (/ui, which holds no data) are public.
  */
 import swagger from '@fastify/swagger';
 import Fastify, {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DASHBOARD_ASSETS_DIR, DASHBOARD_FILES } from '@pathwatch/dashboard';
 
-export const UI_ROUTES: readonly string[] = ['/', ...Object.keys(DASHBOARD_FILES)];
+export const UI_ROUTES: readonly string[] = Object.keys(DASHBOARD_FILES);
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -26,9 +26,6 @@ const NOT_BUILT =
 
 export function registerUiRoutes(app: FastifyInstance, opts: { dir?: string } = {}): void {
   const dir = opts.dir ?? DASHBOARD_ASSETS_DIR;
-  app.get('/', { schema: { hide: true }, config: { produces: 'text/html' } }, (_req, reply) =>
-    reply.redirect('/ui', 302),
-  );
   for (const [url, { file, contentType }] of Object.entries(DASHBOARD_FILES)) {
     let body: Buffer | undefined;
     try {
