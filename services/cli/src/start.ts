@@ -208,7 +208,9 @@ export async function runStart(): Promise<number> {
       now: Date.now,
     });
     closers.push({ name: 'query API', close: () => http.close() });
-    progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
+    progress.done(
+      `query API on ${http.url} (dashboard at ${http.url}/ui, OpenAPI at ${http.url}/openapi.json)`,
+    );
     const stoppedBeforeStages = stopping();
     if (stoppedBeforeStages) {
       await stoppedBeforeStages;
