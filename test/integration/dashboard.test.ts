@@ -70,7 +70,9 @@ describe('dashboard in headless Chromium', () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const token = opts.token === undefined ? fx.token : opts.token;
     if (token !== null)
-      await ctx.addInitScript((t: string) => sessionStorage.setItem('pathwatch.token', t), token);
+      await ctx.addInitScript({
+        content: `sessionStorage.setItem('pathwatch.token', ${JSON.stringify(token)})`,
+      });
     const page = await ctx.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
@@ -84,11 +86,9 @@ describe('dashboard in headless Chromium', () => {
 
   /** Waits until the current route finished rendering (data-ready) and the hash contains `hashPart`. */
   async function ready(page: Page, hashPart = ''): Promise<void> {
+    // Page-side code as a string: this file is type-checked against Node's types, not the DOM's.
     await page.waitForFunction(
-      (part: string) =>
-        location.hash.includes(part) &&
-        (document.getElementById('page') as HTMLElement).dataset['ready'] === 'true',
-      hashPart,
+      `location.hash.includes(${JSON.stringify(hashPart)}) && document.getElementById('page').dataset.ready === 'true'`,
     );
   }
 
@@ -131,7 +131,7 @@ describe('dashboard in headless Chromium', () => {
       bucket: 'none',
     });
     expect(num(await text(o.page, 'kpi-accepted'))).toBe((rows[0]?.requests ?? 0) - (rows[0]?.orphans ?? 0));
-    expect(await o.page.evaluate(() => sessionStorage.getItem('pathwatch.token'))).toBe(fx.token);
+    expect(await o.page.evaluate("sessionStorage.getItem('pathwatch.token')")).toBe(fx.token);
     expect(o.errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
     await o.ctx.close();
   });
