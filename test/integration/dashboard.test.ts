@@ -21,6 +21,13 @@ const num = (s: string | null): number => Number((s ?? '').replace(/,/g, '').tri
 const pct = (r: number | null | undefined): string =>
   r === null || r === undefined ? '–' : `${(r * 100).toFixed(1)}%`;
 
+/** The browser globals the page-side functions use (this file is type-checked without the DOM library). */
+interface PageGlobals {
+  location: { hash: string };
+  document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null };
+  sessionStorage: { getItem(key: string): string | null };
+}
+
 interface Opened {
   page: Page;
   ctx: BrowserContext;
@@ -86,10 +93,11 @@ describe('dashboard in headless Chromium', () => {
 
   /** Waits until the current route finished rendering (data-ready) and the hash contains `hashPart`. */
   async function ready(page: Page, hashPart = ''): Promise<void> {
-    // Page-side code as a string: this file is type-checked against Node's types, not the DOM's.
-    await page.waitForFunction(
-      `location.hash.includes(${JSON.stringify(hashPart)}) && document.getElementById('page').dataset.ready === 'true'`,
-    );
+    // A function, not a string (the page's CSP forbids eval); typed structurally, as this file has Node's types.
+    await page.waitForFunction((part: string) => {
+      const w = globalThis as unknown as PageGlobals;
+      return w.location.hash.includes(part) && w.document.getElementById('page')?.dataset['ready'] === 'true';
+    }, hashPart);
   }
 
   const text = (page: Page, testid: string): Promise<string> =>
@@ -131,7 +139,9 @@ describe('dashboard in headless Chromium', () => {
       bucket: 'none',
     });
     expect(num(await text(o.page, 'kpi-accepted'))).toBe((rows[0]?.requests ?? 0) - (rows[0]?.orphans ?? 0));
-    expect(await o.page.evaluate("sessionStorage.getItem('pathwatch.token')")).toBe(fx.token);
+    expect(
+      await o.page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('pathwatch.token')),
+    ).toBe(fx.token);
     expect(o.errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
     await o.ctx.close();
   });
