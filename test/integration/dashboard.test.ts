@@ -402,6 +402,7 @@ describe('dashboard in headless Chromium', () => {
     const sum = (f: (b: Pipeline['buckets'][number]) => number) => p.buckets.reduce((a, b) => a + f(b), 0);
     expect(sum((b) => b.accepted)).toBe(fx.rows.length);
     expect(num(await text(o.page, 'store-accepted'))).toBe(sum((b) => b.accepted));
+    expect(sum((b) => b.corrections)).toBe(1);
     expect(num(await text(o.page, 'store-corrections'))).toBe(sum((b) => b.corrections));
     expect(num(await text(o.page, 'store-versions'))).toBe(sum((b) => b.versions));
     expect(num(await text(o.page, 'live-dead-letters'))).toBe(5);

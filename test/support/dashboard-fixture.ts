@@ -2,7 +2,8 @@
  * A query API over embedded chdb with known rows, listening on a free port, for the dashboard's browser test
  * and the screenshot script: synthetic paths over the last 6 hours (three tenants, repeated inputs, failovers,
  * late, failed and missing outcomes), open overdue requests in the last hour, one request with a provisional
- * overdue version later corrected to delivered_late, and dead letters counted in the process registry.
+ * overdue version later settled as delivered_late, one final missing_outcome corrected to delivered_late, and
+ * dead letters counted in the process registry.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ export interface DashboardFixture {
   /** Window holding every row (explicit from/to for the pages, so page and test query the same range). */
   from: string;
   to: string;
-  /** The request with two verdict versions (overdue, then corrected to delivered_late). */
+  /** The request with two verdict versions (provisional overdue, then final delivered_late). */
   correctedRequest: { request_id: string; tenant_id: string };
   rows: readonly Verdict[];
   close(): Promise<void>;
@@ -53,6 +54,12 @@ export async function startDashboardFixture(opts: { token?: string } = {}): Prom
   await store.insertVerdicts([first], 'dash-v1');
   await store.insertVerdicts([second], 'dash-v2');
   rows.push(second);
+  // One final verdict corrected by late evidence: missing_outcome, then delivered_late (is_correction).
+  const missing = syntheticVerdict(613, syn, 1, 'missing_outcome');
+  const corrected = syntheticVerdict(613, syn, 2, 'delivered_late');
+  await store.insertVerdicts([missing], 'dash-c1');
+  await store.insertVerdicts([corrected], 'dash-c2');
+  rows.push(corrected);
   await store.refreshRollups();
 
   const metrics = createMetrics({ defaultMetrics: false });
