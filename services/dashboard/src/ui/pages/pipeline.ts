@@ -10,6 +10,13 @@ import { showError } from '../view.js';
 
 const WEEK = 7 * 86_400_000;
 const sum = (xs: Labelled[]): number => xs.reduce((a, x) => a + (x.value ?? 0), 0);
+/** Rows by the given labels (then partition numerically), so tables do not reorder between polls. */
+const sorted = (xs: Labelled[], first: string): Labelled[] =>
+  [...xs].sort(
+    (a, b) =>
+      String(a[first]).localeCompare(String(b[first])) ||
+      Number(a['partition'] ?? 0) - Number(b['partition'] ?? 0),
+  );
 
 export function renderPipeline(root: HTMLElement, r: Route): Promise<() => void> {
   const w = windowOf(r, '1h', WEEK);
@@ -196,7 +203,7 @@ export function renderPipeline(root: HTMLElement, r: Route): Promise<() => void>
                   ? h('p', { class: 'empty' }, 'No input seen by a reconciler in this process.')
                   : table(
                       ['input', 'partition', 'watermark lag', 'idle'],
-                      live.input_idle.map((i) => {
+                      sorted(live.input_idle, 'kind').map((i) => {
                         const wm = live.input_watermark_lag_ms.find(
                           (x) => x['kind'] === i['kind'] && x['partition'] === i['partition'],
                         );
@@ -216,7 +223,7 @@ export function renderPipeline(root: HTMLElement, r: Route): Promise<() => void>
                   ? h('p', { class: 'empty' }, 'No lag reported yet.')
                   : table(
                       ['topic', 'partition', 'records behind'],
-                      live.consumer_lag.map((l) => [
+                      sorted(live.consumer_lag, 'topic').map((l) => [
                         String(l['topic']),
                         String(l['partition']),
                         fmtInt(l.value),
