@@ -51,12 +51,10 @@ export function registerPipelineGauges(
   });
   new Gauge({
     name: 'pathwatch_reconciler_clock_lag_ms',
-    help: 'Processing time minus the event-time clock (absent until an event was seen).',
+    help: 'Processing time minus the event-time clock (NaN until an event was seen).',
     registers: [registry],
     collect() {
-      this.reset();
-      const lagMs = watermarks().lagMs;
-      if (lagMs !== null) this.set(lagMs);
+      this.set(watermarks().lagMs ?? NaN);
     },
   });
   new Gauge({
