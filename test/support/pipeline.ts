@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRootLogger,
   type Consumer,
+  type CoreMetrics,
   type IncomingMessage,
   type KafkaClient,
   type Logger,
@@ -52,6 +53,8 @@ export function startReconciler(
     partitions?: number;
     now?: () => number;
     onFatal?: (err: Error) => void;
+    /** The process's metrics (share one with other stages and a query API). @default a new set */
+    metrics?: CoreMetrics;
   },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
@@ -62,7 +65,7 @@ export function startReconciler(
       codec,
       engine: createEngine(opts.engine ?? {}, { now }),
       logger: opts.logger,
-      metrics: createMetrics({ defaultMetrics: false }),
+      metrics: opts.metrics ?? createMetrics({ defaultMetrics: false }),
       now,
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     },
