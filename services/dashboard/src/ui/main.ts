@@ -14,12 +14,21 @@ import type { LatencyRow } from './types.js';
 
 export type Page = (root: HTMLElement, r: Route) => Promise<(() => void) | void>;
 
-const PAGES: Record<string, { title: string; render: Page }> = {
-  overview: { title: 'Overview', render: renderOverview },
-  anomalies: { title: 'Open anomalies', render: renderAnomalies },
-  request: { title: 'One request', render: renderRequest },
-  variance: { title: 'Variance & explain', render: renderVariance },
-  pipeline: { title: 'Pipeline health', render: renderPipeline },
+const WEEK = 7 * 86_400_000;
+/** Pages, with their default range and, for raw-record pages, the longest window they ask for. */
+interface PageSpec {
+  title: string;
+  render: Page;
+  range: string;
+  maxMs?: number;
+}
+const OVERVIEW: PageSpec = { title: 'Overview', render: renderOverview, range: '24h' };
+const PAGES: Record<string, PageSpec> = {
+  overview: OVERVIEW,
+  anomalies: { title: 'Open anomalies', render: renderAnomalies, range: '24h', maxMs: WEEK },
+  request: { title: 'One request', render: renderRequest, range: '24h', maxMs: WEEK },
+  variance: { title: 'Variance & explain', render: renderVariance, range: '24h', maxMs: WEEK },
+  pipeline: { title: 'Pipeline health', render: renderPipeline, range: '1h', maxMs: WEEK },
 };
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
@@ -69,7 +78,7 @@ async function filterOptions(r: Route): Promise<Record<string, string[]>> {
   return p;
 }
 
-function renderFilters(r: Route): void {
+function renderFilters(r: Route, defaultRange: string, maxMs: number): void {
   const bar = $('filters');
   const explicit = r.params.get('from') !== null && r.params.get('to') !== null;
   const range = h(
@@ -82,7 +91,11 @@ function renderFilters(r: Route): void {
     },
     explicit ? h('option', { value: '', selected: true }, 'custom window') : null,
     Object.keys(RANGES).map((k) =>
-      h('option', { value: k, selected: !explicit && (r.params.get('range') ?? '24h') === k }, `last ${k}`),
+      h(
+        'option',
+        { value: k, selected: !explicit && (r.params.get('range') ?? defaultRange) === k },
+        `last ${k}`,
+      ),
     ),
   );
   const selects = FILTERS.map((f) => {
@@ -100,7 +113,7 @@ function renderFilters(r: Route): void {
     );
     return h('label', {}, f, sel);
   });
-  const w = windowOf(r);
+  const w = windowOf(r, defaultRange, maxMs);
   clear(
     bar,
     h('label', {}, 'window', range),
@@ -162,18 +175,18 @@ async function route(): Promise<void> {
   cleanup = undefined;
   destroyCharts();
   const r = currentRoute();
-  const page = PAGES[r.page] ?? PAGES['overview'];
+  const page = PAGES[r.page] ?? OVERVIEW;
   renderNav(r);
-  renderFilters(r);
+  renderFilters(r, page.range, page.maxMs ?? Infinity);
   const root = $('page');
   clear(root, h('p', { class: 'loading' }, 'Loading…'));
-  const w = windowOf(r);
+  const w = windowOf(r, page.range, page.maxMs ?? Infinity);
   root.dataset['from'] = w.from;
   root.dataset['to'] = w.to;
   root.dataset['page'] = r.page;
   root.dataset['ready'] = 'false';
   try {
-    const c = await page?.render(root, r);
+    const c = await page.render(root, r);
     if (seq !== renderSeq) {
       if (typeof c === 'function') c();
       return;
