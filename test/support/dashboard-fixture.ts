@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Verdict } from '@pathwatch/schemas';
-import { createMetrics, createRootLogger, openPathStore, type PathStore } from '@pathwatch/core';
+import { createMetrics, createRootLogger } from '@pathwatch/core';
+import { openPathStore, type PathStore } from '@pathwatch/path-store';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 import { buildApp, startQueryApi, type QueryApiDeps, type RunningQueryApi } from '@pathwatch/query-api';
 

@@ -13,7 +13,13 @@ import {
   type Logger,
 } from '@pathwatch/core';
 import { createCodec, DEFAULT_TOPICS, type Codec, type TopicNames } from '@pathwatch/schemas';
-import { buildReconciler, createEngine, type EngineOptions, type ReconcilerApp } from '@pathwatch/reconciler';
+import {
+  buildReconciler,
+  createEngine,
+  type EngineOptions,
+  type ReconcilerApp,
+  type ReconcilerAppConfig,
+} from '@pathwatch/reconciler';
 import { kafkaBrokers, uniqueName } from './kafka.js';
 
 export interface PipelineTopics {
@@ -55,6 +61,8 @@ export function startReconciler(
     onFatal?: (err: Error) => void;
     /** The process's metrics (share one with other stages and a query API). @default a new set */
     metrics?: CoreMetrics;
+    /** Overrides of the app configuration (limits, timeouts). */
+    config?: Partial<ReconcilerAppConfig>;
   },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
@@ -78,6 +86,7 @@ export function startReconciler(
       tickIntervalMs: 100,
       topicPartitions: opts.partitions ?? 3,
       createTopics: true,
+      ...opts.config,
     },
   );
   return { app, codec };

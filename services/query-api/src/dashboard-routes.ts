@@ -3,7 +3,8 @@
  * Registered by buildApp inside the authenticated scope, with its window and limit helpers.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Filters, PathStore, Registry, RequestSearchQuery } from '@pathwatch/core';
+import type { Registry } from '@pathwatch/core';
+import type { Filters, PathStore, RequestSearchQuery } from '@pathwatch/path-store';
 import { QueryApiError } from './errors.js';
 import { pipelineRoute, searchRoute } from './dashboard-schemas.js';
 
