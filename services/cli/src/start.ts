@@ -201,7 +201,9 @@ export async function runStart(): Promise<number> {
     });
     const http = await startQueryApi(api, { ...listenOptionsFrom(qaConfig), logger, now: Date.now });
     closers.push({ name: 'query API', close: () => http.close() });
-    progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
+    progress.done(
+      `query API on ${http.url} (dashboard at ${http.url}/ui, OpenAPI at ${http.url}/openapi.json)`,
+    );
     const stoppedBeforeStages = stopping();
     if (stoppedBeforeStages) {
       await stoppedBeforeStages;

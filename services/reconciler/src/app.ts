@@ -43,6 +43,7 @@ import {
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
 import { TransactionalDeadLetters } from './dead-letters.js';
+import { registerPipelineGauges } from './pipeline-gauges.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
@@ -226,6 +227,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   const commitHealth = new StageHealth({ stage: STAGES.commit, stallAfterMs: stallTimeoutMs, now: deps.now });
   /** Records behind the high watermark per input topic-partition, as of its last batch. */
   const lag = new Map<string, number>();
+  registerPipelineGauges(deps.metrics.registry, lag, () => engine.watermarks(), deps.now);
   /** Inputs applied whose transaction has not committed yet (since the drain, plus the one in flight). */
   let uncommittedInputs = 0;
   /** Stops transaction retries at shutdown. */
