@@ -17,7 +17,9 @@ import {
   isRetryStopped,
   retry,
   runStage,
-  createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
   type CoreMetrics,
   type Admin,
@@ -25,7 +27,6 @@ import {
   type KafkaClient,
   type Logger,
   type OutgoingMessage,
-  type Producer,
   type TopicPartitionOffset,
   type TransactionalProducer,
   type TopicCreation,
@@ -41,6 +42,7 @@ import {
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
+import { TransactionalDeadLetters } from './dead-letters.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
@@ -95,6 +97,10 @@ export interface ReconcilerAppConfig {
    * flight (below it, consumption overlaps the commit). @default 50000
    */
   maxUncommittedInputs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
+  /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
+  maxInputRecordBytes?: number;
 }
 
 export interface ReconcilerDeps {
@@ -190,7 +196,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   const pendingOffsets = new Map<string, TopicPartitionOffset>();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
-  let dlq: Producer | undefined;
+  const deadLetters = new TransactionalDeadLetters({
+    codec,
+    topic: config.topics.dead_letter,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: deps.now,
+    maxRecordBytes: config.deadLetterMaxBytes,
+  });
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -228,7 +241,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     consumeHealth.setPending(behind);
     commitHealth.setPending(uncommittedInputs + behind);
   }
-  let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
   const REJECTED: Partial<Record<IngestStatusCode, string>> = {
@@ -348,6 +360,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const changelog = engine.drainChangelog();
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
+    const dead = deadLetters.drain();
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
     if (offsets.length === 0) uncommittedInputs = 0;
@@ -356,6 +369,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       outputs.actions.length === 0 &&
       changelog.length === 0 &&
       offsets.length === 0 &&
+      dead.count === 0 &&
       !snapshot
     )
       return;
@@ -392,6 +406,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         { topic: config.topics.verdict, messages: verdictMsgs },
         { topic: config.topics.action, messages: actionMsgs },
         { topic: config.changelogTopic, messages: changelogMsgs },
+        dead.entry,
       ],
       offsets: { groupId: config.groupId, offsets },
     };
@@ -402,6 +417,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     uncommittedInputs = Math.max(0, uncommittedInputs - inputsInBatch);
     updatePending();
     stats.transactions++;
+    dead.committed();
     logBytes += written;
     changelogBytes.set(logBytes);
     if (snapshot && snapshotDone) await finishSnapshot(snapshot);
@@ -511,7 +527,15 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
         { topic: config.topics.verdict, partitions: p, ...created },
         { topic: config.topics.action, partitions: p, ...created },
-        { topic: config.topics.dead_letter, partitions: 1, ...created },
+        {
+          topic: config.topics.dead_letter,
+          partitions: 1,
+          ...created,
+          configs: {
+            ...config.topicCreation?.configs,
+            ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          },
+        },
         {
           topic: config.changelogTopic,
           partitions: p,
@@ -589,6 +613,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
         await initCodec(codec, stopRetries.signal);
         await checkTopology(a);
+        deadLetters.setMaxRecordBytes(
+          await resolveDeadLetterMaxBytes(
+            a,
+            config.topics.dead_letter,
+            config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES,
+            deps.logger,
+          ),
+        );
         // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
         // open transaction, so the restore below sees only committed state.
         tx = await deps.kafka.transactionalProducer({
@@ -627,15 +659,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         'state restored from changelog',
       );
-      dlq = await deps.kafka.producer();
-      deadLetters = createDeadLetterPublisher({
-        producer: dlq,
-        topic: config.topics.dead_letter,
-        encode: (d) => codec.encode('dead_letter', d),
-        metrics: deps.metrics,
-        logger: deps.logger,
-        now: deps.now,
-      });
       consumer = await deps.kafka.consumer({
         groupId: config.groupId,
         topics: inputTopics,
@@ -666,7 +689,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
               batch.messages.map((m) => m.value),
             );
         },
-        deadLetters,
+        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
+        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
@@ -697,7 +722,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           stats.inputs += records.length;
           inputsSinceDrain += records.length;
           uncommittedInputs += records.length;
-          if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
+          // No await from the engine calls above to the offsets below: a transaction drains the outputs, dead
+          // letters and offsets of these inputs all together or none of them.
+          deadLetters.settle(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
             // The clock must not treat a partition with unread records as idle (catch-up after a restart).
@@ -739,7 +766,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       if (failed) {
         // Stopped on a fatal error: release the clients, commit nothing.
         await tx?.close().catch(() => undefined);
-        await dlq?.close().catch(() => undefined);
         await admin?.close().catch(() => undefined);
         return;
       }
@@ -758,9 +784,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await tx
         ?.close()
         .catch((err: unknown) => log.warn({ err }, 'closing the transactional producer failed'));
-      await dlq
-        ?.close()
-        .catch((err: unknown) => log.warn({ err }, 'closing the dead-letter producer failed'));
       await admin?.close().catch((err: unknown) => log.warn({ err }, 'closing the admin client failed'));
       log.info({ stats }, 'reconciler closed');
     },
