@@ -30,17 +30,17 @@ export interface StageRunnerOptions<T> {
    */
   decode: (msg: IncomingMessage) => DecodeResult<T>;
   /**
-   * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
-   * names from the Schema Registry, so an outage holds the batch (retriable) instead of dead-lettering it.
-   */
-  prepare?: (batch: ConsumerBatch) => Promise<void>;
-  /**
    * Records larger than this (key, value and headers) are dead-lettered (CORE_INPUT_RECORD_TOO_LARGE) without being
    * decoded. @default no limit beyond the codec's own
    */
   maxRecordBytes?: number;
   /** Names the setting behind maxRecordBytes in the rejection reason, e.g. RECONCILER_MAX_INPUT_RECORD_BYTES. */
   maxRecordBytesSetting?: string;
+  /**
+   * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
+   * names from the Schema Registry, so an outage holds the batch (retriable) instead of dead-lettering it.
+   */
+  prepare?: (batch: ConsumerBatch) => Promise<void>;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;

@@ -252,16 +252,18 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
       let deadLetterMaxBytes = dlMaxBytes;
       const admin = await deps.kafka.admin();
       try {
-        if (config.createTopics)
+        if (config.createTopics) {
+          const created = config.topicCreation;
           await admin.ensureTopics([
-            { topic: config.topics.verdict, partitions: config.topicPartitions, ...config.topicCreation },
+            { topic: config.topics.verdict, partitions: config.topicPartitions, ...created },
             {
               topic: config.topics.dead_letter,
               partitions: config.topicPartitions,
-              ...config.topicCreation,
-              configs: { ...config.topicCreation?.configs, ...deadLetterTopicConfigs(dlMaxBytes) },
+              ...created,
+              configs: { ...created?.configs, ...deadLetterTopicConfigs(dlMaxBytes) },
             },
           ]);
+        }
         deadLetterMaxBytes = await resolveDeadLetterMaxBytes(
           admin,
           config.topics.dead_letter,

@@ -532,7 +532,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           partitions: 1,
           ...created,
           configs: {
-            ...config.topicCreation?.configs,
+            ...created.configs,
             ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
           },
         },
@@ -681,6 +681,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
+        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
+        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
         prepare: async (batch) => {
           const kind = kindByTopic.get(batch.topic);
           if (kind !== undefined)
@@ -689,8 +691,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
               batch.messages.map((m) => m.value),
             );
         },
-        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
-        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
         deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
