@@ -72,8 +72,12 @@ export interface Codec {
   kindForTopic(topic: string): Kind | undefined;
   /** The schema id `encode` writes for a kind (local id, or the registry's after init()). */
   schemaId(kind: Kind): number;
-  /** With a registry: registers the current schemas under `<topic>-value` and encodes with their ids. Else a no-op. */
-  init(): Promise<void>;
+  /**
+   * With a registry: registers the current schemas of `kinds` under `<topic>-value` and encodes them with their
+   * ids (only the kinds a service writes need it: decoding reads by id and registers nothing). Else a no-op.
+   * @default every kind
+   */
+  init(kinds?: readonly Kind[]): Promise<void>;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
@@ -325,7 +329,8 @@ export function createCodec(options: CodecOptions = {}): Codec {
     }
   }
 
-  let initialising: Promise<void> | undefined;
+  /** Registration per kind, shared by every caller (several services may share one codec). */
+  const registering = new Map<Kind, Promise<void>>();
 
   return {
     catalog,
@@ -400,23 +405,25 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
       return id;
     },
-    init() {
-      if (!registry) return Promise.resolve();
+    async init(kinds = KINDS) {
+      if (!registry) return;
       const reg = registry;
-      // Once per codec (several services may share one); a failure is forgotten so init() can be retried.
-      initialising ??= (async () => {
-        for (const s of states.values()) {
-          const current = catalog.current(s.kind);
-          const id = await reg.register(current.subject, current.schemaText);
-          registryWriters.set(id, current.type);
-          s.readers.set(id, { resolver: undefined });
-          s.encodeId = id;
+      for (const kind of kinds) {
+        let p = registering.get(kind);
+        if (p === undefined) {
+          const s = state(kind);
+          const current = catalog.current(kind);
+          p = reg.register(current.subject, current.schemaText).then((id) => {
+            registryWriters.set(id, current.type);
+            s.readers.set(id, { resolver: undefined });
+            s.encodeId = id;
+          });
+          registering.set(kind, p);
+          // A failure is forgotten, so init() can be retried.
+          p.catch(() => registering.delete(kind));
         }
-      })().catch((err: unknown) => {
-        initialising = undefined;
-        throw err;
-      });
-      return initialising;
+        await p;
+      }
     },
   };
 }

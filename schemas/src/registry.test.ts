@@ -241,4 +241,17 @@ describe('schema registry', () => {
     await codec.init();
     expect(reg.hits.get(key)).toBe(1);
   });
+
+  it('init(kinds) registers only the kinds a service writes; the others cannot be encoded as Avro', async () => {
+    const codec = createCodec({
+      registry: { url: reg.url },
+      topics: { dead_letter: 'only-dl.dead-letter', verdict: 'only-dl.verdicts' },
+      now: () => NOW,
+    });
+    await codec.init(['dead_letter']);
+    expect(reg.hits.get('POST /subjects/only-dl.dead-letter-value/versions')).toBe(1);
+    expect(reg.hits.get('POST /subjects/only-dl.verdicts-value/versions')).toBeUndefined();
+    expect(codec.schemaId('dead_letter')).toBeGreaterThan(1000);
+    expect(() => codec.schemaId('verdict')).toThrow(/init\(\)/);
+  });
 });

@@ -48,6 +48,9 @@ let producer: Producer;
 let admin: Admin;
 let verdicts: Awaited<ReturnType<typeof collect>>;
 let store: PathStore;
+/** Registry ids of the input schemas the third-party producer registered. */
+let dispatchId = 0;
+let callbackId = 0;
 
 beforeAll(async () => {
   registry = await startLocalRegistry({
@@ -153,9 +156,9 @@ async function registryGet(path: string): Promise<unknown> {
 }
 
 describe('Schema Registry mode (Apicurio Registry, Confluent API)', () => {
-  it('registers every subject as <topic>-value and encodes with registry ids', async () => {
+  it('registers the subjects it writes as <topic>-value (and only those) and encodes with registry ids', async () => {
     const subjects = (await registryGet('/subjects')) as string[];
-    for (const kind of ['request', 'dispatch', 'callback', 'verdict', 'action', 'dead_letter'] as const) {
+    for (const kind of ['verdict', 'action', 'dead_letter'] as const) {
       const subject = `${topics[kind]}-value`;
       expect(subjects).toContain(subject);
       const latest = (await registryGet(`/subjects/${encodeURIComponent(subject)}/versions/latest`)) as {
@@ -163,9 +166,18 @@ describe('Schema Registry mode (Apicurio Registry, Confluent API)', () => {
       };
       expect(codec.schemaId(kind), kind).toBe(latest.id);
     }
+    // Inputs belong to their producers: Pathwatch reads them by id and registers nothing for them.
+    for (const kind of ['request', 'dispatch', 'callback'] as const)
+      expect(subjects, kind).not.toContain(`${topics[kind]}-value`);
   });
 
   it('reads input a third-party producer encoded with a newer writer schema, and its verdicts decode with the third-party client', async () => {
+    // The producer team registers its schemas (today's contract) under the input subjects.
+    const register = async (kind: 'request' | 'dispatch' | 'callback', schema: string): Promise<number> =>
+      (await thirdParty.register({ type: SchemaType.AVRO, schema }, { subject: `${topics[kind]}-value` })).id;
+    const requestId = await register('request', codec.catalog.current('request').schemaText);
+    dispatchId = await register('dispatch', codec.catalog.current('dispatch').schemaText);
+    callbackId = await register('callback', codec.catalog.current('callback').schemaText);
     // Confluent's default rule for the subject: the registry itself checks the new version is BACKWARD compatible.
     const put = await fetch(`${registry.url}/config/${encodeURIComponent(`${topics.request}-value`)}`, {
       method: 'PUT',
@@ -177,15 +189,13 @@ describe('Schema Registry mode (Apicurio Registry, Confluent API)', () => {
       { type: SchemaType.AVRO, schema: evolvedRequestSchema('campaign_id') },
       { subject: `${topics.request}-value` },
     );
-    expect(evolvedId).not.toBe(codec.schemaId('request'));
+    expect(evolvedId).not.toBe(requestId);
     const versions = (await registryGet(
       `/subjects/${encodeURIComponent(`${topics.request}-value`)}/versions`,
     )) as number[];
     expect(versions.length).toBeGreaterThanOrEqual(2);
 
     const ev = deliveredRequest('reg-1', Date.now() - 20_000);
-    const dispatchId = codec.schemaId('dispatch');
-    const callbackId = codec.schemaId('callback');
     await producer.send(topics.request, [
       { key: 'reg-1', value: await thirdParty.encode(evolvedId, { ...ev.request, campaign_id: 'spring' }) },
     ]);
@@ -226,32 +236,29 @@ describe('Schema Registry mode (Apicurio Registry, Confluent API)', () => {
     );
     // The registry stops answering (the JVM is frozen): lookups time out.
     process.kill(registry.pid, 'SIGSTOP');
-    let resumed = false;
-    cleanups.push(() => {
-      if (!resumed) process.kill(registry.pid, 'SIGCONT');
-      return Promise.resolve();
-    });
-    const ev = deliveredRequest('reg-outage', Date.now() - 20_000);
-    // Encoded while the registry is down: the third-party client cached the id it just registered.
-    const value = await thirdParty.encode(newerId, { ...ev.request, cohort: 'b' });
-    await producer.send(topics.request, [{ key: 'reg-outage', value }]);
-    await producer.send(topics.dispatch, [
-      { key: 'reg-outage', value: codec.encode('dispatch', ev.dispatch) },
-    ]);
-    await producer.send(topics.callback, [
-      { key: 'reg-outage', value: codec.encode('callback', ev.callback) },
-    ]);
-    const unhealthy = await waitFor(
-      () => {
-        const h = app.health();
-        return !h.ok && h.detail.includes(`writer schema id ${newerId}`) ? h.detail : undefined;
-      },
-      { description: 'the reconciler to report the registry outage', timeoutMs: 60_000 },
-    );
-    expect(unhealthy).toMatch(/SCHEMA_REGISTRY_UNAVAILABLE|timeout|aborted/i);
-
-    process.kill(registry.pid, 'SIGCONT');
-    resumed = true;
+    try {
+      const ev = deliveredRequest('reg-outage', Date.now() - 20_000);
+      // Encoded while the registry is down: the third-party client cached the id it just registered.
+      const value = await thirdParty.encode(newerId, { ...ev.request, cohort: 'b' });
+      await producer.send(topics.request, [{ key: 'reg-outage', value }]);
+      await producer.send(topics.dispatch, [
+        { key: 'reg-outage', value: await thirdParty.encode(dispatchId, ev.dispatch) },
+      ]);
+      await producer.send(topics.callback, [
+        { key: 'reg-outage', value: await thirdParty.encode(callbackId, ev.callback) },
+      ]);
+      const unhealthy = await waitFor(
+        () => {
+          const h = app.health();
+          return !h.ok && h.detail.includes(`writer schema id ${newerId}`) ? h.detail : undefined;
+        },
+        { description: 'the reconciler to report the registry outage', timeoutMs: 60_000 },
+      );
+      expect(unhealthy).toMatch(/SCHEMA_REGISTRY_UNAVAILABLE|timeout|aborted/i);
+    } finally {
+      // Resumed whatever happened above, so the tests after this one have a registry.
+      process.kill(registry.pid, 'SIGCONT');
+    }
     const { verdict } = await finalVerdict('reg-outage');
     expect(verdict.verdict).toBe('delivered_on_time');
     await waitFor(() => app.health().ok, { description: 'the reconciler healthy again', timeoutMs: 30_000 });

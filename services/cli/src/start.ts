@@ -16,6 +16,7 @@ import {
   createRootLogger,
   type KafkaClient,
   type Logger,
+  initCodec,
   kafkaSecurityFromConfig,
   readConfigs,
   redactUrl,
@@ -222,6 +223,8 @@ export async function runStart(): Promise<number> {
 
     let sim: SimulatorApp | undefined;
     if (config.simEnabled) {
+      // The simulator writes the inputs: with a Schema Registry their subjects are registered first.
+      await initCodec(codec, ['request', 'dispatch', 'callback']);
       const producer = await kafka.producer();
       sim = createSimulatorApp({ config: simConfig, producer, logger, codec });
       const simApp = sim;

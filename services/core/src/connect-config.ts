@@ -9,6 +9,7 @@ import {
   DEFAULT_TOPICS,
   createCodec,
   type Codec,
+  type Kind,
   type SchemaRegistryOptions,
   type TopicNames,
 } from '@pathwatch/schemas';
@@ -429,10 +430,11 @@ export function codecFromConfig(c: ConnectConfig): Codec {
 }
 
 /**
- * `codec.init()` (registers the subjects with a registry) under the default retry policy: a registry that is
- * restarting delays the start by up to ~30 s; one that refuses (bad credentials, incompatible schema) fails it at
- * once with the registry's answer.
+ * `codec.init(kinds)` (registers the subjects of the kinds this service writes with a registry) under the default
+ * retry policy: a registry that is restarting delays the start by up to ~30 s; one that refuses (bad credentials,
+ * incompatible schema) fails it at once with the registry's answer. Kinds the service only reads need nothing:
+ * they are decoded by the id in each record.
  */
-export async function initCodec(codec: Codec, signal?: AbortSignal): Promise<void> {
-  await retry(() => codec.init(), { policy: DEFAULT_RETRY_POLICY, ...(signal ? { signal } : {}) });
+export async function initCodec(codec: Codec, kinds?: readonly Kind[], signal?: AbortSignal): Promise<void> {
+  await retry(() => codec.init(kinds), { policy: DEFAULT_RETRY_POLICY, ...(signal ? { signal } : {}) });
 }

@@ -246,8 +246,8 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
   return {
     async start() {
-      // With a Schema Registry: registers the subjects (dead letters are encoded with registry ids).
-      await initCodec(deps.codec);
+      // With a Schema Registry: registers the dead-letter subject, the only kind it writes (verdicts are read by id).
+      await initCodec(deps.codec, ['dead_letter']);
       const dlMaxBytes = config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
       let deadLetterMaxBytes = dlMaxBytes;
       const admin = await deps.kafka.admin();

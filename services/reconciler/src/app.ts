@@ -613,7 +613,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let restored: RestoredChangelog;
       try {
         // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
-        await initCodec(codec, stopRetries.signal);
+        await initCodec(codec, ['verdict', 'action', 'dead_letter'], stopRetries.signal);
         await checkTopology(a);
         deadLetters.setMaxRecordBytes(
           await resolveDeadLetterMaxBytes(

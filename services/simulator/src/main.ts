@@ -26,7 +26,7 @@ void runMain(NAME, async () => {
   });
   // Configured topic names and, with SCHEMA_REGISTRY_URL, registry ids (init registers the subjects).
   const codec = codecFromConfig(config);
-  await initCodec(codec);
+  await initCodec(codec, ['request', 'dispatch', 'callback']);
   const topics = topicNamesFromConfig(config);
   if (config.createTopics) {
     const admin = await kafka.admin();
