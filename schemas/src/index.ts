@@ -32,7 +32,7 @@ export { DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic, recordKey } from '.
 export type { CatalogOptions, Kind, KindMap, SchemaCatalog, SchemaVersion, TopicNames } from './catalog.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, createCodec } from './codec.js';
 export type { Codec, CodecOptions, EncodeOptions, WireFormat } from './codec.js';
-export { DecodeError, EncodeError, RegistryError, SchemaError } from './errors.js';
+export { DecodeError, EncodeError, RegistryError, SCHEMA_ERROR_CODES, SchemaError } from './errors.js';
 export type { SchemaErrorCode } from './errors.js';
 export { createSchemaRegistryClient } from './registry.js';
 export type {

@@ -24,7 +24,13 @@ export interface StageRunnerOptions<T> {
   /** Stable stage name used in logs, metrics and dead-letter headers, e.g. `path-writer.decode`. */
   stage: string;
   consumer: Consumer;
+  /**
+   * Decodes one record. Throw a retriable error (e.g. a writer schema not fetched from the registry yet) to have
+   * `decodeAsync` decode it under the retry policy; return a rejection to dead-letter it.
+   */
   decode: (msg: IncomingMessage) => DecodeResult<T>;
+  /** The slow path of a record whose `decode` threw a retriable error (e.g. fetches the writer schema first). */
+  decodeAsync?: (msg: IncomingMessage) => Promise<DecodeResult<T>>;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -36,7 +42,7 @@ export interface StageRunnerOptions<T> {
    * A non-retriable failure (or retries used up): the batch stays unprocessed and consumption of it stops here.
    * @default rethrow (kafkajs then crashes the consumer)
    */
-  onFatal?: (err: unknown, what: 'dead-letter' | 'handle') => void;
+  onFatal?: (err: unknown, what: 'decode' | 'dead-letter' | 'handle') => void;
   /** Retriable failures while retrying (health, metrics); `recovered` once a retried call succeeded. */
   onRetrying?: (err: unknown) => void;
   onRecovered?: () => void;
@@ -49,7 +55,7 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   const log = opts.logger.child({ module: 'stage-runner', stage: opts.stage });
 
   async function withRetry(
-    what: 'dead-letter' | 'handle',
+    what: 'decode' | 'dead-letter' | 'handle',
     control: BatchControl,
     fn: () => Promise<void>,
   ): Promise<boolean> {
@@ -83,7 +89,20 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
     const good: Decoded<T>[] = [];
     const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
     for (const msg of batch.messages) {
-      const r = opts.decode(msg);
+      let r: DecodeResult<T>;
+      try {
+        r = opts.decode(msg);
+      } catch (err) {
+        // Retriable means retried, never dead-lettered: the slow path under the stage's retry policy.
+        const slow = opts.decodeAsync;
+        if (slow === undefined || !isRetriableDefault(err)) throw err;
+        let decoded: DecodeResult<T> | undefined;
+        const done = await withRetry('decode', control, async () => {
+          decoded = await slow(msg);
+        });
+        if (!done || decoded === undefined) return;
+        r = decoded;
+      }
       if (r.ok) good.push({ msg, value: r.value });
       else bad.push({ msg, rejection: r.rejection });
     }

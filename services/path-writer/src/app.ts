@@ -198,11 +198,23 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     onFatal: stopOnFatal,
   });
 
+  /** A retriable failure (writer schema not fetched yet) is thrown: the stage runner then uses decodeAsync. */
   function decode(value: Buffer | null): DecodeResult<Verdict> {
     try {
       return { ok: true, value: deps.codec.decode('verdict', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      throw err;
+    }
+  }
+
+  async function decodeAsync(value: Buffer | null): Promise<DecodeResult<Verdict>> {
+    try {
+      return { ok: true, value: await deps.codec.decodeAsync('verdict', value) };
+    } catch (err) {
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -271,6 +283,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.value),
+        decodeAsync: (msg) => decodeAsync(msg.value),
         deadLetters,
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {

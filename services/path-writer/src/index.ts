@@ -7,7 +7,7 @@ export {
   pathWriterConfigSpec,
 } from './config.js';
 export type { PathWriterConfig } from './config.js';
-export { PathWriterError } from './errors.js';
+export { PATH_WRITER_ERROR_CODES, PathWriterError } from './errors.js';
 export type { PathWriterErrorCode } from './errors.js';
 export { PathWriter, STAGES, batchToken, commitOffsets } from './writer.js';
 export type {

@@ -245,7 +245,24 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     try {
       return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable one (writer schema not fetched yet) is thrown: the stage runner decodes it via decodeAsync.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      throw err;
+    }
+  }
+
+  async function decodeAsync(
+    topic: string,
+    value: Buffer | null,
+  ): Promise<DecodeResult<RequestAccepted | DispatchAttempted | ProviderCallback>> {
+    const kind = kindByTopic.get(topic);
+    if (kind === undefined) return decode(topic, value);
+    try {
+      return { ok: true, value: await codec.decodeAsync(kind as 'request' | 'dispatch' | 'callback', value) };
+    } catch (err) {
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -641,11 +658,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
+        decodeAsync: (msg) => decodeAsync(msg.topic, msg.value),
         deadLetters,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
-        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onFatal: (err, what) => fatal(err, what === 'handle' ? STAGES.apply : STAGES.decode),
         onRetrying: (err) => consumeHealth.failure(err),
         onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {

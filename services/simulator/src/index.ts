@@ -1,5 +1,5 @@
 // Public API of @pathwatch/simulator. Names are listed explicitly (no `export *`).
-export { SimulatorError } from './errors.js';
+export { SIMULATOR_ERROR_CODES, SimulatorError } from './errors.js';
 export type { SimulatorErrorCode } from './errors.js';
 export {
   PRESET_NAMES,
