@@ -23,6 +23,10 @@ export const SCHEMA_ERROR_CODES = {
   SCHEMA_DECODE_BAD_AVRO: { retriable: false, doc: 'Avro bytes that do not decode with the writer schema' },
   SCHEMA_DECODE_BAD_JSON: { retriable: false, doc: 'JSON that does not parse or does not match the schema' },
   SCHEMA_VALIDATION_FAILED: { retriable: false, doc: 'a decoded value outside what the contract allows' },
+  SCHEMA_FIELD_TOO_LONG: {
+    retriable: false,
+    doc: 'a string field over its length limit (reason field_too_long:<field>)',
+  },
   SCHEMA_REGISTRY_UNAVAILABLE: {
     retriable: true,
     doc: 'the Schema Registry did not answer (network, timeout)',

@@ -51,6 +51,7 @@ export type {
   BatchHandler,
   IncomingMessage,
   OutgoingMessage,
+  SendOptions,
   TopicSpec,
   TopicPartitionOffset,
   TransactionalBatch,
@@ -58,9 +59,27 @@ export type {
 } from './kafka.js';
 export { createMetrics, Counter, Gauge, Histogram, Registry } from './metrics.js';
 export type { CoreMetrics } from './metrics.js';
-export { createDeadLetterPublisher, toDeadLetter } from './dead-letter.js';
-export type { DeadLetterPublisher, Rejection } from './dead-letter.js';
-export { runStage } from './consumer-runner.js';
+export {
+  DEAD_LETTER_KEY_MAX_BYTES,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
+  buildDeadLetter,
+  createDeadLetterPublisher,
+  deadLetterBatchBytes,
+  deadLetterTopicConfigs,
+  incomingRecordBytes,
+  recordBatchBytes,
+  recordDeadLetters,
+  resolveDeadLetterMaxBytes,
+  toDeadLetter,
+} from './dead-letter.js';
+export type {
+  BuiltDeadLetter,
+  DeadLetterBuildOptions,
+  DeadLetterItem,
+  DeadLetterPublisher,
+  Rejection,
+} from './dead-letter.js';
+export { INPUT_RECORD_TOO_LARGE, runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, armShutdownDeadline, onShutdown } from './shutdown.js';
 export type { ShutdownOptions } from './shutdown.js';

@@ -108,6 +108,7 @@ export const pathWriterConfigSpec = {
     default: 168,
     parse: parse.int(1, 24 * 366),
   }),
+  deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,

@@ -17,7 +17,9 @@ import {
   isRetryStopped,
   retry,
   runStage,
-  createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
   type CoreMetrics,
   type Admin,
@@ -25,7 +27,6 @@ import {
   type KafkaClient,
   type Logger,
   type OutgoingMessage,
-  type Producer,
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '@pathwatch/core';
@@ -39,6 +40,7 @@ import {
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
+import { TransactionalDeadLetters } from './dead-letters.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
@@ -88,6 +90,10 @@ export interface ReconcilerAppConfig {
    * flight (below it, consumption overlaps the commit). @default 50000
    */
   maxUncommittedInputs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
+  /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
+  maxInputRecordBytes?: number;
 }
 
 export interface ReconcilerDeps {
@@ -183,7 +189,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   const pendingOffsets = new Map<string, TopicPartitionOffset>();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
-  let dlq: Producer | undefined;
+  const deadLetters = new TransactionalDeadLetters({
+    codec,
+    topic: config.topics.dead_letter,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: deps.now,
+    maxRecordBytes: config.deadLetterMaxBytes,
+  });
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -221,7 +234,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     consumeHealth.setPending(behind);
     commitHealth.setPending(uncommittedInputs + behind);
   }
-  let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
   const REJECTED: Partial<Record<IngestStatusCode, string>> = {
@@ -356,6 +368,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const changelog = engine.drainChangelog();
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
+    const dead = deadLetters.drain();
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
     if (offsets.length === 0) uncommittedInputs = 0;
@@ -364,6 +377,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       outputs.actions.length === 0 &&
       changelog.length === 0 &&
       offsets.length === 0 &&
+      dead.count === 0 &&
       !snapshot
     )
       return;
@@ -400,6 +414,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         { topic: config.topics.verdict, messages: verdictMsgs },
         { topic: config.topics.action, messages: actionMsgs },
         { topic: config.changelogTopic, messages: changelogMsgs },
+        dead.entry,
       ],
       offsets: { groupId: config.groupId, offsets },
     };
@@ -410,6 +425,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     uncommittedInputs = Math.max(0, uncommittedInputs - inputsInBatch);
     updatePending();
     stats.transactions++;
+    dead.committed();
     logBytes += written;
     changelogBytes.set(logBytes);
     if (snapshot && snapshotDone) await finishSnapshot(snapshot);
@@ -514,7 +530,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         ...inputTopics.map((topic) => ({ topic, partitions: p })),
         { topic: config.topics.verdict, partitions: p },
         { topic: config.topics.action, partitions: p },
-        { topic: config.topics.dead_letter, partitions: 1 },
+        {
+          topic: config.topics.dead_letter,
+          partitions: 1,
+          configs: deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+        },
         {
           topic: config.changelogTopic,
           partitions: p,
@@ -589,6 +609,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let restored: RestoredChangelog;
       try {
         await checkTopology(a);
+        deadLetters.setMaxRecordBytes(
+          await resolveDeadLetterMaxBytes(
+            a,
+            config.topics.dead_letter,
+            config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES,
+            deps.logger,
+          ),
+        );
         // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
         // open transaction, so the restore below sees only committed state.
         tx = await deps.kafka.transactionalProducer({
@@ -627,15 +655,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         'state restored from changelog',
       );
-      dlq = await deps.kafka.producer();
-      deadLetters = createDeadLetterPublisher({
-        producer: dlq,
-        topic: config.topics.dead_letter,
-        encode: (d) => codec.encode('dead_letter', d),
-        metrics: deps.metrics,
-        logger: deps.logger,
-        now: deps.now,
-      });
       consumer = await deps.kafka.consumer({
         groupId: config.groupId,
         topics: inputTopics,
@@ -659,7 +678,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
         decodeAsync: (msg) => decodeAsync(msg.topic, msg.value),
-        deadLetters,
+        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
+        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
@@ -690,7 +711,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           stats.inputs += records.length;
           inputsSinceDrain += records.length;
           uncommittedInputs += records.length;
-          if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
+          // No await from the engine calls above to the offsets below: a transaction drains the outputs, dead
+          // letters and offsets of these inputs all together or none of them.
+          deadLetters.settle(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
             // The clock must not treat a partition with unread records as idle (catch-up after a restart).
@@ -732,7 +755,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       if (failed) {
         // Stopped on a fatal error: release the clients, commit nothing.
         await tx?.close().catch(() => undefined);
-        await dlq?.close().catch(() => undefined);
         await admin?.close().catch(() => undefined);
         return;
       }
@@ -751,9 +773,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await tx
         ?.close()
         .catch((err: unknown) => log.warn({ err }, 'closing the transactional producer failed'));
-      await dlq
-        ?.close()
-        .catch((err: unknown) => log.warn({ err }, 'closing the dead-letter producer failed'));
       await admin?.close().catch((err: unknown) => log.warn({ err }, 'closing the admin client failed'));
       log.info({ stats }, 'reconciler closed');
     },

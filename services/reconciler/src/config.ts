@@ -144,6 +144,13 @@ export const reconcilerConfigSpec = {
     default: 20_000,
     parse: parse.int(100, 10_000_000),
   }),
+  maxInputRecordBytes: v({
+    env: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+    doc: 'Input records larger than this (key, value and headers) are dead-lettered (`CORE_INPUT_RECORD_TOO_LARGE`) without being decoded. Every valid record is far smaller: the string fields have length limits (schemas/README.md).',
+    default: 262_144,
+    parse: parse.int(16_384, 64 * 1_048_576),
+  }),
+  deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
@@ -189,6 +196,8 @@ export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerApp
     ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
     ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
     stallTimeoutMs: config.stallTimeoutMs,
+    deadLetterMaxBytes: config.deadLetterMaxBytes,
+    maxInputRecordBytes: config.maxInputRecordBytes,
     topicPartitions: config.topicPartitions,
     createTopics: config.createTopics,
   };
