@@ -49,5 +49,4 @@ export {
   FIELD_TOO_LONG,
 } from './validate.js';
 export type { LimitedField, ValidationOptions } from './validate.js';
-export { benchCodec } from './bench.js';
-export type { CodecBenchOptions, CodecBenchResult } from './bench.js';
+export { sampleEvent } from './samples.js';

@@ -20,5 +20,3 @@ export type {
 } from './writer.js';
 export { syntheticVerdict } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
-export { benchStore } from './bench/store-bench.js';
-export type { InsertFigure, QueryFigure, StoreBenchOptions, StoreBenchResult } from './bench/store-bench.js';

@@ -72,5 +72,3 @@ export { simulatorConfigSpec, loadSimulatorConfig } from './config.js';
 export type { SimulatorConfig } from './config.js';
 export { createSimulatorApp, producerSink } from './app.js';
 export type { SimulatorApp, SimulatorAppDeps } from './app.js';
-export { benchSimulator } from './bench.js';
-export type { SimulatorBenchOptions, SimulatorBenchResult } from './bench.js';

@@ -21,5 +21,3 @@ export { EngineError, RECONCILER_ERROR_CODES } from './errors.js';
 export type { ReconcilerErrorCode } from './errors.js';
 export { META_KEY, PSEUDO_KEY_PREFIX, REMOTE_BINDING_KEY_PREFIX, TOMB_HASH_KEY_PREFIX } from './snapshot.js';
 export { FLAG_NAMES } from './codes.js';
-export { benchEngine } from './bench.js';
-export type { BenchCodec, EngineBenchOptions, EngineBenchResult } from './bench.js';
