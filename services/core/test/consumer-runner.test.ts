@@ -8,6 +8,8 @@ import {
   type Consumer,
   type DeadLetterItem,
   type IncomingMessage,
+  type Rejection,
+  PathwatchError,
 } from '@pathwatch/core';
 
 const msg = (offset: string, bytes: number): IncomingMessage => ({
@@ -20,24 +22,44 @@ const msg = (offset: string, bytes: number): IncomingMessage => ({
   timestampMs: 0,
 });
 
+/** A consumer of our own: run() captures the stage's handler; feed() hands it one batch and records marks. */
+function fakeConsumer(): {
+  consumer: Consumer;
+  marked: string[];
+  feed: (messages: IncomingMessage[]) => Promise<void>;
+} {
+  const marked: string[] = [];
+  let handler: BatchHandler | undefined;
+  const consumer: Consumer = {
+    run: (h) => {
+      handler = h;
+      return Promise.resolve();
+    },
+    commit: () => Promise.resolve(),
+    pause: () => undefined,
+    resume: () => undefined,
+    seek: () => undefined,
+    close: () => Promise.resolve(),
+  };
+  const feed = async (messages: IncomingMessage[]): Promise<void> => {
+    await handler?.(
+      { topic: messages[0]?.topic ?? 'in', partition: 0, messages, highWatermark: String(messages.length) },
+      {
+        heartbeat: () => Promise.resolve(),
+        isRunning: () => true,
+        markProcessed: (o) => void marked.push(o),
+      },
+    );
+  };
+  return { consumer, marked, feed };
+}
+
 describe('runStage input record cap', () => {
   it('dead-letters records over maxRecordBytes without decoding them, and hands on the rest', async () => {
-    let handler: BatchHandler | undefined;
-    const consumer: Consumer = {
-      run: (h) => {
-        handler = h;
-        return Promise.resolve();
-      },
-      commit: () => Promise.resolve(),
-      pause: () => undefined,
-      resume: () => undefined,
-      seek: () => undefined,
-      close: () => Promise.resolve(),
-    };
+    const { consumer, marked, feed } = fakeConsumer();
     const decoded: string[] = [];
     const dead: DeadLetterItem[] = [];
     const handled: string[] = [];
-    const marked: string[] = [];
     await runStage<string>({
       stage: 'test.decode',
       consumer,
@@ -61,19 +83,7 @@ describe('runStage input record cap', () => {
       logger: createRootLogger({ level: 'silent', name: 't' }),
     });
     // 1 (key) + value + 2 (header): 997 fits exactly, 998 is over.
-    await handler?.(
-      {
-        topic: 'in',
-        partition: 0,
-        messages: [msg('0', 998), msg('1', 997), msg('2', 50_000)],
-        highWatermark: '3',
-      },
-      {
-        heartbeat: () => Promise.resolve(),
-        isRunning: () => true,
-        markProcessed: (o) => void marked.push(o),
-      },
-    );
+    await feed([msg('0', 998), msg('1', 997), msg('2', 50_000)]);
     expect(decoded).toEqual(['1']);
     expect(handled).toEqual(['1']);
     expect(dead.map((d) => [d.msg.offset, d.rejection.code])).toEqual([
@@ -84,5 +94,84 @@ describe('runStage input record cap', () => {
       'record of 1001 bytes (key, value and headers) exceeds the input limit of 1000 bytes (TEST_MAX_INPUT_RECORD_BYTES); not decoded',
     );
     expect(marked).toEqual(['2']);
+  });
+});
+
+const text = (offset: string, value: string): IncomingMessage => ({
+  ...msg(offset, 0),
+  value: Buffer.from(value),
+});
+
+const notFetchedYet = (): PathwatchError =>
+  new PathwatchError('SCHEMA_DECODE_WRITER_NOT_LOADED', 'writer schema id 7 not fetched yet', {
+    retriable: true,
+  });
+
+describe('runStage decoding', () => {
+  it('retries a retriable decode failure through decodeAsync instead of dead-lettering it', async () => {
+    const { consumer, marked, feed } = fakeConsumer();
+    const dead: Rejection[] = [];
+    const handled: string[] = [];
+    let slowCalls = 0;
+    await runStage<string>({
+      stage: 'test.decode',
+      consumer,
+      decode: (m) => {
+        const v = m.value?.toString() ?? '';
+        if (v === 'new-schema') throw notFetchedYet();
+        if (v === 'bad') return { ok: false, rejection: { code: 'X_BAD', reason: 'bad' } };
+        return { ok: true, value: v };
+      },
+      decodeAsync: (m) => {
+        slowCalls++;
+        // The first slow attempt still fails retriably (registry down), the second succeeds.
+        if (slowCalls === 1) return Promise.reject(notFetchedYet());
+        return Promise.resolve({ ok: true, value: `${m.value?.toString() ?? ''}:fetched` });
+      },
+      deadLetters: {
+        publish: (_s, items) => {
+          dead.push(...items.map((i) => i.rejection));
+          return Promise.resolve();
+        },
+      },
+      handle: (records) => {
+        handled.push(...records.map((r) => r.value));
+        return Promise.resolve();
+      },
+      metrics: createMetrics(),
+      logger: createRootLogger({ level: 'silent', name: 'test' }),
+      sleep: () => Promise.resolve(),
+    });
+    await feed([text('0', 'a'), text('1', 'new-schema'), text('2', 'bad')]);
+    expect(slowCalls).toBe(2);
+    expect(handled).toEqual(['a', 'new-schema:fetched']);
+    expect(dead).toEqual([{ code: 'X_BAD', reason: 'bad' }]);
+    expect(marked).toEqual(['2']);
+  });
+
+  it('does not retry a non-retriable decode failure: it propagates as before, nothing is marked', async () => {
+    const { consumer, marked, feed } = fakeConsumer();
+    const fatal: string[] = [];
+    let slowCalls = 0;
+    await runStage<string>({
+      stage: 'test.decode',
+      consumer,
+      decode: () => {
+        throw new TypeError('decoder bug');
+      },
+      decodeAsync: () => {
+        slowCalls++;
+        return Promise.resolve({ ok: true, value: 'x' });
+      },
+      deadLetters: { publish: () => Promise.resolve() },
+      handle: () => Promise.resolve(),
+      metrics: createMetrics(),
+      logger: createRootLogger({ level: 'silent', name: 'test' }),
+      onFatal: (err, what) => void fatal.push(`${what}:${(err as Error).message}`),
+    });
+    await expect(feed([text('0', 'a')])).rejects.toThrow('decoder bug');
+    expect(slowCalls).toBe(0);
+    expect(fatal).toEqual([]);
+    expect(marked).toEqual([]);
   });
 });
