@@ -4,14 +4,20 @@
  *   dead-lettered — cut to fit, with original size, SHA-256, source coordinates, stage and reason in headers — and
  *   the reconciler keeps consuming: the requests behind them on the same partition get their correct verdicts, with
  *   no false overdue or missing_* version, and /readyz stays ready;
+ * - the path writer dead-letters a verdict-topic record just under 1 MB the same way and goes on writing rows;
  * - a graceful restart and repeated SIGKILLs under load do not duplicate a reconciler dead letter (they go out in
  *   its Kafka transaction with the input offsets), read_committed like any downstream consumer.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IncomingMessage, KafkaClient } from '@pathwatch/core';
+import { createMetrics, type IncomingMessage, type KafkaClient } from '@pathwatch/core';
+import { openPathStore } from '@pathwatch/path-store';
+import { buildPathWriter, loadPathWriterConfig } from '@pathwatch/path-writer';
 import {
   createCodec,
   type Codec,
@@ -418,4 +424,75 @@ describe('dead letters on a stock 1 MB broker limit (real broker)', () => {
         e.key,
       ).toHaveLength(1);
   }, 300_000);
+
+  it('the path writer dead-letters a record just under 1 MB cut to fit and goes on writing path rows', async () => {
+    const t = pipelineTopics('dlq-writer');
+    const { app, codec } = startReconciler(t, { logger, partitions: 1 });
+    cleanups.push(() => app.close());
+    await app.start();
+    const store = await openPathStore(
+      { mode: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'pw-dlq-')), database: 'dlq' },
+      { logger, now: Date.now },
+    );
+    cleanups.push(() => store.close());
+    const writerDlq = `${t.topics.dead_letter}.writer`;
+    const writer = buildPathWriter(
+      { kafka, store, codec, logger, metrics: createMetrics({ defaultMetrics: false }), now: Date.now },
+      {
+        ...loadPathWriterConfig({ KAFKA_BROKERS: '127.0.0.1:1' }),
+        topics: { ...t.topics, dead_letter: writerDlq },
+        groupId: `${t.groupId}-writer`,
+        flushIntervalMs: 200,
+        topicPartitions: 1,
+      },
+    );
+    await writer.start();
+    cleanups.push(() => writer.close());
+    const admin = await kafka.admin();
+    cleanups.push(() => admin.close());
+    expect(await admin.topicConfig(writerDlq, ['max.message.bytes'])).toEqual({
+      'max.message.bytes': '1000000',
+    });
+    const dlq = await collect(kafka, writerDlq);
+    cleanups.push(dlq.close);
+
+    // In front of the reconciler's verdicts on the verdict topic: ~1 MB that is no verdict.
+    const junk = Buffer.concat([
+      Buffer.from('{"verdict_id":"'),
+      Buffer.alloc(1_040_000, 0x61),
+      Buffer.from('"}'),
+    ]);
+    const at = await produceOne(t.topics.verdict, 'junk', junk);
+    const ids = Array.from({ length: 5 }, (_, i) => `w-${i}`);
+    await produceUnits(codec, t.topics, ids);
+
+    await waitFor(
+      async () => {
+        const rows = await store.ch.query<{ request_id: string; verdict: string }>(
+          'SELECT request_id, verdict FROM paths WHERE NOT provisional ORDER BY request_id',
+        );
+        return rows.length === ids.length && rows.every((r) => r.verdict === 'delivered_on_time');
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: 'path rows behind the oversized record' },
+    );
+    await waitFor(() => dlq.messages.length >= 1, {
+      timeoutMs: 30_000,
+      description: "the writer's dead letter",
+    });
+    const [m] = dlq.messages;
+    expect(m?.headers).toMatchObject({
+      'pw-stage': 'path-writer.decode',
+      'pw-reason-code': 'SCHEMA_VALIDATION_FAILED',
+      'pw-source-topic': t.topics.verdict,
+      'pw-source-partition': at.partition,
+      'pw-source-offset': at.offset,
+      'pw-original-size': String(junk.length),
+      'pw-original-sha256': sha256(junk),
+      'pw-truncated': 'value',
+    });
+    const kept = dlReader.decode('dead_letter', m?.value ?? null).original_value ?? Buffer.alloc(0);
+    expect(kept.length).toBeGreaterThan(900_000);
+    expect(kept.equals(junk.subarray(0, kept.length))).toBe(true);
+    expect(writer.health().ok).toBe(true);
+  }, 180_000);
 });

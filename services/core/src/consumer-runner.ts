@@ -25,12 +25,10 @@ export interface StageRunnerOptions<T> {
   stage: string;
   consumer: Consumer;
   /**
-   * Decodes one record. Throw a retriable error (e.g. a writer schema not fetched from the registry yet) to have
-   * `decodeAsync` decode it under the retry policy; return a rejection to dead-letter it.
+   * A rejection is dead-lettered. A throw is not: a retriable one (e.g. a schema the registry could not serve)
+   * retries the batch's prepare and decode under the retry policy, any other stops the stage (`onFatal`).
    */
   decode: (msg: IncomingMessage) => DecodeResult<T>;
-  /** The slow path of a record whose `decode` threw a retriable error (e.g. fetches the writer schema first). */
-  decodeAsync?: (msg: IncomingMessage) => Promise<DecodeResult<T>>;
   /**
    * Records larger than this (key, value and headers) are dead-lettered (CORE_INPUT_RECORD_TOO_LARGE) without being
    * decoded. @default no limit beyond the codec's own
@@ -38,6 +36,11 @@ export interface StageRunnerOptions<T> {
   maxRecordBytes?: number;
   /** Names the setting behind maxRecordBytes in the rejection reason, e.g. RECONCILER_MAX_INPUT_RECORD_BYTES. */
   maxRecordBytesSetting?: string;
+  /**
+   * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
+   * names from the Schema Registry, so an outage holds the batch (retriable) instead of dead-lettering it.
+   */
+  prepare?: (batch: ConsumerBatch) => Promise<void>;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -100,31 +103,24 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
 
   await opts.consumer.run(async (batch, control) => {
     if (batch.messages.length === 0) return;
-    const good: Decoded<T>[] = [];
-    const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
-    for (const msg of batch.messages) {
-      const size = opts.maxRecordBytes === undefined ? 0 : incomingRecordBytes(msg);
-      if (opts.maxRecordBytes !== undefined && size > opts.maxRecordBytes) {
-        bad.push({ msg, rejection: tooLarge(size, opts.maxRecordBytes) });
-        continue;
+    let good: Decoded<T>[] = [];
+    let bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
+    const decodeBatch = async (): Promise<void> => {
+      if (opts.prepare) await opts.prepare(batch);
+      good = [];
+      bad = [];
+      for (const msg of batch.messages) {
+        const size = opts.maxRecordBytes === undefined ? 0 : incomingRecordBytes(msg);
+        if (opts.maxRecordBytes !== undefined && size > opts.maxRecordBytes) {
+          bad.push({ msg, rejection: tooLarge(size, opts.maxRecordBytes) });
+          continue;
+        }
+        const r = opts.decode(msg);
+        if (r.ok) good.push({ msg, value: r.value });
+        else bad.push({ msg, rejection: r.rejection });
       }
-      let r: DecodeResult<T>;
-      try {
-        r = opts.decode(msg);
-      } catch (err) {
-        // Retriable means retried, never dead-lettered: the slow path under the stage's retry policy.
-        const slow = opts.decodeAsync;
-        if (slow === undefined || !isRetriableDefault(err)) throw err;
-        let decoded: DecodeResult<T> | undefined;
-        const done = await withRetry('decode', control, async () => {
-          decoded = await slow(msg);
-        });
-        if (!done || decoded === undefined) return;
-        r = decoded;
-      }
-      if (r.ok) good.push({ msg, value: r.value });
-      else bad.push({ msg, rejection: r.rejection });
-    }
+    };
+    if (!(await withRetry('decode', control, decodeBatch))) return;
     opts.metrics.eventsIn.inc({ stage: opts.stage, topic: batch.topic }, batch.messages.length);
     if (
       bad.length > 0 &&

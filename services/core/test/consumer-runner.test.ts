@@ -8,8 +8,6 @@ import {
   type Consumer,
   type DeadLetterItem,
   type IncomingMessage,
-  type Rejection,
-  PathwatchError,
 } from '@pathwatch/core';
 
 const msg = (offset: string, bytes: number): IncomingMessage => ({
@@ -94,84 +92,5 @@ describe('runStage input record cap', () => {
       'record of 1001 bytes (key, value and headers) exceeds the input limit of 1000 bytes (TEST_MAX_INPUT_RECORD_BYTES); not decoded',
     );
     expect(marked).toEqual(['2']);
-  });
-});
-
-const text = (offset: string, value: string): IncomingMessage => ({
-  ...msg(offset, 0),
-  value: Buffer.from(value),
-});
-
-const notFetchedYet = (): PathwatchError =>
-  new PathwatchError('SCHEMA_DECODE_WRITER_NOT_LOADED', 'writer schema id 7 not fetched yet', {
-    retriable: true,
-  });
-
-describe('runStage decoding', () => {
-  it('retries a retriable decode failure through decodeAsync instead of dead-lettering it', async () => {
-    const { consumer, marked, feed } = fakeConsumer();
-    const dead: Rejection[] = [];
-    const handled: string[] = [];
-    let slowCalls = 0;
-    await runStage<string>({
-      stage: 'test.decode',
-      consumer,
-      decode: (m) => {
-        const v = m.value?.toString() ?? '';
-        if (v === 'new-schema') throw notFetchedYet();
-        if (v === 'bad') return { ok: false, rejection: { code: 'X_BAD', reason: 'bad' } };
-        return { ok: true, value: v };
-      },
-      decodeAsync: (m) => {
-        slowCalls++;
-        // The first slow attempt still fails retriably (registry down), the second succeeds.
-        if (slowCalls === 1) return Promise.reject(notFetchedYet());
-        return Promise.resolve({ ok: true, value: `${m.value?.toString() ?? ''}:fetched` });
-      },
-      deadLetters: {
-        publish: (_s, items) => {
-          dead.push(...items.map((i) => i.rejection));
-          return Promise.resolve();
-        },
-      },
-      handle: (records) => {
-        handled.push(...records.map((r) => r.value));
-        return Promise.resolve();
-      },
-      metrics: createMetrics(),
-      logger: createRootLogger({ level: 'silent', name: 'test' }),
-      sleep: () => Promise.resolve(),
-    });
-    await feed([text('0', 'a'), text('1', 'new-schema'), text('2', 'bad')]);
-    expect(slowCalls).toBe(2);
-    expect(handled).toEqual(['a', 'new-schema:fetched']);
-    expect(dead).toEqual([{ code: 'X_BAD', reason: 'bad' }]);
-    expect(marked).toEqual(['2']);
-  });
-
-  it('does not retry a non-retriable decode failure: it propagates as before, nothing is marked', async () => {
-    const { consumer, marked, feed } = fakeConsumer();
-    const fatal: string[] = [];
-    let slowCalls = 0;
-    await runStage<string>({
-      stage: 'test.decode',
-      consumer,
-      decode: () => {
-        throw new TypeError('decoder bug');
-      },
-      decodeAsync: () => {
-        slowCalls++;
-        return Promise.resolve({ ok: true, value: 'x' });
-      },
-      deadLetters: { publish: () => Promise.resolve() },
-      handle: () => Promise.resolve(),
-      metrics: createMetrics(),
-      logger: createRootLogger({ level: 'silent', name: 'test' }),
-      onFatal: (err, what) => void fatal.push(`${what}:${(err as Error).message}`),
-    });
-    await expect(feed([text('0', 'a')])).rejects.toThrow('decoder bug');
-    expect(slowCalls).toBe(0);
-    expect(fatal).toEqual([]);
-    expect(marked).toEqual([]);
   });
 });

@@ -15,6 +15,10 @@ export const LOCAL_KAFKA_ERROR_CODES = {
   LOCAL_KAFKA_START_TIMEOUT: { retriable: false, doc: 'the broker did not become ready in time' },
   LOCAL_KAFKA_STATE_INVALID: { retriable: false, doc: 'the state file of a detached broker is unreadable' },
   LOCAL_KAFKA_DIR_LOCKED: { retriable: false, doc: 'another broker holds the state directory' },
+  LOCAL_REGISTRY_JAVA_MISSING: { retriable: false, doc: 'no Java runtime to start the local Schema Registry' },
+  LOCAL_REGISTRY_FETCH_FAILED: { retriable: false, doc: 'fetching the Schema Registry jars failed' },
+  LOCAL_REGISTRY_START_FAILED: { retriable: false, doc: 'the Schema Registry process exited during start-up' },
+  LOCAL_REGISTRY_START_TIMEOUT: { retriable: false, doc: 'the Schema Registry did not become ready in time' },
 } as const satisfies CodeTable;
 
 export type LocalKafkaErrorCode = keyof typeof LOCAL_KAFKA_ERROR_CODES;
