@@ -1,43 +1,65 @@
 // Errors of @pathwatch/schemas. Codes are stable: consumers put them into the dead-letter topic (reason_code)
 // and into metrics labels, so renaming one is a contract change.
 
-/** Every code this package throws. */
-export type SchemaErrorCode =
-  | 'SCHEMA_DECODE_EMPTY'
-  | 'SCHEMA_PAYLOAD_OVERSIZED'
-  | 'SCHEMA_DECODE_BAD_MAGIC'
-  | 'SCHEMA_DECODE_UNKNOWN_SCHEMA_ID'
-  | 'SCHEMA_DECODE_WRITER_NOT_LOADED'
-  | 'SCHEMA_DECODE_INCOMPATIBLE_SCHEMA'
-  | 'SCHEMA_DECODE_BAD_AVRO'
-  | 'SCHEMA_DECODE_BAD_JSON'
-  | 'SCHEMA_VALIDATION_FAILED'
-  | 'SCHEMA_FIELD_TOO_LONG'
-  | 'SCHEMA_REGISTRY_UNAVAILABLE'
-  | 'SCHEMA_REGISTRY_BAD_RESPONSE'
-  | 'SCHEMA_ENCODE_INVALID'
-  | 'SCHEMA_ENCODE_NOT_INITIALISED'
-  | 'SCHEMA_CATALOG_INVALID';
+import { PathwatchError, type CodeTable } from '@pathwatch/errors';
+
+/** Every code this package throws, whether it is retriable by default, and what it means. */
+export const SCHEMA_ERROR_CODES = {
+  SCHEMA_DECODE_EMPTY: { retriable: false, doc: 'a record with no value (null or zero bytes)' },
+  SCHEMA_PAYLOAD_OVERSIZED: { retriable: false, doc: 'a payload above the decoder size limit' },
+  SCHEMA_DECODE_BAD_MAGIC: { retriable: false, doc: 'neither a Confluent-framed Avro record nor JSON' },
+  SCHEMA_DECODE_UNKNOWN_SCHEMA_ID: {
+    retriable: false,
+    doc: 'a writer schema id neither the catalog nor the registry knows',
+  },
+  SCHEMA_DECODE_WRITER_NOT_LOADED: {
+    retriable: true,
+    doc: 'a writer schema id not fetched from the registry yet (decodeAsync fetches it)',
+  },
+  SCHEMA_DECODE_INCOMPATIBLE_SCHEMA: {
+    retriable: false,
+    doc: 'a writer schema the reader schema cannot resolve',
+  },
+  SCHEMA_DECODE_BAD_AVRO: { retriable: false, doc: 'Avro bytes that do not decode with the writer schema' },
+  SCHEMA_DECODE_BAD_JSON: { retriable: false, doc: 'JSON that does not parse or does not match the schema' },
+  SCHEMA_VALIDATION_FAILED: { retriable: false, doc: 'a decoded value outside what the contract allows' },
+  SCHEMA_FIELD_TOO_LONG: {
+    retriable: false,
+    doc: 'a string field over its length limit (reason field_too_long:<field>)',
+  },
+  SCHEMA_REGISTRY_UNAVAILABLE: {
+    retriable: true,
+    doc: 'the Schema Registry did not answer (network, timeout)',
+  },
+  SCHEMA_REGISTRY_BAD_RESPONSE: {
+    retriable: false,
+    doc: 'the Schema Registry answered an error or something unusable (retriable on 5xx, 408, 429)',
+  },
+  SCHEMA_ENCODE_INVALID: { retriable: false, doc: 'a value that does not match its schema' },
+  SCHEMA_ENCODE_NOT_INITIALISED: {
+    retriable: false,
+    doc: 'encode before the codec registered its schemas (init)',
+  },
+  SCHEMA_CATALOG_INVALID: { retriable: false, doc: 'the local schema catalog is inconsistent' },
+} as const satisfies CodeTable;
+
+export type SchemaErrorCode = keyof typeof SCHEMA_ERROR_CODES;
 
 export interface SchemaErrorOptions {
-  /** Whether the same input may succeed later (e.g. the registry was down). */
+  /** Whether the same input may succeed later (e.g. the registry was down). @default the code table */
   retriable?: boolean;
   cause?: unknown;
 }
 
 /** Base class: stable `code`, `retriable`, and a `reason` naming the field, byte or offset at fault. */
-export class SchemaError extends Error {
+export class SchemaError extends PathwatchError<SchemaErrorCode> {
   override readonly name: string = 'SchemaError';
-  readonly code: SchemaErrorCode;
-  readonly retriable: boolean;
   /** Short, human-readable, names what is at fault (e.g. `envelope.occurred_at: 1970-01-01T00:00:00.000Z is before 2000-01-01T00:00:00.000Z`). */
   readonly reason: string;
 
   constructor(code: SchemaErrorCode, reason: string, message: string, options: SchemaErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options, SCHEMA_ERROR_CODES);
     this.reason = reason;
-    this.retriable = options.retriable ?? false;
   }
 }
 

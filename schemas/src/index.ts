@@ -32,7 +32,7 @@ export { DEFAULT_TOPICS, KINDS, createCatalog, kindForTopic, recordKey } from '.
 export type { CatalogOptions, Kind, KindMap, SchemaCatalog, SchemaVersion, TopicNames } from './catalog.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, createCodec } from './codec.js';
 export type { Codec, CodecOptions, EncodeOptions, WireFormat } from './codec.js';
-export { DecodeError, EncodeError, RegistryError, SchemaError } from './errors.js';
+export { DecodeError, EncodeError, RegistryError, SCHEMA_ERROR_CODES, SchemaError } from './errors.js';
 export type { SchemaErrorCode } from './errors.js';
 export { createSchemaRegistryClient } from './registry.js';
 export type {
@@ -49,5 +49,4 @@ export {
   FIELD_TOO_LONG,
 } from './validate.js';
 export type { LimitedField, ValidationOptions } from './validate.js';
-export { benchCodec } from './bench.js';
-export type { CodecBenchOptions, CodecBenchResult } from './bench.js';
+export { sampleEvent } from './samples.js';

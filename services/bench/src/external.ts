@@ -1,41 +1,6 @@
-// Benchmarks other packages own (benchEngine, benchStore): found by export name at run time, so the harness
-// runs before they exist and picks them up as soon as they are exported; whatever they return is shown.
+// Rendering what a benchmark returns (benchEngine, benchStore): flat objects and arrays become tables, named figures
+// are read defensively, so a result that grows does not break the report.
 import type { Table } from './report.js';
-
-export interface ExternalBench {
-  /** Package that exports it, or null when none does. */
-  readonly from: string | null;
-  readonly result: unknown;
-  readonly error: string | null;
-}
-
-export async function runExternalBench(
-  packages: readonly string[],
-  exportName: string,
-  options: object,
-): Promise<ExternalBench> {
-  for (const pkg of packages) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pkg)) as Record<string, unknown>;
-    } catch (err) {
-      return { from: null, result: undefined, error: `cannot load ${pkg}: ${(err as Error).message}` };
-    }
-    const fn = mod[exportName];
-    if (typeof fn !== 'function') continue;
-    try {
-      const result: unknown = await (fn as (o: object) => unknown)(options);
-      return { from: pkg, result, error: null };
-    } catch (err) {
-      return {
-        from: pkg,
-        result: undefined,
-        error: `${exportName} from ${pkg} failed: ${(err as Error).stack ?? String(err)}`,
-      };
-    }
-  }
-  return { from: null, result: undefined, error: null };
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,27 +2,24 @@
  * Errors of @pathwatch/core. Codes are stable (never reused); `retriable` tells callers whether trying
  * again can help. Programmer errors (TypeError, RangeError) are never wrapped as retriable.
  */
-export interface ErrorContext {
-  readonly [key: string]: string | number | boolean | undefined;
-}
+import { PathwatchError, type CodeTable, type ErrorContext } from '@pathwatch/errors';
 
-export class PathwatchError extends Error {
-  readonly code: string;
-  readonly retriable: boolean;
-  readonly context: ErrorContext;
+export { PathwatchError, isRetriable } from '@pathwatch/errors';
+export type { ErrorContext } from '@pathwatch/errors';
 
-  constructor(
-    code: string,
-    message: string,
-    opts: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {},
-  ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retriable = opts.retriable ?? false;
-    this.context = opts.context ?? {};
-  }
-}
+/** The codes of @pathwatch/core besides the Kafka ones (KAFKA_ERROR_CODES, below). */
+export const CORE_ERROR_CODES = {
+  CORE_CONFIG_INVALID: {
+    retriable: false,
+    doc: 'invalid environment (every problem at once); exit 2 at start',
+  },
+  CORE_TOPOLOGY_INVALID: { retriable: false, doc: 'topics not co-partitioned as the stage needs' },
+  CORE_RETRY_EXHAUSTED: {
+    retriable: false,
+    doc: 'a bounded retry used up its attempts or time (cause: the last failure)',
+  },
+  CORE_RETRY_STOPPED: { retriable: false, doc: 'a retry was aborted (shutting down)' },
+} as const satisfies CodeTable;
 
 /** Thrown at start-up when configuration is invalid; lists every bad variable at once. */
 export class ConfigError extends PathwatchError {
@@ -141,15 +138,4 @@ export class TopologyError extends PathwatchError {
   constructor(message: string, context?: ErrorContext) {
     super('CORE_TOPOLOGY_INVALID', message, { retriable: false, ...(context ? { context } : {}) });
   }
-}
-
-/**
- * Whether trying again can help: a PathwatchError says so itself; a client error (kafkajs, @clickhouse/client) that
- * carries a boolean `retriable` is taken at its word; anything else (programmer errors included) is not retriable.
- */
-export function isRetriable(err: unknown): boolean {
-  if (err instanceof PathwatchError) return err.retriable;
-  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) return false;
-  const r = (err as { retriable?: unknown } | null)?.retriable;
-  return typeof r === 'boolean' ? r : false;
 }

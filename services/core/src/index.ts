@@ -1,5 +1,6 @@
 export {
   PathwatchError,
+  CORE_ERROR_CODES,
   ConfigError,
   KafkaError,
   TopologyError,

@@ -20,24 +20,44 @@ const msg = (offset: string, bytes: number): IncomingMessage => ({
   timestampMs: 0,
 });
 
+/** A consumer of our own: run() captures the stage's handler; feed() hands it one batch and records marks. */
+function fakeConsumer(): {
+  consumer: Consumer;
+  marked: string[];
+  feed: (messages: IncomingMessage[]) => Promise<void>;
+} {
+  const marked: string[] = [];
+  let handler: BatchHandler | undefined;
+  const consumer: Consumer = {
+    run: (h) => {
+      handler = h;
+      return Promise.resolve();
+    },
+    commit: () => Promise.resolve(),
+    pause: () => undefined,
+    resume: () => undefined,
+    seek: () => undefined,
+    close: () => Promise.resolve(),
+  };
+  const feed = async (messages: IncomingMessage[]): Promise<void> => {
+    await handler?.(
+      { topic: messages[0]?.topic ?? 'in', partition: 0, messages, highWatermark: String(messages.length) },
+      {
+        heartbeat: () => Promise.resolve(),
+        isRunning: () => true,
+        markProcessed: (o) => void marked.push(o),
+      },
+    );
+  };
+  return { consumer, marked, feed };
+}
+
 describe('runStage input record cap', () => {
   it('dead-letters records over maxRecordBytes without decoding them, and hands on the rest', async () => {
-    let handler: BatchHandler | undefined;
-    const consumer: Consumer = {
-      run: (h) => {
-        handler = h;
-        return Promise.resolve();
-      },
-      commit: () => Promise.resolve(),
-      pause: () => undefined,
-      resume: () => undefined,
-      seek: () => undefined,
-      close: () => Promise.resolve(),
-    };
+    const { consumer, marked, feed } = fakeConsumer();
     const decoded: string[] = [];
     const dead: DeadLetterItem[] = [];
     const handled: string[] = [];
-    const marked: string[] = [];
     await runStage<string>({
       stage: 'test.decode',
       consumer,
@@ -61,19 +81,7 @@ describe('runStage input record cap', () => {
       logger: createRootLogger({ level: 'silent', name: 't' }),
     });
     // 1 (key) + value + 2 (header): 997 fits exactly, 998 is over.
-    await handler?.(
-      {
-        topic: 'in',
-        partition: 0,
-        messages: [msg('0', 998), msg('1', 997), msg('2', 50_000)],
-        highWatermark: '3',
-      },
-      {
-        heartbeat: () => Promise.resolve(),
-        isRunning: () => true,
-        markProcessed: (o) => void marked.push(o),
-      },
-    );
+    await feed([msg('0', 998), msg('1', 997), msg('2', 50_000)]);
     expect(decoded).toEqual(['1']);
     expect(handled).toEqual(['1']);
     expect(dead.map((d) => [d.msg.offset, d.rejection.code])).toEqual([

@@ -2,10 +2,12 @@
  * Classification of real kafkajs errors (the client's own classes and broker error codes, wrapped the way its
  * retrier wraps them) into Pathwatch codes and retriable flags.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   KAFKA_ERROR_CODES,
+  KAFKA_FIX_HINTS,
   KafkaError,
   classifyKafka,
   describeFatal,
@@ -149,6 +151,10 @@ describe('classifyKafka', () => {
     );
     expect(toKafkaError(fenced, 'again')).toBe(fenced);
     // Every code is documented (README table) and has a hint.
-    for (const code of Object.keys(KAFKA_ERROR_CODES)) expect(typeof code).toBe('string');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(KAFKA_ERROR_CODES) as (keyof typeof KAFKA_ERROR_CODES)[]) {
+      expect(readme, code).toContain(`| \`${code}\` |`);
+      expect(KAFKA_FIX_HINTS[code].length, code).toBeGreaterThan(10);
+    }
   });
 });

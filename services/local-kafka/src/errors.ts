@@ -2,35 +2,35 @@
  * Errors of @pathwatch/local-kafka. Codes are stable (never reused). Messages name the missing tool and the
  * fix, because these errors are read by a person at a terminal, usually on the first run.
  */
-export type LocalKafkaErrorCode =
-  | 'LOCAL_KAFKA_JAVA_MISSING'
-  | 'LOCAL_KAFKA_JAVA_TOO_OLD'
-  | 'LOCAL_KAFKA_MAVEN_MISSING'
-  | 'LOCAL_KAFKA_FETCH_FAILED'
-  | 'LOCAL_KAFKA_ASSETS_MISSING'
-  | 'LOCAL_KAFKA_FORMAT_FAILED'
-  | 'LOCAL_KAFKA_START_FAILED'
-  | 'LOCAL_KAFKA_START_TIMEOUT'
-  | 'LOCAL_KAFKA_STATE_INVALID'
-  | 'LOCAL_KAFKA_DIR_LOCKED'
-  | 'LOCAL_REGISTRY_JAVA_MISSING'
-  | 'LOCAL_REGISTRY_FETCH_FAILED'
-  | 'LOCAL_REGISTRY_START_FAILED'
-  | 'LOCAL_REGISTRY_START_TIMEOUT';
+import { PathwatchError, type CodeTable } from '@pathwatch/errors';
 
-export class LocalKafkaError extends Error {
-  readonly code: LocalKafkaErrorCode;
-  readonly retriable: boolean;
+export const LOCAL_KAFKA_ERROR_CODES = {
+  LOCAL_KAFKA_JAVA_MISSING: { retriable: false, doc: 'no Java runtime to start the broker' },
+  LOCAL_KAFKA_JAVA_TOO_OLD: { retriable: false, doc: 'a Java runtime older than 17' },
+  LOCAL_KAFKA_MAVEN_MISSING: { retriable: false, doc: 'no Maven to fetch the broker jars (first run only)' },
+  LOCAL_KAFKA_FETCH_FAILED: { retriable: false, doc: 'fetching the broker jars from Maven Central failed' },
+  LOCAL_KAFKA_ASSETS_MISSING: { retriable: false, doc: 'the broker jars or its runtime files are missing' },
+  LOCAL_KAFKA_FORMAT_FAILED: { retriable: false, doc: 'formatting the KRaft storage failed' },
+  LOCAL_KAFKA_START_FAILED: { retriable: false, doc: 'the broker process exited during start-up' },
+  LOCAL_KAFKA_START_TIMEOUT: { retriable: false, doc: 'the broker did not become ready in time' },
+  LOCAL_KAFKA_STATE_INVALID: { retriable: false, doc: 'the state file of a detached broker is unreadable' },
+  LOCAL_KAFKA_DIR_LOCKED: { retriable: false, doc: 'another broker holds the state directory' },
+  LOCAL_REGISTRY_JAVA_MISSING: { retriable: false, doc: 'no Java runtime to start the local Schema Registry' },
+  LOCAL_REGISTRY_FETCH_FAILED: { retriable: false, doc: 'fetching the Schema Registry jars failed' },
+  LOCAL_REGISTRY_START_FAILED: { retriable: false, doc: 'the Schema Registry process exited during start-up' },
+  LOCAL_REGISTRY_START_TIMEOUT: { retriable: false, doc: 'the Schema Registry did not become ready in time' },
+} as const satisfies CodeTable;
 
+export type LocalKafkaErrorCode = keyof typeof LOCAL_KAFKA_ERROR_CODES;
+
+export class LocalKafkaError extends PathwatchError<LocalKafkaErrorCode> {
   constructor(
     code: LocalKafkaErrorCode,
     message: string,
     opts: { retriable?: boolean; cause?: unknown } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(code, message, opts, LOCAL_KAFKA_ERROR_CODES);
     this.name = 'LocalKafkaError';
-    this.code = code;
-    this.retriable = opts.retriable ?? false;
   }
 }
 

@@ -21,7 +21,7 @@ export type {
   KafkaUpResult,
   RunningKafka,
 } from './detached.js';
-export { LocalKafkaError } from './errors.js';
+export { LOCAL_KAFKA_ERROR_CODES, LocalKafkaError } from './errors.js';
 export { BrokerDirLockedError, describeHolder } from './lock-errors.js';
 export { LOCK_FILE, acquireBrokerLock, readBrokerLock } from './lock.js';
 export type { AcquireResult, BrokerLock, BrokerLockRecord, BrokerOwnerKind, LockHolder } from './lock.js';

@@ -1,4 +1,5 @@
-export { StoreError } from './errors.js';
+export { STORE_ERROR_CODES, StoreError } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
 export { dataDirHolder, openClickHouse, toStoreError } from './client.js';
 export { readonlyUserDdl } from './readonly-user.js';
 export { loadFunctionCatalog } from './sql-run.js';

@@ -1,24 +1,29 @@
 /**
  * Errors of @pathwatch/path-writer. Codes are stable (dead-letter reason codes and metrics use them).
  */
-export type PathWriterErrorCode =
-  /** A verdict decoded but cannot be stored as-is (a value outside what the table accepts). Dead-lettered. */
-  | 'PATH_WRITER_INVALID_ROW'
-  /** The writer was stopped while rows were still waiting for ClickHouse. */
-  | 'PATH_WRITER_STOPPED';
+import { PathwatchError, type CodeTable } from '@pathwatch/errors';
 
-export class PathWriterError extends Error {
+export const PATH_WRITER_ERROR_CODES = {
+  PATH_WRITER_INVALID_ROW: {
+    retriable: false,
+    doc: 'a verdict decoded but cannot be stored as-is (a value outside what the table accepts); dead-lettered',
+  },
+  PATH_WRITER_STOPPED: {
+    retriable: false,
+    doc: 'the writer was stopped while rows were still waiting for ClickHouse',
+  },
+} as const satisfies CodeTable;
+
+export type PathWriterErrorCode = keyof typeof PATH_WRITER_ERROR_CODES;
+
+export class PathWriterError extends PathwatchError<PathWriterErrorCode> {
   override readonly name = 'PathWriterError';
-  readonly code: PathWriterErrorCode;
-  readonly retriable: boolean;
 
   constructor(
     code: PathWriterErrorCode,
     message: string,
     opts: { retriable?: boolean; cause?: unknown } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = code;
-    this.retriable = opts.retriable ?? false;
+    super(code, message, opts, PATH_WRITER_ERROR_CODES);
   }
 }

@@ -7,7 +7,7 @@ export {
   pathWriterConfigSpec,
 } from './config.js';
 export type { PathWriterConfig } from './config.js';
-export { PathWriterError } from './errors.js';
+export { PATH_WRITER_ERROR_CODES, PathWriterError } from './errors.js';
 export type { PathWriterErrorCode } from './errors.js';
 export { PathWriter, STAGES, batchToken, commitOffsets } from './writer.js';
 export type {
@@ -20,5 +20,3 @@ export type {
 } from './writer.js';
 export { syntheticVerdict } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
-export { benchStore } from './bench/store-bench.js';
-export type { InsertFigure, QueryFigure, StoreBenchOptions, StoreBenchResult } from './bench/store-bench.js';

@@ -2,40 +2,50 @@
  * Errors of @pathwatch/query-api. Every HTTP error body has one shape, `{ error, message, retriable }`: a stable
  * `error` code, a message naming the parameter or limit, and whether the same request can succeed later.
  */
-export type QueryApiErrorCode =
-  | 'QUERY_API_BAD_REQUEST'
-  | 'QUERY_API_UNAUTHORIZED'
-  | 'QUERY_API_NOT_FOUND'
-  | 'QUERY_API_NOT_ACCEPTABLE'
-  | 'QUERY_API_TIMEOUT'
-  | 'QUERY_API_AMBIGUOUS'
-  | 'QUERY_API_PAYLOAD_TOO_LARGE'
-  | 'QUERY_API_UNSUPPORTED_MEDIA_TYPE'
-  | 'QUERY_API_LIMIT_EXCEEDED'
-  | 'QUERY_API_HEADERS_TOO_LARGE'
-  | 'QUERY_API_SQL_DISABLED'
-  | 'QUERY_API_STORE_UNAVAILABLE'
-  | 'QUERY_API_INTERNAL';
+import { PathwatchError, type CodeInfo } from '@pathwatch/errors';
 
-const STATUS: Record<QueryApiErrorCode, number> = {
-  QUERY_API_BAD_REQUEST: 400,
-  QUERY_API_UNAUTHORIZED: 401,
-  QUERY_API_NOT_FOUND: 404,
-  QUERY_API_NOT_ACCEPTABLE: 406,
-  QUERY_API_TIMEOUT: 408,
-  QUERY_API_AMBIGUOUS: 409,
-  QUERY_API_PAYLOAD_TOO_LARGE: 413,
-  QUERY_API_UNSUPPORTED_MEDIA_TYPE: 415,
-  QUERY_API_LIMIT_EXCEEDED: 422,
-  QUERY_API_HEADERS_TOO_LARGE: 431,
-  QUERY_API_SQL_DISABLED: 404,
-  QUERY_API_STORE_UNAVAILABLE: 503,
-  QUERY_API_INTERNAL: 500,
-};
+/** Every code: its HTTP status, whether the same request can succeed later, what it means. */
+export const QUERY_API_ERROR_CODES = {
+  QUERY_API_BAD_REQUEST: {
+    status: 400,
+    retriable: false,
+    doc: 'a parameter or body the API does not accept',
+  },
+  QUERY_API_UNAUTHORIZED: { status: 401, retriable: false, doc: 'missing or wrong bearer token' },
+  QUERY_API_NOT_FOUND: { status: 404, retriable: false, doc: 'no such route or request' },
+  QUERY_API_NOT_ACCEPTABLE: {
+    status: 406,
+    retriable: false,
+    doc: 'an Accept header the route cannot answer',
+  },
+  QUERY_API_TIMEOUT: { status: 408, retriable: true, doc: 'the request body did not arrive in time' },
+  QUERY_API_AMBIGUOUS: { status: 409, retriable: false, doc: 'the request names more than one thing' },
+  QUERY_API_PAYLOAD_TOO_LARGE: { status: 413, retriable: false, doc: 'a body above the size limit' },
+  QUERY_API_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retriable: false,
+    doc: 'a body content type the route does not take',
+  },
+  QUERY_API_LIMIT_EXCEEDED: {
+    status: 422,
+    retriable: false,
+    doc: 'a time range or result size above its cap',
+  },
+  QUERY_API_HEADERS_TOO_LARGE: { status: 431, retriable: false, doc: 'request headers above the size limit' },
+  QUERY_API_SQL_DISABLED: { status: 404, retriable: false, doc: 'analyst SQL is turned off' },
+  QUERY_API_STORE_UNAVAILABLE: {
+    status: 503,
+    retriable: true,
+    doc: 'the path store cannot answer right now',
+  },
+  QUERY_API_INTERNAL: { status: 500, retriable: false, doc: 'a bug: the log has the details' },
+} as const satisfies Readonly<Record<string, CodeInfo & { readonly status: number }>>;
+
+export type QueryApiErrorCode = keyof typeof QUERY_API_ERROR_CODES;
 
 /** The status a code is answered with (one table, so the OpenAPI document and the server agree). */
 export function statusOf(code: QueryApiErrorCode): number {
-  return STATUS[code];
+  return QUERY_API_ERROR_CODES[code].status;
 }
 
 export interface ErrorBody {
@@ -44,18 +54,14 @@ export interface ErrorBody {
   retriable: boolean;
 }
 
-export class QueryApiError extends Error {
+export class QueryApiError extends PathwatchError<QueryApiErrorCode> {
   override readonly name = 'QueryApiError';
-  readonly code: QueryApiErrorCode;
   readonly statusCode: number;
-  readonly retriable: boolean;
 
   constructor(code: QueryApiErrorCode, message: string, opts: { cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = code;
-    this.statusCode = STATUS[code];
     // Only an unavailable store can recover by itself; a timed-out upload may succeed when sent again.
-    this.retriable = code === 'QUERY_API_STORE_UNAVAILABLE' || code === 'QUERY_API_TIMEOUT';
+    super(code, message, opts, QUERY_API_ERROR_CODES);
+    this.statusCode = QUERY_API_ERROR_CODES[code].status;
   }
 
   body(): ErrorBody {

@@ -1,6 +1,5 @@
 // Public API of @pathwatch/reconciler. Names are listed explicitly (no `export *`).
 export {
-  benchEngine,
   createEngine,
   DEFAULT_ACTION_RULES,
   EngineError,
@@ -14,9 +13,6 @@ export {
 } from './engine/index.js';
 export type {
   ActionRule,
-  BenchCodec,
-  EngineBenchOptions,
-  EngineBenchResult,
   ChangelogRecord,
   ClockView,
   DeadlineRule,

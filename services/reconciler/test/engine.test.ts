@@ -358,8 +358,19 @@ describe('state bounds', () => {
 });
 
 describe('port contract', () => {
-  it('the engine is the wiring EnginePort', () => {
-    const port: EnginePort = createEngine();
-    expect(typeof port.drainChangelog).toBe('function');
+  it('the engine is the wiring EnginePort: driven through the port alone, a request becomes state and a verdict', () => {
+    const clock = new ManualClock(T0);
+    const port: EnginePort = createEngine({ maxOutOfOrdernessMs: 0, idleTimeoutMs: 1_000 }, clock);
+    expect(port.onRequest(request({ rid: 'port-1', at: T0, slaMs: 1_000, giveUpMs: 2_000 }), P0)).toBe(
+      IngestStatus.APPLIED,
+    );
+    const changelog = port.drainChangelog();
+    expect(changelog.filter((r) => r.key === 'port-1')).toHaveLength(1);
+    // No dispatch and no more input: one tick past give-up on wall time judges it missing_dispatch at once.
+    clock.advance(5_000);
+    port.tick();
+    expect(port.drainOutputs().verdicts.map((v) => [v.request_id, v.verdict, v.fired_by])).toEqual([
+      ['port-1', 'missing_dispatch', 'wall_clock'],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 // Public API of @pathwatch/simulator. Names are listed explicitly (no `export *`).
-export { SimulatorError } from './errors.js';
+export { SIMULATOR_ERROR_CODES, SimulatorError } from './errors.js';
 export type { SimulatorErrorCode } from './errors.js';
 export {
   PRESET_NAMES,
@@ -72,5 +72,3 @@ export { simulatorConfigSpec, loadSimulatorConfig } from './config.js';
 export type { SimulatorConfig } from './config.js';
 export { createSimulatorApp, producerSink } from './app.js';
 export type { SimulatorApp, SimulatorAppDeps } from './app.js';
-export { benchSimulator } from './bench.js';
-export type { SimulatorBenchOptions, SimulatorBenchResult } from './bench.js';

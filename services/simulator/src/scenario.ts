@@ -13,80 +13,33 @@ import type {
   RequestAccepted,
   SubmitOutcome,
   AttemptReason,
-  WireFormat,
 } from '@pathwatch/schemas';
 import { SimulatorError } from './errors.js';
-import type {
-  DeadLetterExpectation,
-  FaultKind,
-  InputKind,
-  InvalidKind,
-  ScriptedEvent,
-  ScriptedUnit,
-  UnitKind,
-  VerdictExpectation,
-} from './model.js';
-import type { GeneratorOptions, HotSpot, OperationSpec, ProviderSpec, RouteSpec } from './options.js';
+import type { FaultKind, ScriptedUnit, UnitKind, VerdictExpectation } from './model.js';
+import type { GeneratorOptions, OperationSpec, ProviderSpec, RouteSpec } from './options.js';
 import { OUTCOME_FAULTS } from './options.js';
-import { Rng, hash32, sortableId } from './prng.js';
+import { Rng, sortableId } from './prng.js';
 import { deriveTruth } from './truth.js';
 import { FAILURE_MIX, STATUS_RAW, errorCode, failureStatus, messageIdPrefix } from './vocabulary.js';
+import { buildInvalid } from './invalid.js';
+import { draftOrphan } from './orphans.js';
+import {
+  finalizeDrafts,
+  fingerprintOf,
+  placeIn,
+  uniformIn,
+  type AnyDraft,
+  type Draft,
+  type Interval,
+  type ScenarioContext,
+} from './scenario-drafts.js';
+
+export { createScenarioContext, fingerprintOf } from './scenario-drafts.js';
+export type { ScenarioContext, SchemaVersions } from './scenario-drafts.js';
+export { INVALID_REASON_CODES } from './invalid.js';
 
 /** Drafts tried per unit before giving up; the last one is a plain delivery with no faults. */
 const MAX_DRAFTS = 12;
-
-/** Schema versions written into envelopes (the codec's current versions). */
-export interface SchemaVersions {
-  readonly request: number;
-  readonly dispatch: number;
-  readonly callback: number;
-}
-
-/** Per-generator lookups, computed once. */
-export interface ScenarioContext {
-  readonly options: GeneratorOptions;
-  readonly versions: SchemaVersions;
-  readonly providers: ReadonlyMap<string, ProviderSpec>;
-  routesFor(channel: string, country: string): readonly RouteSpec[];
-  hotSpot(provider: string, country: string): HotSpot | undefined;
-}
-
-export function createScenarioContext(options: GeneratorOptions, versions: SchemaVersions): ScenarioContext {
-  const providers = new Map(options.providers.map((p) => [p.name, p]));
-  const routeCache = new Map<string, readonly RouteSpec[]>();
-  const hot = new Map(options.hotSpots.map((h) => [`${h.provider}\u0000${h.country}`, h]));
-  return {
-    options,
-    versions,
-    providers,
-    routesFor(channel, country) {
-      const k = `${channel}\u0000${country}`;
-      let r = routeCache.get(k);
-      if (!r) {
-        r = options.routes.filter(
-          (x) => x.channel === channel && (x.countries === null || x.countries.includes(country)),
-        );
-        routeCache.set(k, r);
-      }
-      return r;
-    },
-    hotSpot: (provider, country) => hot.get(`${provider}\u0000${country}`),
-  };
-}
-
-/** Mutable event draft: values are filled in when publish times are final. */
-interface Draft<V> {
-  readonly kind: 'request' | 'dispatch' | 'callback';
-  readonly label: string;
-  readonly occurredAt: number;
-  publishAt: number;
-  key: string;
-  readonly value: V;
-  /** Attempt id the draft belongs to (dispatches and callbacks). */
-  readonly attemptId: string | null;
-}
-
-type AnyDraft = Draft<RequestAccepted> | Draft<DispatchAttempted> | Draft<ProviderCallback>;
 
 interface Attempt {
   readonly id: string;
@@ -121,45 +74,6 @@ const API_STATUSES = [
   { status: 200, weight: 20 },
   { status: 201, weight: 10 },
 ] as const;
-
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
-}
-
-/** Same canonical input -> same fingerprint (a hash, never the input itself). */
-export function fingerprintOf(parts: readonly string[]): string {
-  return `fp_${hex8(hash32('fp-a', ...parts))}${hex8(hash32('fp-b', ...parts))}`;
-}
-
-function uniformIn(rng: Rng, lo: number, hi: number): number {
-  return Math.round(lo + (hi - lo) * rng.next());
-}
-
-type Interval = readonly [number, number];
-
-/**
- * Moves a natural time into the nearest allowed interval (a little inside its edge, so edges do not pile up);
- * a tail beyond the last interval is redrawn uniformly inside it. Null when no interval exists.
- */
-function placeIn(rng: Rng, x: number, intervals: readonly (Interval | null)[]): number | null {
-  const ok = intervals.filter((i): i is Interval => i !== null).sort((a, b) => a[0] - b[0]);
-  const lastInterval = ok.at(-1);
-  if (!lastInterval) return null;
-  if (x > lastInterval[1]) return uniformIn(rng, lastInterval[0], lastInterval[1]);
-  let best: number | null = null;
-  let bestDistance = Infinity;
-  for (const [lo, hi] of ok) {
-    if (x >= lo && x <= hi) return x;
-    const jitter = rng.int(Math.min(300, hi - lo) + 1);
-    const candidate = x < lo ? lo + jitter : hi - jitter;
-    const distance = Math.abs(candidate - x);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 /** Draws the unit kind of arrival `index` (orphans and invalid records are arrivals too). */
 export function unitKindOf(options: GeneratorOptions, index: number): UnitKind {
@@ -686,311 +600,4 @@ function draftRequest(
     decidedAt: truth.decidedAt,
   };
   return { index, kind: 'request', anchorAt: t0, events, expectation, redrafts: draftNo };
-}
-
-/** Fixes recorded_at, picks wire formats and trace spans, and sorts by publish time. */
-function finalizeDrafts(
-  drafts: readonly AnyDraft[],
-  unit: number,
-  traceId: string,
-  rng: Rng,
-  jsonShare: number,
-): ScriptedEvent[] {
-  const ordered = drafts.length > 1 ? [...drafts].sort((x, y) => x.publishAt - y.publishAt) : drafts; // stable sort
-  const out: ScriptedEvent[] = [];
-  for (let seq = 0; seq < ordered.length; seq++) {
-    const d = ordered[seq] as AnyDraft;
-    // The producer records the event between occurrence and publish.
-    d.value.envelope.recorded_at = d.occurredAt + Math.floor((d.publishAt - d.occurredAt) / 2);
-    const format: WireFormat = rng.chance(jsonShare) ? 'json' : 'avro';
-    const traceparent = `00-${traceId}-${rng.hex(16)}-01`;
-    const { label, occurredAt, publishAt, key } = d;
-    if (d.kind === 'request') {
-      out.push({
-        kind: 'request',
-        unit,
-        seq,
-        label,
-        occurredAt,
-        publishAt,
-        key,
-        traceparent,
-        format,
-        value: d.value as RequestAccepted,
-      });
-    } else if (d.kind === 'dispatch') {
-      out.push({
-        kind: 'dispatch',
-        unit,
-        seq,
-        label,
-        occurredAt,
-        publishAt,
-        key,
-        traceparent,
-        format,
-        value: d.value as DispatchAttempted,
-      });
-    } else {
-      out.push({
-        kind: 'callback',
-        unit,
-        seq,
-        label,
-        occurredAt,
-        publishAt,
-        key,
-        traceparent,
-        format,
-        value: d.value as ProviderCallback,
-      });
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Orphans
-
-function draftOrphan(
-  ctx: ScenarioContext,
-  rng: Rng,
-  index: number,
-  t0: number,
-  kind: 'orphan_callback' | 'orphan_dispatch',
-  draftNo: number,
-): ScriptedUnit | undefined {
-  const o = ctx.options;
-  const tenant = rng.weighted(o.tenants, (x) => x.weight).name;
-  const route = rng.weighted(o.routes, (r) => r.weight);
-  const p = ctx.providers.get(route.provider) as ProviderSpec;
-  const pmid = `${messageIdPrefix(p.style)}${rng.hex(24)}`;
-  const traceId = rng.hex(32);
-  const occurredAt = t0;
-  const publishAt = t0 + rng.latency(o.timing.ingestLag);
-  const envelope = (source: string, requestId: string | null, version: number) => ({
-    event_id: sortableId('evt', occurredAt, rng),
-    source,
-    occurred_at: occurredAt,
-    recorded_at: occurredAt,
-    tenant_id: tenant,
-    request_id: requestId,
-    schema_version: version,
-  });
-  let drafts: AnyDraft[];
-  let requestId: string | null;
-  let key: string;
-  if (kind === 'orphan_dispatch') {
-    requestId = sortableId('req', t0, rng);
-    key = requestId;
-    drafts = [
-      {
-        kind: 'dispatch',
-        label: 'dispatch:orphan',
-        occurredAt,
-        publishAt,
-        key,
-        attemptId: `${requestId}/a1`,
-        value: {
-          envelope: envelope(`//notify/dispatcher/worker-${rng.int(4)}`, requestId, ctx.versions.dispatch),
-          attempt_id: `${requestId}/a1`,
-          attempt_no: 1,
-          attempt_reason: 'initial',
-          parent_attempt_id: null,
-          route: route.name,
-          provider: p.name,
-          provider_message_id: pmid,
-          submit_outcome: 'accepted',
-          submit_latency_ms: rng.latency(p.submitLatency),
-          error_code: null,
-        },
-      } satisfies Draft<DispatchAttempted>,
-    ];
-  } else {
-    requestId = rng.chance(0.5) ? sortableId('req', t0, rng) : null;
-    key = requestId ?? `${p.name}:${pmid}`;
-    drafts = [
-      {
-        kind: 'callback',
-        label: 'callback:orphan',
-        occurredAt,
-        publishAt,
-        key,
-        attemptId: null,
-        value: {
-          envelope: envelope(`//notify/webhook-ingress/${p.name}`, requestId, ctx.versions.callback),
-          provider: p.name,
-          provider_message_id: pmid,
-          provider_event_id: p.eventIds ? `${p.name}-ev-${rng.hex(16)}` : null,
-          attempt_id: null,
-          status_raw: STATUS_RAW[p.style].delivered,
-          status: 'delivered',
-          is_final: true,
-          error_code: null,
-          error_category: null,
-          evidence_level: p.deliveredEvidence,
-          provider_event_time: occurredAt,
-          provider_sequence: null,
-        },
-      } satisfies Draft<ProviderCallback>,
-    ];
-  }
-  const events = finalizeDrafts(drafts, index, traceId, rng, o.wire.jsonShare);
-  const truth = deriveTruth(events, {
-    slaMs: 0,
-    giveUpMs: 0,
-    safetyMarginMs: o.timing.safetyMarginMs,
-    watermarkBoundMs: o.timing.watermarkBoundMs,
-    crossTopicGapMs: o.timing.crossTopicGapMs,
-    retryGraceMs: o.timing.retryGraceMs,
-  });
-  if (truth.borderline.length > 0) return undefined;
-  const expectation: VerdictExpectation = {
-    kind,
-    unit: index,
-    requestId,
-    key,
-    tenantId: tenant,
-    operation: null,
-    channel: route.channel,
-    inputFingerprint: null,
-    attributes: {},
-    routes: kind === 'orphan_dispatch' ? [route.name] : [],
-    providers: [p.name],
-    faults: [kind],
-    verdict: truth.verdict,
-    errorCategory: null,
-    errorCode: null,
-    flags: truth.flags,
-    timingFlags: truth.timingFlags,
-    lifecycle: truth.lifecycle,
-    passesThroughOverdue: false,
-    correctionExpected: false,
-    decidedByHorizon: true,
-    layers: truth.layers,
-    acceptedAt: null,
-    slaMs: null,
-    giveUpMs: null,
-    slaDeadlineAt: null,
-    giveUpAt: null,
-    finalAt: null,
-    evidenceLevel: truth.evidenceLevel,
-    attempts: truth.attempts,
-    callbacks: truth.callbacks,
-    duplicateCallbacks: truth.duplicateCallbacks,
-    firstPublishAt: publishAt,
-    lastPublishAt: publishAt,
-    decidedAt: truth.decidedAt,
-  };
-  return { index, kind, anchorAt: t0, events, expectation, redrafts: draftNo };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Invalid records
-
-const INVALID_KINDS: readonly InvalidKind[] = [
-  'empty',
-  'bad_magic',
-  'unknown_schema_id',
-  'truncated_avro',
-  'malformed_json',
-  'schema_invalid_json',
-  'semantically_invalid_avro',
-];
-
-/** The codec's DecodeError code for each invalid kind (the dead-letter reason_code). */
-export const INVALID_REASON_CODES: Readonly<Record<InvalidKind, string>> = {
-  empty: 'SCHEMA_DECODE_EMPTY',
-  bad_magic: 'SCHEMA_DECODE_BAD_MAGIC',
-  unknown_schema_id: 'SCHEMA_DECODE_UNKNOWN_SCHEMA_ID',
-  truncated_avro: 'SCHEMA_DECODE_BAD_AVRO',
-  malformed_json: 'SCHEMA_DECODE_BAD_JSON',
-  schema_invalid_json: 'SCHEMA_VALIDATION_FAILED',
-  semantically_invalid_avro: 'SCHEMA_VALIDATION_FAILED',
-};
-
-function buildInvalid(ctx: ScenarioContext, index: number, t0: number): ScriptedUnit {
-  const rng = Rng.from(ctx.options.seed, 'unit', index, 0);
-  const topicKind = rng.pick<InputKind>(['request', 'dispatch', 'callback']);
-  const invalidKind = rng.pick(INVALID_KINDS);
-  const requestId = sortableId('req', t0, rng);
-  const envelope = {
-    event_id: sortableId('evt', t0, rng),
-    source: '//notify/broken-producer',
-    occurred_at: t0,
-    recorded_at: t0,
-    tenant_id: rng.weighted(ctx.options.tenants, (x) => x.weight).name,
-    request_id: requestId,
-    schema_version: ctx.versions[topicKind],
-  };
-  const template: RequestAccepted | DispatchAttempted | ProviderCallback =
-    topicKind === 'request'
-      ? {
-          envelope,
-          operation: 'otp.send',
-          channel: 'sms',
-          idempotency_key: null,
-          input_fingerprint: 'fp_invalid',
-          sla_ms: 5_000,
-          give_up_ms: 20_000,
-          api_status: 202,
-          api_latency_ms: 40,
-          attributes: {},
-        }
-      : topicKind === 'dispatch'
-        ? {
-            envelope,
-            attempt_id: `${requestId}/a1`,
-            attempt_no: 1,
-            attempt_reason: 'initial',
-            parent_attempt_id: null,
-            route: 'relaycom/eu-direct',
-            provider: 'relaycom',
-            provider_message_id: `SM${rng.hex(24)}`,
-            submit_outcome: 'accepted',
-            submit_latency_ms: 120,
-            error_code: null,
-          }
-        : {
-            envelope,
-            provider: 'relaycom',
-            provider_message_id: `SM${rng.hex(24)}`,
-            provider_event_id: null,
-            attempt_id: null,
-            status_raw: 'delivered',
-            status: 'delivered',
-            is_final: true,
-            error_code: null,
-            error_category: null,
-            evidence_level: 'handset',
-            provider_event_time: t0,
-            provider_sequence: null,
-          };
-  const key = `invalid:${index}`;
-  const publishAt = t0 + rng.latency(ctx.options.timing.ingestLag);
-  const expectation: DeadLetterExpectation = {
-    kind: 'invalid',
-    unit: index,
-    key,
-    topicKind,
-    invalidKind,
-    reasonCode: INVALID_REASON_CODES[invalidKind],
-    publishAt,
-  };
-  const event: ScriptedEvent = {
-    kind: 'invalid',
-    unit: index,
-    seq: 0,
-    label: `invalid:${invalidKind}`,
-    occurredAt: t0,
-    publishAt,
-    key,
-    traceparent: `00-${rng.hex(32)}-${rng.hex(16)}-01`,
-    format: invalidKind.endsWith('json') ? 'json' : 'avro',
-    topicKind,
-    invalidKind,
-    template,
-    noise: rng.hex(64),
-  };
-  return { index, kind: 'invalid', anchorAt: t0, events: [event], expectation, redrafts: 0 };
 }

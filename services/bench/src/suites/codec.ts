@@ -1,6 +1,7 @@
 // Codec suite: the schemas package's own benchmark (benchCodec), plus decode of simulated wire events against
 // two baselines measured in the same run: raw avsc (no framing, no validation) and JSON.parse.
-import { benchCodec, createCodec } from '@pathwatch/schemas';
+import { createCodec } from '@pathwatch/schemas';
+import { benchCodec } from '../codec-bench.js';
 import { simulatedRecords } from '../load.js';
 import { sampleOwnMemory, mib } from '../memory.js';
 import { step } from '../progress.js';

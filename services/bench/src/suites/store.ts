@@ -1,13 +1,13 @@
 // Store suite (issue 4, deliverable 8): runs the store engineer's benchStore (Native insert vs a JSONEachRow
 // baseline in the same run, a 10M-record bulk load, query p50s) and judges it against the targets.
-import { runExternalBench, tablesFromUnknown } from '../external.js';
+import { tablesFromUnknown } from '../external.js';
 import { mib, sampleOwnMemory } from '../memory.js';
 import { step } from '../progress.js';
 import type { Table, Target } from '../report.js';
 import { formatNumber } from '../report.js';
+import { benchStore } from '../store-bench.js';
 import type { SuiteContext, SuiteOutput } from './types.js';
 
-const PACKAGES = ['@pathwatch/path-writer', '@pathwatch/core'];
 const INSERT_TARGET = 100_000;
 const ROLLUP_TARGET_MS = 100;
 const RAW_TARGET_MS = 1_500;
@@ -60,13 +60,20 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
     : { bulkRows: 10_000_000, queryRuns: 5, insertRows: 200_000, baselineRows: 100_000 };
   const s = step('benchStore (embedded ClickHouse)');
   const mem = sampleOwnMemory(250);
-  const ext = await runExternalBench(PACKAGES, 'benchStore', {
-    ...options,
-    onProgress: (m: string) => s.say(m),
-  });
+  const ext: { from: string | null; result: unknown; error: string | null } = {
+    from: null,
+    result: undefined,
+    error: null,
+  };
+  try {
+    ext.result = await benchStore({ ...options, onProgress: (m: string) => s.say(m) });
+    ext.from = '@pathwatch/path-store (embedded)';
+  } catch (err) {
+    ext.error = `benchStore failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+  }
   const peaks = mem.stop();
   s.done(ext.from ? `done (${ext.from})` : 'not available');
-  const why = ext.error ?? (ext.from ? null : `benchStore is not exported by ${PACKAGES.join(' or ')} yet`);
+  const why = ext.error;
   const settings: [string, string][] = [
     [
       'benchStore options',
@@ -220,7 +227,7 @@ export async function runStoreSuite(ctx: SuiteContext): Promise<SuiteOutput> {
       note: queryNote(rawWorst, 'raw'),
     },
   ];
-  if (why) notes.push(`${why}. Expected: an exported \`benchStore(options)\` from @pathwatch/path-writer.`);
+  if (why) notes.push(why);
   if (ctx.quick) notes.push('Quick run: 1M records, not the 10M the targets are stated for.');
   notes.push(
     `Memory (this process, chdb included): peak RSS ${Math.round(mib(peaks.rssBytes) ?? 0)} MiB, peak V8 heap used ${Math.round(mib(peaks.heapUsedBytes) ?? 0)} MiB.`,

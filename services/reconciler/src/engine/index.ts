@@ -17,8 +17,7 @@ export type {
 export { DEFAULT_ACTION_RULES, resolveOptions } from './options.js';
 export type { ActionRule, DeadlineRule, EngineOptions, ResolvedOptions } from './options.js';
 export type { InputWatermark } from './clock.js';
-export { EngineError } from './errors.js';
+export { EngineError, RECONCILER_ERROR_CODES } from './errors.js';
+export type { ReconcilerErrorCode } from './errors.js';
 export { META_KEY, PSEUDO_KEY_PREFIX, REMOTE_BINDING_KEY_PREFIX, TOMB_HASH_KEY_PREFIX } from './snapshot.js';
 export { FLAG_NAMES } from './codes.js';
-export { benchEngine } from './bench.js';
-export type { BenchCodec, EngineBenchOptions, EngineBenchResult } from './bench.js';

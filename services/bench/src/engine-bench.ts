@@ -1,4 +1,4 @@
-// In-process engine benchmark (issue 3 targets): events/s on one core with and without Avro decoding,
+// In-process engine benchmark, the one engine figure of BENCHMARKS.md (issue 3 targets): events/s on one core with and without Avro decoding,
 // per-event cost percentiles, retained bytes per open request at 1M open requests. Returns figures; prints
 // nothing. Traffic is synthetic but shaped like the simulator's (same id formats, retries, duplicates, late
 // and missing outcomes, callbacks without request_id), on a simulated wall clock that follows the traffic so
@@ -6,10 +6,16 @@
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { createEngine as productCreateEngine } from '@pathwatch/reconciler';
+import type { Engine, EngineOptions, WallClock } from '@pathwatch/reconciler';
+import { createCodec } from '@pathwatch/schemas';
 import type { DispatchAttempted, ProviderCallback, RequestAccepted } from '@pathwatch/schemas';
-import { createEngine } from './engine.js';
-import type { EngineOptions } from './options.js';
-import type { Engine } from './types.js';
+
+/** What the benchmark drives: the product's createEngine, or another build of it (A/B) or a baseline. */
+export type EngineFactory = (options: EngineOptions, wall: WallClock) => Engine;
+
+/** The factory of the current benchEngine call. */
+let createEngine: EngineFactory = productCreateEngine;
 
 export interface EngineBenchOptions {
   /** Smaller sizes for a quick run. @default false */
@@ -22,9 +28,10 @@ export interface EngineBenchOptions {
   readonly passes?: number | undefined;
   /** Engine options. @default engine defaults */
   readonly engineOptions?: EngineOptions | undefined;
+  /** The engine to measure. @default createEngine of @pathwatch/reconciler */
+  readonly createEngine?: EngineFactory | undefined;
   /**
-   * Wire codec for the decoding figure (`@pathwatch/schemas` createCodec()). Loaded dynamically when not given;
-   * the decoding figures are null when it cannot be loaded.
+   * Wire codec for the decoding figure. @default createCodec() of `@pathwatch/schemas`
    */
   readonly codec?: BenchCodec | undefined;
 }
@@ -546,18 +553,16 @@ function memory(
   return result;
 }
 
-async function loadCodec(): Promise<BenchCodec | null> {
-  try {
-    const mod = (await import('@pathwatch/schemas')) as unknown as {
-      createCodec?: (o?: object) => BenchCodec;
-    };
-    return mod.createCodec ? mod.createCodec({ now: () => Date.now() }) : null;
-  } catch {
-    return null;
-  }
+function loadCodec(): BenchCodec {
+  return createCodec({ now: () => Date.now() });
 }
 
-export async function benchEngine(opts: EngineBenchOptions = {}): Promise<EngineBenchResult> {
+/** Runs the engine benchmark (synchronous work; a promise so a failure is a rejection like the other suites'). */
+export function benchEngine(opts: EngineBenchOptions = {}): Promise<EngineBenchResult> {
+  return Promise.resolve().then(() => runEngineBench(opts));
+}
+
+function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
   const quick = opts.quick ?? false;
   const nOpen = opts.openRequests ?? (quick ? 100_000 : 1_000_000);
   const nReq = opts.requests ?? (quick ? 60_000 : 400_000);
@@ -565,7 +570,8 @@ export async function benchEngine(opts: EngineBenchOptions = {}): Promise<Engine
   const options = opts.engineOptions ?? {};
   const notes: string[] = [];
 
-  const codec = opts.codec ?? (await loadCodec());
+  createEngine = opts.createEngine ?? productCreateEngine;
+  const codec: BenchCodec | null = opts.codec ?? loadCodec();
   let withDecode: number | null = null;
   let decodeOnly: number | null = null;
   const plain: number[] = [];

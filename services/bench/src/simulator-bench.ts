@@ -1,10 +1,7 @@
 // Simulator benchmark for `npm run bench`: returns figures, prints nothing.
 import { createCodec } from '@pathwatch/schemas';
-import { createEventStream, createGenerator } from './generator.js';
-import type { ScriptedEvent } from './model.js';
-import type { PresetName } from './options.js';
-import { createSimulator } from './simulator.js';
-import { createWireEncoder } from './wire.js';
+import { createEventStream, createGenerator, createSimulator, createWireEncoder } from '@pathwatch/simulator';
+import type { PresetName, ScriptedEvent } from '@pathwatch/simulator';
 
 export interface SimulatorBenchOptions {
   /**

@@ -20,8 +20,7 @@ import {
   type PathStore,
 } from '@pathwatch/path-store';
 import type { Verdict } from '@pathwatch/schemas';
-import { batchToken } from '../writer.js';
-import { syntheticVerdict } from '../synthetic.js';
+import { batchToken, syntheticVerdict } from '@pathwatch/path-writer';
 
 export interface StoreBenchOptions {
   /** Embedded data directory. @default a fresh temp dir, removed afterwards */

@@ -1,9 +1,6 @@
 // Codec micro-benchmark for `npm run bench`: returns figures, prints nothing.
-import { KINDS } from './catalog.js';
-import type { Kind } from './catalog.js';
-import { createCodec } from './codec.js';
-import type { WireFormat } from './codec.js';
-import { sampleEvent } from './samples.js';
+import { KINDS, createCodec, sampleEvent } from '@pathwatch/schemas';
+import type { Kind, WireFormat } from '@pathwatch/schemas';
 
 export interface CodecBenchResult {
   /** What was measured: encode or decode (decode includes validation unless `validate` says otherwise). */
