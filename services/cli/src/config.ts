@@ -22,6 +22,14 @@ export const cliConfigSpec = {
     defaultDoc: 'local broker',
     parse: parse.brokers,
   }),
+  kafkaPort: v<number | undefined>({
+    env: 'PATHWATCH_KAFKA_PORT',
+    doc: 'Fixed port of the local broker (`kafka up`, `start` without KAFKA_BROKERS), so its address stays the same across starts; a taken port is an error. Unset: `kafka up` reuses its previous port when free, `start` takes a free one; `pathwatch kafka status` prints the address.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'a free port',
+    parse: parse.int(1024, 65_535),
+  }),
   simEnabled: v({
     env: 'SIM_ENABLED',
     doc: 'Run the traffic simulator inside `pathwatch start`.',

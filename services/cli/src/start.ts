@@ -28,6 +28,7 @@ import {
   createEngine,
   engineOptionsFrom,
   loadReconcilerConfig,
+  registerEngineGauges,
   type ReconcilerApp,
 } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
@@ -115,6 +116,7 @@ export async function runStart(): Promise<number> {
           onProgress: (p) => progress.step(p.message),
           log: logger.child({ module: 'local-kafka' }),
           ownerLabel: 'pathwatch start',
+          ...(config.kafkaPort === undefined ? {} : { brokerPort: config.kafkaPort }),
           ...(config.logPath === undefined ? {} : { logFile: config.logPath }),
         });
         brokers = kafka.brokers;
@@ -154,11 +156,13 @@ export async function runStart(): Promise<number> {
     const metrics = createMetrics();
     const codec = createCodec();
     const kafka: KafkaClient = createKafka({ brokers, clientId: 'pathwatch', logger });
+    const engine = createEngine(engineOptionsFrom(rcConfig));
+    registerEngineGauges(metrics.registry, engine);
     const reconciler: ReconcilerApp = buildReconciler(
       {
         kafka,
         codec,
-        engine: createEngine(engineOptionsFrom(rcConfig)),
+        engine,
         logger,
         metrics,
         now: Date.now,

@@ -133,3 +133,7 @@ export type { ClickHouseConfig } from './clickhouse/config-spec.js';
 export { advertiseSqlEndpoint, readAdvert, runSql } from './clickhouse/run-sql.js';
 export type { RunSqlOptions, RunSqlResult, SqlEndpointAdvert } from './clickhouse/run-sql.js';
 export { kafkajsPatched } from './kafkajs-patch.js';
+export { buildHealthServer, startHealthServer } from './health-server.js';
+export type { HealthServerOptions, ReadinessResult, RunningHealthServer } from './health-server.js';
+export { SERVICE_HTTP_PORTS, serviceHttpVars } from './service-http-config.js';
+export type { ServiceHttpPrefix } from './service-http-config.js';

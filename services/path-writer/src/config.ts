@@ -10,6 +10,7 @@ import {
   readConfig,
   type ConfigOf,
   type VarSpec,
+  serviceHttpVars,
   sharedVars,
 } from '@pathwatch/core';
 
@@ -111,6 +112,8 @@ export const pathWriterConfigSpec = {
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
+  // Run on its own (`pathwatch path-writer`): its health/metrics server.
+  ...serviceHttpVars('PATH_WRITER', 'path writer'),
 };
 
 export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;

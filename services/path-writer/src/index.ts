@@ -1,5 +1,6 @@
 export { buildPathWriter } from './app.js';
 export type { PathWriterApp, PathWriterAppConfig, PathWriterAppDeps, PathWriterAppStatus } from './app.js';
+export { runPathWriterService } from './service.js';
 export { loadPathWriterConfig, pathWriterConfigSpec } from './config.js';
 export type { PathWriterConfig } from './config.js';
 export { PathWriterError } from './errors.js';

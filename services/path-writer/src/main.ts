@@ -1,74 +1,12 @@
-// The path writer as its own process: config from the environment, the path store, Kafka, signals.
-import {
-  ConfigError,
-  clickhouseOptionsFromConfig,
-  createKafka,
-  createMetrics,
-  createRootLogger,
-  describeFatal,
-  onShutdown,
-  openPathStore,
-} from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
-import { buildPathWriter } from './app.js';
-import { loadPathWriterConfig } from './config.js';
+// The path writer as its own process: `node dist/main.js` with KAFKA_BROKERS set (or `pathwatch path-writer`).
+import { ConfigError, describeFatal } from '@pathwatch/core';
+import { runPathWriterService } from './service.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadPathWriterConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (!config.brokers) {
-    process.stderr.write(
-      'KAFKA_BROKERS: required when the path writer runs on its own (`npm start` runs everything with a local broker)\n',
-    );
-    process.exit(2);
-  }
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-path-writer' });
-  const now = (): number => Date.now();
-  const store = await openPathStore(
-    clickhouseOptionsFromConfig(config),
-    { logger, now },
-    {
-      rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 },
-    },
-  );
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
-  const app = buildPathWriter(
-    {
-      kafka,
-      store,
-      codec: createCodec(),
-      logger,
-      metrics: createMetrics(),
-      now,
-      onFatal: (err) => {
-        process.stderr.write(`pathwatch-path-writer: ${describeFatal(err)}\n`);
-        process.exit(1);
-      },
-    },
-    { ...config, topics: DEFAULT_TOPICS },
-  );
-  onShutdown(
-    logger,
-    async () => {
-      await app.close();
-      await store.close();
-    },
-    { timeoutMs: config.shutdownTimeoutMs },
-  );
-  await app.start();
-}
-
-main().catch((err: unknown) => {
+runPathWriterService().catch((err: unknown) => {
   process.stderr.write(
-    `pathwatch-path-writer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    err instanceof ConfigError
+      ? `${err.message}\n`
+      : `pathwatch-path-writer: ${err instanceof Error ? (err.stack ?? describeFatal(err)) : String(err)}\n`,
   );
-  process.exit(1);
+  process.exit(err instanceof ConfigError ? 2 : 1);
 });

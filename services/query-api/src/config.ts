@@ -79,6 +79,7 @@ export const queryApiConfigSpec = {
   ...queryApiHttpSpec,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
 };
 
 export type QueryApiConfig = ConfigOf<typeof queryApiConfigSpec>;

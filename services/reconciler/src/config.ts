@@ -9,6 +9,7 @@ import {
   readConfig,
   type ConfigOf,
   type VarSpec,
+  serviceHttpVars,
   sharedVars,
 } from '@pathwatch/core';
 import type { EngineOptions } from './engine/index.js';
@@ -146,6 +147,8 @@ export const reconcilerConfigSpec = {
   createTopics: sharedVars.createTopics,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
+  // Run on its own (`pathwatch reconciler`): its health/metrics server.
+  ...serviceHttpVars('RECONCILER', 'reconciler'),
 };
 
 export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;

@@ -38,5 +38,7 @@ export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStat
 export type { EnginePort } from './engine-port.js';
 export { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog, unpackInto } from './changelog.js';
 export type { RestoredChangelog } from './changelog.js';
+export { runReconcilerService } from './service.js';
+export { registerEngineGauges } from './engine-metrics.js';
 export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
 export type { ReconcilerConfig } from './config.js';

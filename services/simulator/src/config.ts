@@ -2,7 +2,7 @@
  * Simulator configuration (own process): the only place it reads the environment. Every default is documented
  * here and in the README's configuration table (configDocRows(simulatorConfigSpec)).
  */
-import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import { parse, readConfig, serviceHttpVars, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
 import { PRESET_NAMES, type PresetName } from './options.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -110,6 +110,9 @@ export const simulatorConfigSpec = {
     parse: parse.bool,
   }),
   logLevel: sharedVars.logLevel,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
+  // Run on its own (`pathwatch simulator`): its health/metrics server.
+  ...serviceHttpVars('SIM', 'simulator'),
 };
 
 export type SimulatorConfig = ConfigOf<typeof simulatorConfigSpec>;
