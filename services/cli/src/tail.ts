@@ -172,7 +172,17 @@ export async function runTail(opts: TailOptions): Promise<number> {
     );
   } catch (err) {
     stop(1);
-    process.stderr.write(`pathwatch tail: ${err instanceof Error ? err.message : String(err)}\n`);
+    const text =
+      err instanceof Error
+        ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}`
+        : String(err);
+    process.stderr.write(
+      `pathwatch tail: ${err instanceof Error ? err.message : String(err)}${
+        /does not host this topic-partition|UNKNOWN_TOPIC/i.test(text)
+          ? `\n  topic ${topic} does not exist on ${opts.brokers.join(',')}: the reconciler creates it when it first starts`
+          : ''
+      }\n`,
+    );
   }
   const code = await finished;
   process.off('SIGINT', onSignal);
