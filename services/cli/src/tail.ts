@@ -172,10 +172,8 @@ export async function runTail(opts: TailOptions): Promise<number> {
     );
   } catch (err) {
     stop(1);
-    const text =
-      err instanceof Error
-        ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}`
-        : String(err);
+    const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
+    const text = `${err instanceof Error ? err.message : String(err)} ${cause instanceof Error ? cause.message : ''}`;
     process.stderr.write(
       `pathwatch tail: ${err instanceof Error ? err.message : String(err)}${
         /does not host this topic-partition|UNKNOWN_TOPIC/i.test(text)
