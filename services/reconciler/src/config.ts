@@ -12,6 +12,7 @@ import {
   serviceHttpVars,
   sharedVars,
 } from '@pathwatch/core';
+import { compensationConfigSpec } from './compensation-config.js';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -149,6 +150,7 @@ export const reconcilerConfigSpec = {
   logLevel: sharedVars.logLevel,
   // Run on its own (`pathwatch reconciler`): its health/metrics server.
   ...serviceHttpVars('RECONCILER', 'reconciler'),
+  ...compensationConfigSpec,
 };
 
 export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
@@ -172,5 +174,6 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     retryGraceMs: config.retryGraceMs,
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
+    ...(config.compensationRules === undefined ? {} : { compensationRules: config.compensationRules }),
   };
 }

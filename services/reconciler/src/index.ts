@@ -11,8 +11,16 @@ export {
   META_KEY,
   PSEUDO_KEY_PREFIX,
   resolveOptions,
+  CompensationTable,
+  DEFAULT_COMPENSATION_RULES,
+  compensationRuleProblems,
+  parseCompensationRules,
 } from './engine/index.js';
 export type {
+  CompensationActionSpec,
+  CompensationKind,
+  CompensationRule,
+  MatchedAction,
   ActionRule,
   BenchCodec,
   EngineBenchOptions,
@@ -40,5 +48,6 @@ export { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog, unpackInto } fro
 export type { RestoredChangelog } from './changelog.js';
 export { runReconcilerService } from './service.js';
 export { registerEngineGauges } from './engine-metrics.js';
+export { readCompensationRulesFile } from './compensation-config.js';
 export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
 export type { ReconcilerConfig } from './config.js';

@@ -1664,28 +1664,31 @@ class ReconcilerEngine implements Engine {
         if ((active & (1 << bit)) === 0) continue;
         const trigger = (bit >> 2) + 1;
         if (!moot(trigger, cls)) continue;
+        const kindName = K.ACTION_KIND_NAMES[bit & 3]!;
+        const triggerName = K.VERDICT_CLASS_NAMES[trigger]!;
+        const rule = this.o.compensation.retraction(kindName, triggerName, v);
+        if (!rule.retract) continue;
         retracted |= 1 << bit;
-        const retractedId = `${v.request_id}:${K.ACTION_KIND_NAMES[bit & 3]}:${K.VERDICT_CLASS_NAMES[trigger]}`;
+        const retractedId = `${v.request_id}:${kindName}:${triggerName}`;
         this.actions.push(
-          this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute),
+          this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute, {
+            ruleId: rule.ruleId,
+            params: {},
+          }),
         );
         this.c.retractions++;
       }
     }
     if (cls !== K.C_ON_TIME) {
-      for (const rule of this.o.actionRules) {
-        if (K.CLASS_CODE[rule.verdict] !== cls) continue;
-        if (rule.operation !== undefined && rule.operation !== v.operation) continue;
-        if (rule.channel !== undefined && rule.channel !== v.channel) continue;
-        for (const kind of rule.kinds) {
-          const bit = (cls - 1) * 4 + (K.ACTION_KIND_CODE[kind] ?? 3);
-          if ((emitted & (1 << bit)) !== 0) continue;
-          emitted |= 1 << bit;
-          this.actions.push(
-            this.action(v, `${v.request_id}:${kind}:${v.verdict}`, kind, null, lastProvider, lastRoute),
-          );
-          this.c.actions++;
-        }
+      // Compensation rules (compensation.ts): one action per (request, kind, triggering class), deterministic id.
+      for (const m of this.o.compensation.match(v)) {
+        const bit = (cls - 1) * 4 + (K.ACTION_KIND_CODE[m.kind] ?? 3);
+        if ((emitted & (1 << bit)) !== 0) continue;
+        emitted |= 1 << bit;
+        this.actions.push(
+          this.action(v, `${v.request_id}:${m.kind}:${v.verdict}`, m.kind, null, lastProvider, lastRoute, m),
+        );
+        this.c.actions++;
       }
     }
     this.wr32(slot, K.O_ACT_EMIT, emitted >>> 0);
@@ -1699,6 +1702,7 @@ class ReconcilerEngine implements Engine {
     retracts: string | null,
     lastProvider: string | null,
     lastRoute: string | null,
+    rule: { readonly ruleId: string | null; readonly params: Readonly<Record<string, string>> },
   ): Action {
     return {
       action_id: actionId,
@@ -1715,6 +1719,8 @@ class ReconcilerEngine implements Engine {
       channel: v.channel,
       last_provider: lastProvider,
       last_route: lastRoute,
+      rule_id: rule.ruleId,
+      params: { ...rule.params },
     };
   }
 
