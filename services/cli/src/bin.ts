@@ -11,7 +11,7 @@
  * error, exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, redactText, redactValue } from '@pathwatch/core';
+import { ConfigError, clusterDdl, redactText, redactValue } from '@pathwatch/core';
 import {
   ensureKafkaJars,
   kafkaDown,
@@ -44,6 +44,8 @@ const USAGE = `usage: pathwatch <command>
   query-api                 (query-api: the HTTP API over CLICKHOUSE_URL or the embedded data directory)
   simulator
 
+  clickhouse cluster-ddl --cluster NAME [--database D] [--keeper-prefix P]
+                            print the DDL for a replicated ClickHouse cluster (README, deployment guide)
   tail verdicts|actions|dead-letter [--json] [--from-beginning] [--max N]
                             follow an output topic, decoded, one line per record on stdout (logs on
                             stderr); --json prints the documented JSON shape; ends on Ctrl-C or a closed pipe
@@ -234,6 +236,33 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'tail':
       return tailCommand(rest);
+    case 'clickhouse': {
+      const { values } = parse(
+        'clickhouse',
+        rest,
+        { cluster: { type: 'string' }, database: { type: 'string' }, 'keeper-prefix': { type: 'string' } },
+        { min: 1, max: 1, names: 'cluster-ddl' },
+      );
+      if (rest[0] !== 'cluster-ddl')
+        throw new UsageError(`clickhouse: unknown command ${JSON.stringify(rest[0])}`);
+      const cluster = values['cluster'];
+      if (typeof cluster !== 'string')
+        throw new UsageError('clickhouse cluster-ddl: --cluster NAME is required');
+      const database = values['database'];
+      const keeperPrefix = values['keeper-prefix'];
+      let ddl: string[];
+      try {
+        ddl = clusterDdl({
+          cluster,
+          ...(typeof database === 'string' ? { database } : {}),
+          ...(typeof keeperPrefix === 'string' ? { keeperPrefix } : {}),
+        });
+      } catch (err) {
+        throw new UsageError(`clickhouse cluster-ddl: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      process.stdout.write(`${ddl.join(';\n\n')};\n`);
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -80,6 +80,8 @@ export type {
 export { applyMigrations, migrationChecksum } from './clickhouse/migrations.js';
 export type { Migration, MigrationReport } from './clickhouse/migrations.js';
 export { PATH_STORE_MIGRATIONS } from './clickhouse/schema.js';
+export { clusterDdl } from './clickhouse/cluster-ddl.js';
+export type { ClusterDdlOptions } from './clickhouse/cluster-ddl.js';
 export { NativeWriter } from './clickhouse/native.js';
 export {
   PATH_INSERT_COLUMNS,
