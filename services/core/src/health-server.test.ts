@@ -72,14 +72,25 @@ describe('health server', () => {
       (await app.inject({ url: '/metrics', headers: { authorization: 'Bearer a-token-of-sixteen+' } }))
         .statusCode,
     ).toBe(200);
+    expect(
+      (await app.inject({ url: '/metrics', headers: { authorization: 'bearer a-token-of-sixteen+' } }))
+        .statusCode,
+    ).toBe(200);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
   });
 
   it('answers unknown routes and methods with a 404 body, never a 5xx', async () => {
     const app = server({});
     const r = await app.inject({ url: '/v1/sql', method: 'POST', payload: 'x'.repeat(5000) });
-    expect(r.statusCode).toBeGreaterThanOrEqual(400);
-    expect(r.statusCode).toBeLessThan(500);
+    expect(r.statusCode).toBe(404);
+    const big = await app.inject({
+      url: '/readyz',
+      method: 'GET',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ x: 'y'.repeat(5000) }),
+    });
+    // A body on a probe is never read: the probe answers as usual.
+    expect(big.statusCode).toBe(200);
     const nf = await app.inject({ url: '/nope?a=1' });
     expect(nf.statusCode).toBe(404);
     expect(nf.json()).toMatchObject({ error: 'NOT_FOUND', retriable: false });

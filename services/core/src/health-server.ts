@@ -5,7 +5,7 @@
  * Prometheus registry; bearer token when one is configured). Anything else is a 404; only GET and HEAD are
  * served. The query API has these routes itself and does not use this.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from './logger.js';
 import type { Registry } from './metrics.js';
@@ -36,11 +36,12 @@ export interface RunningHealthServer {
   close(): Promise<void>;
 }
 
+/** Bearer check like the query API's: case-insensitive scheme, SHA-256 digests compared in constant time. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith('Bearer ')) return false;
-  const got = Buffer.from(header.slice('Bearer '.length));
-  const want = Buffer.from(token);
-  return got.length === want.length && timingSafeEqual(got, want);
+  const m = header === undefined ? null : /^bearer (.+)$/i.exec(header);
+  if (!m) return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1] ?? ''), digest(token));
 }
 
 /** Builds the server without listening (tests inject requests). */
