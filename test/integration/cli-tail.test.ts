@@ -63,6 +63,8 @@ function action(id: string): Action {
     channel: 'sms',
     last_provider: 'relaycom',
     last_route: 'relaycom/eu-direct',
+    rule_id: 'otp-alert',
+    params: { severity: 'page' },
   };
 }
 

@@ -54,17 +54,12 @@ function actionLine(a: Action): string {
     a.last_route === null ? '' : `last_route=${a.last_route}`,
     a.provisional ? 'provisional' : '',
   ];
-  for (const [k, val] of Object.entries(actionParams(a))) extra.push(`${k}=${val}`);
+  if (a.rule_id !== null) extra.push(`rule=${a.rule_id}`);
+  for (const [k, val] of Object.entries(a.params)) extra.push(`${k}=${val}`);
   return `${iso(a.created_at)} ${a.action_id} ${a.kind} reason=${a.reason} ${a.operation}/${a.channel} tenant=${a.tenant_id} verdict=${a.verdict_id}@v${a.verdict_version}${extra
     .filter((t) => t !== '')
     .map((t) => ` ${t}`)
     .join('')}`;
-}
-
-/** Rule parameters, when the action schema carries them (compensation rules). */
-function actionParams(a: Action): Record<string, string> {
-  const p = (a as unknown as { params?: Record<string, string> }).params;
-  return p ?? {};
 }
 
 function deadLetterLine(d: DeadLetter): string {
