@@ -41,7 +41,7 @@ function tail(args: string[]): CliProcess {
 }
 
 async function following(p: CliProcess, topic: string): Promise<void> {
-  await waitFor(() => p.stderr().includes(`following ${topic}`), {
+  await waitFor(() => p.stderr().includes(`caught up with ${topic}`), {
     timeoutMs: 60_000,
     description: `pathwatch tail to follow ${topic}`,
   });

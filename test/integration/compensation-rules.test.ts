@@ -93,7 +93,7 @@ describe('compensation rules from a file', () => {
         description: 'the reconciler to be ready',
       });
       const tail = start(['tail', 'actions', '--json'], env);
-      await waitFor(() => tail.stderr().includes('following pathwatch.actions'), {
+      await waitFor(() => tail.stderr().includes('caught up with pathwatch.actions'), {
         timeoutMs: 60_000,
         description: 'pathwatch tail to follow the actions',
       });
@@ -137,6 +137,14 @@ describe('compensation rules from a file', () => {
       await waitFor(() => mine().length >= 3, {
         timeoutMs: 90_000,
         description: 'three actions for the request',
+      }).catch(async (err: unknown) => {
+        const m = await fetch(`${url}/metrics`).then((r) => r.text());
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)}\nactions: ${JSON.stringify(mine())}\nreconciler log:\n${reconciler.stdout.slice(-15).join('\n')}\nmetrics:\n${m
+            .split('\n')
+            .filter((l) => /^pathwatch_(reconciler|consumer_lag|dead)/.test(l))
+            .join('\n')}`,
+        );
       });
       expect(mine().map((a) => [a.action_id, a.kind, a.reason, a.rule_id, a.params, a.last_route])).toEqual([
         [

@@ -102,7 +102,7 @@ describe('deployment guide: one service per process', () => {
 
       // 2. A reader of the verdicts, as a reconciler team would run it, before any traffic.
       const tail = start(['tail', 'verdicts', '--json'], env);
-      await waitFor(() => tail.stderr().includes('following pathwatch.verdicts'), {
+      await waitFor(() => tail.stderr().includes('caught up with pathwatch.verdicts'), {
         timeoutMs: 60_000,
         description: 'pathwatch tail to follow the verdicts',
       });

@@ -99,6 +99,7 @@ export async function runTail(opts: TailOptions): Promise<number> {
   const kafka = createKafka({ brokers: [...opts.brokers], clientId: 'pathwatch-tail', logger });
   let consumer: Consumer | undefined;
   let printed = 0;
+  let caughtUp = false;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
@@ -132,6 +133,13 @@ export async function runTail(opts: TailOptions): Promise<number> {
       topics: [topic],
       fromBeginning: opts.fromBeginning,
       sessionTimeoutMs: 10_000,
+      // A fetch came back empty: the start position is resolved and every record before it was printed, so
+      // anything produced from now on will be printed (what scripts and tests wait for).
+      onCaughtUp: () => {
+        if (caughtUp || stopping) return;
+        caughtUp = true;
+        process.stderr.write(`pathwatch tail: caught up with ${topic}; new records follow\n`);
+      },
       onCrash: (err, restarting) => {
         if (!restarting) {
           process.stderr.write(`pathwatch tail: consumer stopped: ${err.message}\n`);
