@@ -140,7 +140,7 @@ describe('pathwatch tail', () => {
     expect(p.stdout.filter((l) => l.trim() !== '')).toHaveLength(2);
   });
 
-  it('usage errors exit 2 naming the problem, before connecting', async () => {
+  it('usage errors exit 2 naming the problem, before connecting', { timeout: 300_000 }, async () => {
     const cases: [string[], string][] = [
       [['nope'], 'unknown topic'],
       [['verdicts', '--bogus'], "Unknown option '--bogus'"],
