@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRootLogger } from '@pathwatch/core';
 import {
   PATH_STORE_MIGRATIONS,
   clusterDdl,
-  createRootLogger,
   migrationChecksum,
   openClickHouse,
   type ClickHouse,
-} from '@pathwatch/core';
+} from '@pathwatch/path-store';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pw-cluster-ddl-'));
 let ch: ClickHouse;

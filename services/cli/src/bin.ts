@@ -11,7 +11,8 @@
  * error, exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, clusterDdl, redactText, redactValue } from '@pathwatch/core';
+import { ConfigError, redactText, redactValue } from '@pathwatch/core';
+import { clusterDdl } from '@pathwatch/path-store';
 import {
   ensureKafkaJars,
   kafkaDown,
@@ -24,7 +25,7 @@ import { runPathWriterService } from '@pathwatch/path-writer';
 import { runQueryApiService } from '@pathwatch/query-api';
 import { runReconcilerService } from '@pathwatch/reconciler';
 import { runSimulatorService } from '@pathwatch/simulator';
-import { loadCliConfig } from './config.js';
+import { loadCliConfig, loadConnectConfig } from './config.js';
 import { createProgress } from './progress.js';
 import { runStart } from './start.js';
 import { runPath, runSql } from './store-commands.js';
@@ -171,6 +172,7 @@ async function tailCommand(args: string[]): Promise<number> {
     max = Number(maxRaw);
   }
   const config = loadCliConfig();
+  const connect = loadConnectConfig();
   let brokers = config.brokers;
   if (!brokers) {
     const k = await readRunningKafka(config.kafkaStateDir);
@@ -188,6 +190,9 @@ async function tailCommand(args: string[]): Promise<number> {
     fromBeginning: values['from-beginning'] === true,
     max,
     brokers,
+    connect,
+    // The local broker is plaintext; an external one gets the configured TLS/SASL.
+    secure: config.brokers !== undefined,
     // Library log lines are noise in a pipeline: warnings and errors only, on stderr.
     logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
   });

@@ -3,7 +3,17 @@
  * service reads its own variables through its own config loader, given the same environment.
  */
 import path from 'node:path';
-import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import {
+  ConfigError,
+  connectConfigSpec,
+  connectProblems,
+  parse,
+  readConfig,
+  type ConnectConfig,
+  type ConfigOf,
+  type VarSpec,
+  sharedVars,
+} from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -78,4 +88,14 @@ export function homeDir(env: Readonly<Record<string, string | undefined>>): stri
 /** The process environment, handed to each hosted service's own config loader. */
 export function processEnv(): Readonly<Record<string, string | undefined>> {
   return process.env;
+}
+
+/** Connection settings (TLS/SASL, registry, topic names) for CLI commands that talk to Kafka (`pathwatch tail`). */
+export function loadConnectConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ConnectConfig {
+  const c = readConfig(env, connectConfigSpec);
+  const problems = connectProblems(c);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
 }

@@ -7,18 +7,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  codecFromConfig,
   createKafka,
   createRootLogger,
+  kafkaSecurityFromConfig,
+  topicNamesFromConfig,
+  type ConnectConfig,
   type Consumer,
   type IncomingMessage,
   type LogLevel,
 } from '@pathwatch/core';
-import { createCodec, DEFAULT_TOPICS, type Action, type DeadLetter, type Verdict } from '@pathwatch/schemas';
+import type { Action, DeadLetter, Verdict } from '@pathwatch/schemas';
 
+/** What `tail` follows: the kind, and the topic (its configured name: PATHWATCH_TOPIC_*). */
 export const TAIL_TOPICS = {
-  verdicts: { kind: 'verdict', topic: DEFAULT_TOPICS.verdict },
-  actions: { kind: 'action', topic: DEFAULT_TOPICS.action },
-  'dead-letter': { kind: 'dead_letter', topic: DEFAULT_TOPICS.dead_letter },
+  verdicts: { kind: 'verdict', topic: 'verdict' },
+  actions: { kind: 'action', topic: 'action' },
+  'dead-letter': { kind: 'dead_letter', topic: 'dead_letter' },
 } as const;
 
 export type TailWhat = keyof typeof TAIL_TOPICS;
@@ -30,6 +35,10 @@ export interface TailOptions {
   /** Exit after this many records (undefined: follow until stopped). */
   readonly max: number | undefined;
   readonly brokers: readonly string[];
+  /** Topic names, registry and TLS/SASL settings. */
+  readonly connect: ConnectConfig;
+  /** Use the TLS/SASL settings (false for the plaintext local broker). */
+  readonly secure: boolean;
   readonly logLevel: LogLevel;
   /** @default process.stdout */
   readonly out?: NodeJS.WritableStream;
@@ -94,9 +103,16 @@ export async function runTail(opts: TailOptions): Promise<number> {
     name: 'pathwatch-tail',
     destination: process.stderr,
   });
-  const { kind, topic } = TAIL_TOPICS[opts.what];
-  const codec = createCodec();
-  const kafka = createKafka({ brokers: [...opts.brokers], clientId: 'pathwatch-tail', logger });
+  const { kind } = TAIL_TOPICS[opts.what];
+  const topic = topicNamesFromConfig(opts.connect)[TAIL_TOPICS[opts.what].topic];
+  // Registry ids resolved through SCHEMA_REGISTRY_URL when set (decodeAsync fetches unknown writer schemas).
+  const codec = codecFromConfig(opts.connect);
+  const kafka = createKafka({
+    brokers: [...opts.brokers],
+    clientId: 'pathwatch-tail',
+    logger,
+    ...(opts.secure ? { security: kafkaSecurityFromConfig(opts.connect) } : {}),
+  });
   let consumer: Consumer | undefined;
   let printed = 0;
   let caughtUp = false;

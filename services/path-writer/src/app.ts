@@ -3,13 +3,19 @@
  * PathWriter (commit after the insert), dead-letters what cannot be decoded or stored, and keeps rollups fresh on
  * a timer. Builds without side effects; `start()` connects. The store is passed in (in the all-in-one process it
  * is shared with the query API) and is not closed here.
+ *
+ * Dead letters are at least once: the writer has no Kafka transaction, so a crash after a dead letter is written
+ * and before its offset is committed writes it again after the restart (schemas/README.md, "Dead letters").
  */
 import {
   Counter,
   Gauge,
   Histogram,
   StageHealth,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
   describeFatal,
   runStage,
   type Consumer,
@@ -18,9 +24,11 @@ import {
   type DecodeResult,
   type KafkaClient,
   type Logger,
-  type PathStore,
   type Producer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
+import { type PathStore } from '@pathwatch/path-store';
 import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
 import { PathWriter, STAGES, type WriterMetrics, type WriterStatus } from './writer.js';
 
@@ -36,6 +44,8 @@ export interface PathWriterAppConfig {
   rollupIntervalMs: number;
   topicPartitions: number;
   createTopics: boolean;
+  /** Replication factor and configs (e.g. `retention.ms`) of the topics it creates. @default broker defaults */
+  topicCreation?: TopicCreation;
   /** Consumer group session timeout: how long a crashed member holds its partitions. @default 6000 */
   sessionTimeoutMs?: number;
   /** @default a third of the session timeout, at most 3000 */
@@ -44,6 +54,8 @@ export interface PathWriterAppConfig {
   rebalanceTimeoutMs?: number | undefined;
   /** Verdicts pending (lag or buffered) with no batch written, or writes failing, this long: unhealthy. @default 60000 */
   stallTimeoutMs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
 }
 
 export interface PathWriterAppDeps {
@@ -202,7 +214,9 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     try {
       return { ok: true, value: deps.codec.decode('verdict', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -232,18 +246,32 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
   return {
     async start() {
-      if (config.createTopics) {
-        const admin = await deps.kafka.admin();
-        try {
-          await admin.ensureTopics(
-            [config.topics.verdict, config.topics.dead_letter].map((topic) => ({
-              topic,
+      // With a Schema Registry: registers the subjects (dead letters are encoded with registry ids).
+      await initCodec(deps.codec);
+      const dlMaxBytes = config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+      let deadLetterMaxBytes = dlMaxBytes;
+      const admin = await deps.kafka.admin();
+      try {
+        if (config.createTopics) {
+          const created = config.topicCreation;
+          await admin.ensureTopics([
+            { topic: config.topics.verdict, partitions: config.topicPartitions, ...created },
+            {
+              topic: config.topics.dead_letter,
               partitions: config.topicPartitions,
-            })),
-          );
-        } finally {
-          await admin.close();
+              ...created,
+              configs: { ...created?.configs, ...deadLetterTopicConfigs(dlMaxBytes) },
+            },
+          ]);
         }
+        deadLetterMaxBytes = await resolveDeadLetterMaxBytes(
+          admin,
+          config.topics.dead_letter,
+          dlMaxBytes,
+          deps.logger,
+        );
+      } finally {
+        await admin.close();
       }
       producer = await deps.kafka.producer({ idempotent: true });
       consumer = await deps.kafka.consumer({
@@ -266,11 +294,17 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         metrics: deps.metrics,
         logger: deps.logger,
         now: deps.now,
+        maxRecordBytes: deadLetterMaxBytes,
       });
       await runStage<Verdict>({
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.value),
+        prepare: (batch) =>
+          deps.codec.prepare(
+            'verdict',
+            batch.messages.map((m) => m.value),
+          ),
         deadLetters,
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {

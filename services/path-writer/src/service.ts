@@ -8,57 +8,56 @@
  * process, or `pathwatch start` (both in one process).
  */
 import {
-  ConfigError,
-  clickhouseOptionsFromConfig,
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
-  describeFatal,
+  fatalExit,
+  kafkaSecurityFromConfig,
   onShutdown,
-  openPathStore,
+  requiredStandalone,
   startHealthServer,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import { clickhouseOptionsFromConfig, openPathStore } from '@pathwatch/path-store';
 import { buildPathWriter } from './app.js';
-import { loadPathWriterConfig } from './config.js';
+import { loadPathWriterConfig, pathStoreOptionsFrom, pathWriterAppConfigFrom } from './config.js';
+
+const NAME = 'pathwatch-path-writer';
 
 /** Starts the service; resolves once it consumes. Signals stop it (the process exits). Throws ConfigError early. */
 export async function runPathWriterService(
   env?: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   const config = loadPathWriterConfig(env);
-  if (!config.brokers)
-    throw new ConfigError([
-      {
-        variable: 'KAFKA_BROKERS',
-        problem: 'required when the path writer runs on its own (`pathwatch start` runs a local broker)',
-        raw: undefined,
-      },
-    ]);
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-path-writer' });
+  const brokers = requiredStandalone(
+    config.brokers,
+    'KAFKA_BROKERS',
+    'when the path writer runs on its own (`pathwatch start` runs everything with a local broker)',
+  );
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
   const now = (): number => Date.now();
   const metrics = createMetrics();
   let started = false;
   const store = await openPathStore(
     clickhouseOptionsFromConfig(config),
     { logger, now },
-    { rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 } },
+    pathStoreOptionsFrom(config),
   );
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
+  const close = async (): Promise<void> => {
+    await writer.close();
+    await store.close();
+  };
   const writer = buildPathWriter(
     {
-      kafka,
+      kafka: createKafka({ brokers, clientId: NAME, logger, security: kafkaSecurityFromConfig(config) }),
       store,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       logger,
       metrics,
       now,
-      onFatal: (err) => {
-        process.stderr.write(`pathwatch-path-writer: ${describeFatal(err)}\n`);
-        process.exit(1);
-      },
+      onFatal: fatalExit(NAME, close, config.shutdownTimeoutMs),
     },
-    { ...config, topics: DEFAULT_TOPICS },
+    pathWriterAppConfigFrom(config),
   );
   const http = await startHealthServer({
     service: 'path-writer',
@@ -77,8 +76,7 @@ export async function runPathWriterService(
   onShutdown(
     logger,
     async () => {
-      await writer.close();
-      await store.close();
+      await close();
       await http.close();
     },
     { timeoutMs: config.shutdownTimeoutMs },

@@ -17,7 +17,9 @@ import {
   isRetryStopped,
   retry,
   runStage,
-  createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
   type CoreMetrics,
   type Admin,
@@ -25,9 +27,10 @@ import {
   type KafkaClient,
   type Logger,
   type OutgoingMessage,
-  type Producer,
   type TopicPartitionOffset,
   type TransactionalProducer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import {
   SchemaError,
@@ -39,6 +42,7 @@ import {
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
+import { TransactionalDeadLetters } from './dead-letters.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
@@ -84,10 +88,19 @@ export interface ReconcilerAppConfig {
   topicPartitions: number;
   createTopics: boolean;
   /**
+   * Replication factor and configs (e.g. `retention.ms`) of the input, output and dead-letter topics it creates;
+   * the changelog gets the replication factor only (its retention stays infinite). @default broker defaults
+   */
+  topicCreation?: TopicCreation;
+  /**
    * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
    * flight (below it, consumption overlaps the commit). @default 50000
    */
   maxUncommittedInputs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
+  /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
+  maxInputRecordBytes?: number;
 }
 
 export interface ReconcilerDeps {
@@ -183,7 +196,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   const pendingOffsets = new Map<string, TopicPartitionOffset>();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
-  let dlq: Producer | undefined;
+  const deadLetters = new TransactionalDeadLetters({
+    codec,
+    topic: config.topics.dead_letter,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: deps.now,
+    maxRecordBytes: config.deadLetterMaxBytes,
+  });
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -221,7 +241,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     consumeHealth.setPending(behind);
     commitHealth.setPending(uncommittedInputs + behind);
   }
-  let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
   const REJECTED: Partial<Record<IngestStatusCode, string>> = {
@@ -245,7 +264,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     try {
       return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -339,6 +360,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     const changelog = engine.drainChangelog();
     const offsets = [...pendingOffsets.values()];
     pendingOffsets.clear();
+    const dead = deadLetters.drain();
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
     if (offsets.length === 0) uncommittedInputs = 0;
@@ -347,6 +369,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       outputs.actions.length === 0 &&
       changelog.length === 0 &&
       offsets.length === 0 &&
+      dead.count === 0 &&
       !snapshot
     )
       return;
@@ -383,6 +406,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         { topic: config.topics.verdict, messages: verdictMsgs },
         { topic: config.topics.action, messages: actionMsgs },
         { topic: config.changelogTopic, messages: changelogMsgs },
+        dead.entry,
       ],
       offsets: { groupId: config.groupId, offsets },
     };
@@ -393,6 +417,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     uncommittedInputs = Math.max(0, uncommittedInputs - inputsInBatch);
     updatePending();
     stats.transactions++;
+    dead.committed();
     logBytes += written;
     changelogBytes.set(logBytes);
     if (snapshot && snapshotDone) await finishSnapshot(snapshot);
@@ -493,14 +518,28 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   async function checkTopology(admin: Admin): Promise<void> {
     if (config.createTopics) {
       const p = config.topicPartitions;
+      const rf = config.topicCreation?.replicationFactor;
+      const created = {
+        ...(rf === undefined ? {} : { replicationFactor: rf }),
+        ...(config.topicCreation?.configs === undefined ? {} : { configs: config.topicCreation.configs }),
+      };
       await admin.ensureTopics([
-        ...inputTopics.map((topic) => ({ topic, partitions: p })),
-        { topic: config.topics.verdict, partitions: p },
-        { topic: config.topics.action, partitions: p },
-        { topic: config.topics.dead_letter, partitions: 1 },
+        ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
+        { topic: config.topics.verdict, partitions: p, ...created },
+        { topic: config.topics.action, partitions: p, ...created },
+        {
+          topic: config.topics.dead_letter,
+          partitions: 1,
+          ...created,
+          configs: {
+            ...created.configs,
+            ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          },
+        },
         {
           topic: config.changelogTopic,
           partitions: p,
+          ...(rf === undefined ? {} : { replicationFactor: rf }),
           configs: CHANGELOG_TOPIC_CONFIGS,
         },
       ]);
@@ -571,7 +610,17 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let t0 = 0;
       let restored: RestoredChangelog;
       try {
+        // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
+        await initCodec(codec, stopRetries.signal);
         await checkTopology(a);
+        deadLetters.setMaxRecordBytes(
+          await resolveDeadLetterMaxBytes(
+            a,
+            config.topics.dead_letter,
+            config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES,
+            deps.logger,
+          ),
+        );
         // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
         // open transaction, so the restore below sees only committed state.
         tx = await deps.kafka.transactionalProducer({
@@ -610,15 +659,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         'state restored from changelog',
       );
-      dlq = await deps.kafka.producer();
-      deadLetters = createDeadLetterPublisher({
-        producer: dlq,
-        topic: config.topics.dead_letter,
-        encode: (d) => codec.encode('dead_letter', d),
-        metrics: deps.metrics,
-        logger: deps.logger,
-        now: deps.now,
-      });
       consumer = await deps.kafka.consumer({
         groupId: config.groupId,
         topics: inputTopics,
@@ -641,11 +681,21 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
-        deadLetters,
+        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
+        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        prepare: async (batch) => {
+          const kind = kindByTopic.get(batch.topic);
+          if (kind !== undefined)
+            await codec.prepare(
+              kind,
+              batch.messages.map((m) => m.value),
+            );
+        },
+        deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
-        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onFatal: (err, what) => fatal(err, what === 'handle' ? STAGES.apply : STAGES.decode),
         onRetrying: (err) => consumeHealth.failure(err),
         onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {
@@ -672,7 +722,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           stats.inputs += records.length;
           inputsSinceDrain += records.length;
           uncommittedInputs += records.length;
-          if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
+          // No await from the engine calls above to the offsets below: a transaction drains the outputs, dead
+          // letters and offsets of these inputs all together or none of them.
+          deadLetters.settle(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
           if (last && kind !== undefined) {
             // The clock must not treat a partition with unread records as idle (catch-up after a restart).
@@ -716,7 +768,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       if (failed) {
         // Stopped on a fatal error: release the clients, commit nothing.
         await tx?.close().catch(() => undefined);
-        await dlq?.close().catch(() => undefined);
         await admin?.close().catch(() => undefined);
         return;
       }
@@ -735,9 +786,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await tx
         ?.close()
         .catch((err: unknown) => log.warn({ err }, 'closing the transactional producer failed'));
-      await dlq
-        ?.close()
-        .catch((err: unknown) => log.warn({ err }, 'closing the dead-letter producer failed'));
       await admin?.close().catch((err: unknown) => log.warn({ err }, 'closing the admin client failed'));
       log.info({ stats }, 'reconciler closed');
     },

@@ -4,6 +4,8 @@
  */
 import {
   ConfigError,
+  connectConfigSpec,
+  connectProblems,
   consumerTimeoutProblems,
   parse,
   readConfig,
@@ -11,7 +13,10 @@ import {
   type VarSpec,
   serviceHttpVars,
   sharedVars,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
+import type { ReconcilerAppConfig } from './app.js';
 import { compensationConfigSpec } from './compensation-config.js';
 import type { EngineOptions } from './engine/index.js';
 
@@ -144,8 +149,16 @@ export const reconcilerConfigSpec = {
     default: 20_000,
     parse: parse.int(100, 10_000_000),
   }),
+  maxInputRecordBytes: v({
+    env: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+    doc: 'Input records larger than this (key, value and headers) are dead-lettered (`CORE_INPUT_RECORD_TOO_LARGE`) without being decoded. Every valid record is far smaller: the string fields have length limits (schemas/README.md).',
+    default: 262_144,
+    parse: parse.int(16_384, 64 * 1_048_576),
+  }),
+  deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
   // Run on its own (`pathwatch reconciler`): its health/metrics server.
@@ -159,7 +172,10 @@ export function loadReconcilerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ReconcilerConfig {
   const config = readConfig(env, reconcilerConfigSpec);
-  const problems = consumerTimeoutProblems('RECONCILER', config);
+  const problems = [
+    ...consumerTimeoutProblems('RECONCILER', config),
+    ...connectProblems(config, { RECONCILER_CHANGELOG_TOPIC: config.changelogTopic }),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -175,5 +191,28 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
     ...(config.compensationRules === undefined ? {} : { compensationRules: config.compensationRules }),
+  };
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerAppConfig {
+  return {
+    topics: topicNamesFromConfig(config),
+    topicCreation: topicCreationFromConfig(config),
+    changelogTopic: config.changelogTopic,
+    snapshotMinBytes: config.snapshotMinBytes,
+    snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
+    groupId: config.groupId,
+    instanceId: config.instanceId,
+    commitIntervalMs: config.commitIntervalMs,
+    tickIntervalMs: config.tickIntervalMs,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+    stallTimeoutMs: config.stallTimeoutMs,
+    deadLetterMaxBytes: config.deadLetterMaxBytes,
+    maxInputRecordBytes: config.maxInputRecordBytes,
+    topicPartitions: config.topicPartitions,
+    createTopics: config.createTopics,
   };
 }

@@ -49,5 +49,10 @@ export type { RestoredChangelog } from './changelog.js';
 export { runReconcilerService } from './service.js';
 export { registerEngineGauges } from './engine-metrics.js';
 export { readCompensationRulesFile } from './compensation-config.js';
-export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
+export {
+  loadReconcilerConfig,
+  engineOptionsFrom,
+  reconcilerAppConfigFrom,
+  reconcilerConfigSpec,
+} from './config.js';
 export type { ReconcilerConfig } from './config.js';

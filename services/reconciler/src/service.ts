@@ -4,39 +4,40 @@
  * the state is restored; it closes last.
  */
 import {
-  ConfigError,
   createKafka,
   createMetrics,
   createRootLogger,
-  describeFatal,
+  fatalExit,
+  kafkaSecurityFromConfig,
+  codecFromConfig,
   onShutdown,
+  requiredStandalone,
   startHealthServer,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
 import { buildReconciler, type ReconcilerApp } from './app.js';
-import { engineOptionsFrom, loadReconcilerConfig } from './config.js';
+import { engineOptionsFrom, loadReconcilerConfig, reconcilerAppConfigFrom } from './config.js';
 import { registerEngineGauges } from './engine-metrics.js';
 import { createEngine } from './engine/index.js';
+
+const NAME = 'pathwatch-reconciler';
 
 /** Starts the service; resolves once it consumes. Signals stop it (the process exits). Throws ConfigError early. */
 export async function runReconcilerService(
   env?: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   const config = loadReconcilerConfig(env);
-  if (!config.brokers)
-    throw new ConfigError([
-      {
-        variable: 'KAFKA_BROKERS',
-        problem: 'required when the reconciler runs on its own (`pathwatch start` runs a local broker)',
-        raw: undefined,
-      },
-    ]);
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-reconciler' });
+  const brokers = requiredStandalone(
+    config.brokers,
+    'KAFKA_BROKERS',
+    'when the reconciler runs on its own (`pathwatch start` runs everything with a local broker)',
+  );
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
   const metrics = createMetrics();
   const kafka = createKafka({
-    brokers: config.brokers,
-    clientId: `pathwatch-reconciler-${config.instanceId}`,
+    brokers,
+    clientId: `${NAME}-${config.instanceId}`,
     logger,
+    security: kafkaSecurityFromConfig(config),
   });
   const engine = createEngine(engineOptionsFrom(config));
   registerEngineGauges(metrics.registry, engine);
@@ -44,36 +45,15 @@ export async function runReconcilerService(
   const app: ReconcilerApp = buildReconciler(
     {
       kafka,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       engine,
       logger,
       metrics,
       now: Date.now,
-      onFatal: (err) => {
-        process.stderr.write(`pathwatch-reconciler: ${describeFatal(err)}\n`);
-        // close() after a fatal error only releases clients; the deadline bounds it like a shutdown.
-        setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
-        void app.close().finally(() => process.exit(1));
-      },
+      // close() after a fatal error only releases clients; the deadline bounds it like a shutdown.
+      onFatal: fatalExit(NAME, () => app.close(), config.shutdownTimeoutMs),
     },
-    {
-      topics: DEFAULT_TOPICS,
-      changelogTopic: config.changelogTopic,
-      snapshotMinBytes: config.snapshotMinBytes,
-      snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
-      groupId: config.groupId,
-      instanceId: config.instanceId,
-      commitIntervalMs: config.commitIntervalMs,
-      tickIntervalMs: config.tickIntervalMs,
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      ...(config.heartbeatIntervalMs === undefined
-        ? {}
-        : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
-      ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
-      stallTimeoutMs: config.stallTimeoutMs,
-      topicPartitions: config.topicPartitions,
-      createTopics: config.createTopics,
-    },
+    reconcilerAppConfigFrom(config),
   );
   const http = await startHealthServer({
     service: 'reconciler',

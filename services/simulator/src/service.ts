@@ -3,15 +3,19 @@
  * producer, its health/metrics server, signals. A finite run (SIM_UNITS) exits when it is done.
  */
 import {
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   Gauge,
+  initCodec,
+  kafkaSecurityFromConfig,
   onShutdown,
   startHealthServer,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
   type Registry,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS } from '@pathwatch/schemas';
 import { createSimulatorApp } from './app.js';
 import { loadSimulatorConfig } from './config.js';
 import type { Simulator } from './simulator.js';
@@ -59,14 +63,24 @@ function registerSimulatorGauges(registry: Registry, sim: Simulator): void {
 export async function runSimulatorService(env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   const config = loadSimulatorConfig(env);
   const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-simulator' });
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-simulator', logger });
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: 'pathwatch-simulator',
+    logger,
+    security: kafkaSecurityFromConfig(config),
+  });
+  // Configured topic names and, with SCHEMA_REGISTRY_URL, registry ids (init registers the subjects).
+  const codec = codecFromConfig(config);
+  await initCodec(codec);
+  const topics = topicNamesFromConfig(config);
   if (config.createTopics) {
     const admin = await kafka.admin();
     try {
       await admin.ensureTopics(
-        [DEFAULT_TOPICS.request, DEFAULT_TOPICS.dispatch, DEFAULT_TOPICS.callback].map((topic) => ({
+        [topics.request, topics.dispatch, topics.callback].map((topic) => ({
           topic,
           partitions: config.topicPartitions,
+          ...topicCreationFromConfig(config),
         })),
       );
     } finally {
@@ -75,7 +89,7 @@ export async function runSimulatorService(env?: Readonly<Record<string, string |
   }
   // Idempotent producer: one request in flight per connection, so retries never reorder a partition.
   const producer = await kafka.producer({ idempotent: true });
-  const app = createSimulatorApp({ config, producer, logger });
+  const app = createSimulatorApp({ config, producer, logger, codec });
   const metrics = createMetrics();
   registerSimulatorGauges(metrics.registry, app.simulator);
   const http = await startHealthServer({
