@@ -24,7 +24,7 @@ describe('catalog', () => {
       dispatch: [201],
       callback: [301],
       verdict: [401],
-      action: [501],
+      action: [501, 502],
       dead_letter: [601],
     });
     expect(catalog.current('request')).toMatchObject({

@@ -96,7 +96,7 @@ const SPECS: Readonly<Record<Kind, KindSpec>> = {
   dispatch: { file: 'dispatch-attempted', version: 1, idBase: 200 },
   callback: { file: 'provider-callback', version: 1, idBase: 300 },
   verdict: { file: 'verdict', version: 1, idBase: 400 },
-  action: { file: 'action', version: 1, idBase: 500 },
+  action: { file: 'action', version: 2, idBase: 500 },
   dead_letter: { file: 'dead-letter', version: 1, idBase: 600 },
 };
 

@@ -102,6 +102,17 @@ describe('schema evolution', () => {
     expect(decoded).toEqual({ ...common, give_up_ms: null, api_latency_ms: null, attributes: {} });
   });
 
+  it('reads v1 action bytes (local id 501) with the current (v2) reader: no rule, no params', () => {
+    const raw = HISTORY_SCHEMAS.find(([name]) => name === 'action.v1')?.[1];
+    const v1 = avsc.Type.forSchema(raw as Schema, { ...AVSC_OPTIONS, registry: {} });
+    const { rule_id: _r, params: _p, ...v1Value } = sampleEvent('action', NOW);
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(501, 1);
+    const decoded = codec.decode('action', Buffer.concat([header, v1.toBuffer(v1Value)]));
+    expect(decoded).toEqual({ ...v1Value, rule_id: null, params: {} });
+    expect(codec.schemaId('action')).toBe(502);
+  });
+
   it('rejects bytes of another kind as incompatible (request bytes on the callbacks topic)', () => {
     const bytes = codec.encode('request', sampleEvent('request', NOW));
     expectCode(

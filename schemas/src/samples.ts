@@ -131,6 +131,8 @@ export function sampleEvent<K extends Kind>(kind: K, now: number, n = 1): KindMa
       channel: 'sms',
       last_provider: 'p1',
       last_route: 'r2',
+      rule_id: 'otp-sms-resend',
+      params: { route: 'backup-smpp' },
     }),
     dead_letter: () => ({
       stage: 'reconciler.decode',

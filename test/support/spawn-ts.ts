@@ -8,9 +8,14 @@ const REGISTER = fileURLToPath(new URL('./ts-loader/register.mjs', import.meta.u
  * Runs a TypeScript file of this repository in a separate Node process, resolving workspace packages to their
  * sources like vitest does. For tests that must kill or outlive a real process.
  */
-export function spawnTs(file: string, args: readonly string[] = []): ChildProcessWithoutNullStreams {
+export function spawnTs(
+  file: string,
+  args: readonly string[] = [],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ['--conditions=@pathwatch/source', '--import', REGISTER, file, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.env === undefined ? {} : { env: opts.env }),
   });
 }
 

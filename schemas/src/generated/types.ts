@@ -287,7 +287,7 @@ export interface Hop {
 }
 
 /**
- * Topic pathwatch.actions: a compensating action a reconciler should take, keyed by request_id. action_id is deterministic (request, kind, triggering verdict class), so the same compensation is never requested twice; retract cancels an earlier action that a correction made moot.
+ * Topic pathwatch.actions: a compensating action a reconciler should take, keyed by request_id. action_id is deterministic (request, kind, triggering verdict class), so the same compensation is never requested twice; retract cancels an earlier action that a correction made moot. Which verdicts request which kinds, with which parameters, is set by compensation rules (RECONCILER_COMPENSATION_RULES_FILE). Version 2: adds rule_id and params to v1 (avro/history/action.v1.avsc).
  * Avro: `io.pathwatch.Action` (defined in avro/action.avsc).
  */
 export interface Action {
@@ -309,6 +309,16 @@ export interface Action {
   last_provider: string | null;
   /** @default null */
   last_route: string | null;
+  /**
+   * Id of the compensation rule that requested the action (a retract: of the action it cancels); null for the built-in default rules.
+   * @default null
+   */
+  rule_id: string | null;
+  /**
+   * Parameters the rule hands the compensating system, e.g. route, channel, severity, refund_policy; empty when the rule sets none and on retract.
+   * @default {}
+   */
+  params: Record<string, string>;
 }
 
 /**

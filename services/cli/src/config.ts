@@ -3,7 +3,17 @@
  * service reads its own variables through its own config loader, given the same environment.
  */
 import path from 'node:path';
-import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import {
+  ConfigError,
+  connectConfigSpec,
+  connectProblems,
+  parse,
+  readConfig,
+  type ConnectConfig,
+  type ConfigOf,
+  type VarSpec,
+  sharedVars,
+} from '@pathwatch/core';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -21,6 +31,14 @@ export const cliConfigSpec = {
     optional: true,
     defaultDoc: 'local broker',
     parse: parse.brokers,
+  }),
+  kafkaPort: v<number | undefined>({
+    env: 'PATHWATCH_KAFKA_PORT',
+    doc: 'Fixed port of the local broker (`kafka up`, `start` without KAFKA_BROKERS), so its address stays the same across starts; a taken port is an error. Unset: `kafka up` reuses its previous port when free, `start` takes a free one; `pathwatch kafka status` prints the address.',
+    default: undefined,
+    optional: true,
+    defaultDoc: 'a free port',
+    parse: parse.int(1024, 65_535),
   }),
   simEnabled: v({
     env: 'SIM_ENABLED',
@@ -70,4 +88,14 @@ export function homeDir(env: Readonly<Record<string, string | undefined>>): stri
 /** The process environment, handed to each hosted service's own config loader. */
 export function processEnv(): Readonly<Record<string, string | undefined>> {
   return process.env;
+}
+
+/** Connection settings (TLS/SASL, registry, topic names) for CLI commands that talk to Kafka (`pathwatch tail`). */
+export function loadConnectConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ConnectConfig {
+  const c = readConfig(env, connectConfigSpec);
+  const problems = connectProblems(c);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
 }

@@ -36,6 +36,7 @@ import {
   engineOptionsFrom,
   loadReconcilerConfig,
   reconcilerAppConfigFrom,
+  registerEngineGauges,
   type ReconcilerApp,
 } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
@@ -122,6 +123,7 @@ export async function runStart(): Promise<number> {
           onProgress: (p) => progress.step(p.message),
           log: logger.child({ module: 'local-kafka' }),
           ownerLabel: 'pathwatch start',
+          ...(config.kafkaPort === undefined ? {} : { brokerPort: config.kafkaPort }),
           ...(config.logPath === undefined ? {} : { logFile: config.logPath }),
         });
         brokers = kafka.brokers;
@@ -167,11 +169,13 @@ export async function runStart(): Promise<number> {
       // The local broker started here is plaintext; an external one gets the configured security.
       ...(config.brokers ? { security: kafkaSecurityFromConfig(rcConfig) } : {}),
     });
+    const engine = createEngine(engineOptionsFrom(rcConfig));
+    registerEngineGauges(metrics.registry, engine);
     const reconciler: ReconcilerApp = buildReconciler(
       {
         kafka,
         codec,
-        engine: createEngine(engineOptionsFrom(rcConfig)),
+        engine,
         logger,
         metrics,
         now: Date.now,

@@ -112,3 +112,7 @@ export type { ShutdownOptions } from './shutdown.js';
 export { fatalExit, fatalLine, requiredStandalone, runMain } from './run-main.js';
 export type { RunMainOptions } from './run-main.js';
 export { kafkajsPatched } from './kafkajs-patch.js';
+export { buildHealthServer, startHealthServer } from './health-server.js';
+export type { HealthServerOptions, ReadinessResult, RunningHealthServer } from './health-server.js';
+export { SERVICE_HTTP_PORTS, serviceHttpVars } from './service-http-config.js';
+export type { ServiceHttpPrefix } from './service-http-config.js';

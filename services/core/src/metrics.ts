@@ -14,6 +14,8 @@ export interface CoreMetrics {
   readonly deadLetters: Counter<'stage' | 'reason_code'>;
   /** Records produced per stage and topic. */
   readonly eventsOut: Counter<'stage' | 'topic'>;
+  /** Records behind the partition's high watermark, per consuming stage, as of its last fetched batch. */
+  readonly consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): CoreMetrics {
@@ -37,6 +39,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): CoreMetr
       name: 'pathwatch_events_out_total',
       help: 'Records produced, by pipeline stage and topic.',
       labelNames: ['stage', 'topic'],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'pathwatch_consumer_lag_records',
+      help: "Records behind the partition's high watermark, by consuming stage, topic and partition (as of the last fetched batch).",
+      labelNames: ['stage', 'topic', 'partition'],
       registers: [registry],
     }),
   };

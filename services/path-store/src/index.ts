@@ -16,6 +16,8 @@ export type {
 export { applyMigrations, migrationChecksum } from './migrations.js';
 export type { Migration, MigrationReport } from './migrations.js';
 export { PATH_STORE_MIGRATIONS } from './schema.js';
+export { clusterDdl } from './cluster-ddl.js';
+export type { ClusterDdlOptions } from './cluster-ddl.js';
 export { NativeWriter } from './native.js';
 export {
   PATH_INSERT_COLUMNS,

@@ -27,7 +27,7 @@ export function migrationChecksum(m: Migration): string {
   return h.digest('hex');
 }
 
-const LEDGER_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations
+export const LEDGER_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations
 (
     id          UInt32,
     name        String,

@@ -236,3 +236,25 @@ export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
     ],
   },
 ]);
+
+/**
+ * The schema as it stands after every migration, one statement per object in dependency order, for a ClickHouse
+ * cluster set up by hand (cluster-ddl.ts turns these into replicated `ON CLUSTER` DDL).
+ */
+export const PATH_STORE_FINAL_OBJECTS: readonly { readonly name: string; readonly ddl: string }[] =
+  Object.freeze([
+    { name: 'path_records', ddl: PATH_RECORDS },
+    { name: 'path_versions', ddl: PATH_VERSIONS },
+    { name: 'path_versions_mv', ddl: PATH_VERSIONS_MV },
+    { name: 'path_rollup_hourly', ddl: HIST_ROLLUP },
+    { name: 'path_rollup_daily', ddl: HIST_ROLLUP.replace('path_rollup_hourly', 'path_rollup_daily') },
+    { name: 'path_rollup_generations', ddl: ROLLUP_GENERATIONS },
+    {
+      name: 'path_rollup_daily_generations',
+      ddl: ROLLUP_GENERATIONS.replace('path_rollup_generations', 'path_rollup_daily_generations'),
+    },
+    { name: 'paths', ddl: PATHS_VIEW },
+  ]);
+
+/** Tables whose inserts must survive a host crash (migration 5). */
+export const FSYNC_TABLES: readonly string[] = Object.freeze(['path_records', 'path_versions']);

@@ -309,11 +309,14 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {
           const last = batch.messages[batch.messages.length - 1];
-          if (last)
-            lag.set(
-              batch.partition,
-              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+          if (last) {
+            const behind = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+            lag.set(batch.partition, behind);
+            deps.metrics.consumerLag.set(
+              { stage: STAGES.decode, topic: batch.topic, partition: String(batch.partition) },
+              behind,
             );
+          }
           // Every message of the batch in offset order: the runner already dead-lettered the ones that did not
           // decode, so they go in as positions only and the committed offset moves past them in order.
           const good = new Map(records.map((r) => [r.msg.offset, r.value]));

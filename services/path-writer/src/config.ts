@@ -11,6 +11,7 @@ import {
   readConfig,
   type ConfigOf,
   type VarSpec,
+  serviceHttpVars,
   sharedVars,
   topicCreationFromConfig,
   topicNamesFromConfig,
@@ -118,6 +119,8 @@ export const pathWriterConfigSpec = {
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
+  // Run on its own (`pathwatch path-writer`): its health/metrics server.
+  ...serviceHttpVars('PATH_WRITER', 'path writer'),
 };
 
 export type PathWriterConfig = ConfigOf<typeof pathWriterConfigSpec>;

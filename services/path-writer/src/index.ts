@@ -1,5 +1,6 @@
 export { buildPathWriter } from './app.js';
 export type { PathWriterApp, PathWriterAppConfig, PathWriterAppDeps, PathWriterAppStatus } from './app.js';
+export { runPathWriterService } from './service.js';
 export {
   loadPathWriterConfig,
   pathStoreOptionsFrom,

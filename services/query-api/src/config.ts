@@ -77,6 +77,7 @@ export const queryApiConfigSpec = {
   ...queryApiHttpSpec,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
 };
 
 export type QueryApiConfig = ConfigOf<typeof queryApiConfigSpec>;

@@ -5,4 +5,5 @@ export type { QueryApiConfig, QueryApiHttpConfig } from './config.js';
 export { QUERY_API_ERROR_CODES, QueryApiError } from './errors.js';
 export type { QueryApiErrorCode } from './errors.js';
 export { startQueryApi } from './server.js';
+export { runQueryApiService } from './service.js';
 export type { RunningQueryApi } from './server.js';

@@ -737,9 +737,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
             );
           }
           if (last) {
-            lag.set(
-              `${batch.topic}:${batch.partition}`,
-              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+            const behind = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+            lag.set(`${batch.topic}:${batch.partition}`, behind);
+            deps.metrics.consumerLag.set(
+              { stage: STAGES.decode, topic: batch.topic, partition: String(batch.partition) },
+              behind,
             );
             consumeHealth.progress();
             updatePending();

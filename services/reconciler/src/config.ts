@@ -11,11 +11,13 @@ import {
   readConfig,
   type ConfigOf,
   type VarSpec,
+  serviceHttpVars,
   sharedVars,
   topicCreationFromConfig,
   topicNamesFromConfig,
 } from '@pathwatch/core';
 import type { ReconcilerAppConfig } from './app.js';
+import { compensationConfigSpec } from './compensation-config.js';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -159,6 +161,9 @@ export const reconcilerConfigSpec = {
   ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
+  // Run on its own (`pathwatch reconciler`): its health/metrics server.
+  ...serviceHttpVars('RECONCILER', 'reconciler'),
+  ...compensationConfigSpec,
 };
 
 export type ReconcilerConfig = ConfigOf<typeof reconcilerConfigSpec>;
@@ -185,6 +190,7 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     retryGraceMs: config.retryGraceMs,
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
+    ...(config.compensationRules === undefined ? {} : { compensationRules: config.compensationRules }),
   };
 }
 

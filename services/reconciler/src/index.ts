@@ -10,8 +10,16 @@ export {
   META_KEY,
   PSEUDO_KEY_PREFIX,
   resolveOptions,
+  CompensationTable,
+  DEFAULT_COMPENSATION_RULES,
+  compensationRuleProblems,
+  parseCompensationRules,
 } from './engine/index.js';
 export type {
+  CompensationActionSpec,
+  CompensationKind,
+  CompensationRule,
+  MatchedAction,
   ActionRule,
   ChangelogRecord,
   ClockView,
@@ -34,6 +42,9 @@ export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStat
 export type { EnginePort } from './engine-port.js';
 export { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog, unpackInto } from './changelog.js';
 export type { RestoredChangelog } from './changelog.js';
+export { runReconcilerService } from './service.js';
+export { registerEngineGauges } from './engine-metrics.js';
+export { readCompensationRulesFile } from './compensation-config.js';
 export {
   loadReconcilerConfig,
   engineOptionsFrom,

@@ -852,6 +852,9 @@ export class ReferenceModel {
       channel: v.channel,
       last_provider: lastProvider,
       last_route: lastRoute,
+      // actionRules carry no rule id or parameters.
+      rule_id: null,
+      params: {},
     });
     // Retractions in (trigger class, kind) order, as the engine's bit order.
     const classes: VerdictClass[] = [

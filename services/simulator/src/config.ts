@@ -8,6 +8,7 @@ import {
   connectProblems,
   parse,
   readConfig,
+  serviceHttpVars,
   type ConfigOf,
   type VarSpec,
   sharedVars,
@@ -120,6 +121,9 @@ export const simulatorConfigSpec = {
   }),
   ...connectConfigSpec,
   logLevel: sharedVars.logLevel,
+  shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
+  // Run on its own (`pathwatch simulator`): its health/metrics server.
+  ...serviceHttpVars('SIM', 'simulator'),
 };
 
 export type SimulatorConfig = ConfigOf<typeof simulatorConfigSpec>;

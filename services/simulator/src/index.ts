@@ -71,4 +71,5 @@ export type {
 export { simulatorConfigSpec, loadSimulatorConfig } from './config.js';
 export type { SimulatorConfig } from './config.js';
 export { createSimulatorApp, producerSink } from './app.js';
+export { runSimulatorService } from './service.js';
 export type { SimulatorApp, SimulatorAppDeps } from './app.js';

@@ -1,4 +1,4 @@
-// Actions: the compensating actions a verdict version calls for (by the configured action rules) and the
+// Actions: the compensating actions a verdict version calls for (by the compensation rules, compensation.ts) and the
 // retractions of earlier actions a later version makes moot. Each action kind fires at most once per trigger
 // class per request; the emitted/retracted bitmaps live in the slot header (O_ACT_EMIT, O_ACT_RETR).
 import type { Action, Verdict } from '@pathwatch/schemas';
@@ -40,28 +40,31 @@ export class ActionBuilder {
         if ((active & (1 << bit)) === 0) continue;
         const trigger = (bit >> 2) + 1;
         if (!moot(trigger, cls)) continue;
+        const kindName = K.ACTION_KIND_NAMES[bit & 3]!;
+        const triggerName = K.VERDICT_CLASS_NAMES[trigger]!;
+        const rule = this.s.o.compensation.retraction(kindName, triggerName, v);
+        if (!rule.retract) continue;
         retracted |= 1 << bit;
-        const retractedId = `${v.request_id}:${K.ACTION_KIND_NAMES[bit & 3]}:${K.VERDICT_CLASS_NAMES[trigger]}`;
+        const retractedId = `${v.request_id}:${kindName}:${triggerName}`;
         this.s.actions.push(
-          this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute),
+          this.action(v, `${retractedId}:retract`, 'retract', retractedId, lastProvider, lastRoute, {
+            ruleId: rule.ruleId,
+            params: {},
+          }),
         );
         this.s.c.retractions++;
       }
     }
     if (cls !== K.C_ON_TIME) {
-      for (const rule of this.s.o.actionRules) {
-        if (K.CLASS_CODE[rule.verdict] !== cls) continue;
-        if (rule.operation !== undefined && rule.operation !== v.operation) continue;
-        if (rule.channel !== undefined && rule.channel !== v.channel) continue;
-        for (const kind of rule.kinds) {
-          const bit = (cls - 1) * 4 + (K.ACTION_KIND_CODE[kind] ?? 3);
-          if ((emitted & (1 << bit)) !== 0) continue;
-          emitted |= 1 << bit;
-          this.s.actions.push(
-            this.action(v, `${v.request_id}:${kind}:${v.verdict}`, kind, null, lastProvider, lastRoute),
-          );
-          this.s.c.actions++;
-        }
+      // Compensation rules (compensation.ts): one action per (request, kind, triggering class), deterministic id.
+      for (const m of this.s.o.compensation.match(v)) {
+        const bit = (cls - 1) * 4 + (K.ACTION_KIND_CODE[m.kind] ?? 3);
+        if ((emitted & (1 << bit)) !== 0) continue;
+        emitted |= 1 << bit;
+        this.s.actions.push(
+          this.action(v, `${v.request_id}:${m.kind}:${v.verdict}`, m.kind, null, lastProvider, lastRoute, m),
+        );
+        this.s.c.actions++;
       }
     }
     store.wr32(slot, K.O_ACT_EMIT, emitted >>> 0);
@@ -75,6 +78,7 @@ export class ActionBuilder {
     retracts: string | null,
     lastProvider: string | null,
     lastRoute: string | null,
+    rule: { readonly ruleId: string | null; readonly params: Readonly<Record<string, string>> },
   ): Action {
     return {
       action_id: actionId,
@@ -91,6 +95,8 @@ export class ActionBuilder {
       channel: v.channel,
       last_provider: lastProvider,
       last_route: lastRoute,
+      rule_id: rule.ruleId,
+      params: { ...rule.params },
     };
   }
 }

@@ -17,6 +17,19 @@ export type {
 export { DEFAULT_ACTION_RULES, resolveOptions } from './options.js';
 export type { ActionRule, DeadlineRule, EngineOptions, ResolvedOptions } from './options.js';
 export type { InputWatermark } from './clock.js';
+export {
+  CompensationTable,
+  DEFAULT_COMPENSATION_RULES,
+  RULE_LIMITS,
+  compensationRuleProblems,
+  parseCompensationRules,
+} from './compensation.js';
+export type {
+  CompensationActionSpec,
+  CompensationKind,
+  CompensationRule,
+  MatchedAction,
+} from './compensation.js';
 export { EngineError, RECONCILER_ERROR_CODES } from './errors.js';
 export type { ReconcilerErrorCode } from './errors.js';
 export { META_KEY, PSEUDO_KEY_PREFIX, REMOTE_BINDING_KEY_PREFIX, TOMB_HASH_KEY_PREFIX } from './snapshot.js';

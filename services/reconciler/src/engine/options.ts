@@ -1,5 +1,6 @@
 // Engine options: every knob, its unit in the name, its default documented and validated up front.
 import type { ActionKind, VerdictClass } from '@pathwatch/schemas';
+import { CompensationTable, compensationRuleProblems, type CompensationRule } from './compensation.js';
 import { EngineError } from './errors.js';
 
 /** One row of the deadline table; the most specific matching row wins (operation+channel > operation > channel > default). */
@@ -72,8 +73,13 @@ export interface EngineOptions {
   readonly maxCallbacksPerRequest?: number | undefined;
   /** Hops carried in a verdict (the first half and the last half are kept). @default 32 */
   readonly maxHops?: number | undefined;
-  /** Compensating actions. @default alert on missing_dispatch, missing_outcome, failed, expired */
+  /** Compensating actions (short form; see compensationRules). @default alert on missing_dispatch, missing_outcome, failed, expired */
   readonly actionRules?: readonly ActionRule[] | undefined;
+  /**
+   * Compensation rules (compensation.ts): verdicts, scope, horizon, kinds and parameters. When set, replaces
+   * actionRules. @default actionRules
+   */
+  readonly compensationRules?: readonly CompensationRule[] | undefined;
   /** After a restart, versions overdue because Pathwatch was down are released at most this fast. @default 2000 */
   readonly recoveryReleasePerSec?: number | undefined;
   /**
@@ -114,6 +120,8 @@ export interface ResolvedOptions {
   readonly maxCallbacksPerRequest: number;
   readonly maxHops: number;
   readonly actionRules: readonly ActionRule[];
+  /** The compensation rules in effect (compensationRules, else actionRules), indexed. */
+  readonly compensation: CompensationTable;
   readonly recoveryReleasePerSec: number;
   readonly onBinding: ((provider: string, providerMessageId: string, requestId: string) => void) | undefined;
   readonly remoteBindingTtlMs: number;
@@ -171,6 +179,20 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
         `actionRules[${i}]: delivered_on_time needs no compensation`,
       );
   });
+  const compensationRules: readonly CompensationRule[] =
+    o.compensationRules ??
+    actionRules.map((r) => ({
+      verdicts: [r.verdict],
+      ...(r.operation === undefined ? {} : { operation: r.operation }),
+      ...(r.channel === undefined ? {} : { channel: r.channel }),
+      actions: r.kinds.map((kind) => ({ kind })),
+    }));
+  const compensationProblems = compensationRuleProblems(compensationRules);
+  if (compensationProblems.length > 0)
+    throw new EngineError(
+      'RECONCILER_OPTIONS_INVALID',
+      `compensation rules are invalid: ${compensationProblems.join('; ')}`,
+    );
   const correctionHorizonMs = nonNegative('correctionHorizonMs', o.correctionHorizonMs, 3_600_000);
   let longestGiveUpMs = Math.max(defaultGiveUpMs, defaultSlaMs);
   for (const r of rules) longestGiveUpMs = Math.max(longestGiveUpMs, r.giveUpMs, r.slaMs);
@@ -195,6 +217,7 @@ export function resolveOptions(o: EngineOptions = {}): ResolvedOptions {
     maxCallbacksPerRequest: positiveInt('maxCallbacksPerRequest', o.maxCallbacksPerRequest, 64, 200),
     maxHops: positiveInt('maxHops', o.maxHops, 32, 1000),
     actionRules,
+    compensation: new CompensationTable(compensationRules),
     recoveryReleasePerSec: nonNegative('recoveryReleasePerSec', o.recoveryReleasePerSec, 2_000),
     onBinding: o.onBinding,
     remoteBindingTtlMs: nonNegative(
