@@ -19,6 +19,7 @@ import {
   runStage,
   createDeadLetterPublisher,
   type Consumer,
+  type IncomingMessage,
   type CoreMetrics,
   type Admin,
   type DecodeResult,
@@ -33,13 +34,12 @@ import {
   SchemaError,
   type Codec,
   type DispatchAttempted,
-  type Kind,
   type ProviderCallback,
   type RequestAccepted,
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
-import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
+import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode, type InputKind } from './engine/index.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
   packChangelog,
@@ -47,6 +47,7 @@ import {
   type RestoredChangelog,
 } from './changelog.js';
 import { EXPORT_START, META_KEY, type ExportCursor } from './engine/index.js';
+import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
 export const STAGES = {
@@ -88,6 +89,14 @@ export interface ReconcilerAppConfig {
    * flight (below it, consumption overlaps the commit). @default 50000
    */
   maxUncommittedInputs?: number;
+  /**
+   * Deterministic input order (input-merger.ts): how long an input partition with unread records and nothing
+   * fetched may hold back the merged sequence before it is passed over (the order then depends on timing).
+   * @default 10000
+   */
+  maxTaskIdleMs?: number;
+  /** Records buffered per input topic (fetched, waiting for the merge) above which that topic is paused. @default 20000 */
+  maxBufferedPerTopic?: number;
 }
 
 export interface ReconcilerDeps {
@@ -126,13 +135,13 @@ export interface ReconcilerApp {
   health(): { ok: boolean; detail: string };
 }
 
-const INPUT_KINDS: readonly Kind[] = ['request', 'dispatch', 'callback'];
+const INPUT_KINDS: readonly InputKind[] = ['request', 'dispatch', 'callback'];
 
 export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfig): ReconcilerApp {
   const log = deps.logger.child({ module: 'reconciler' });
   const { engine, codec } = deps;
   const inputTopics = INPUT_KINDS.map((k) => config.topics[k]);
-  const kindByTopic = new Map<string, Kind>(INPUT_KINDS.map((k) => [config.topics[k], k]));
+  const kindByTopic = new Map<string, InputKind>(INPUT_KINDS.map((k) => [config.topics[k], k]));
 
   const verdictCounter = new Counter({
     name: 'pathwatch_reconciler_verdicts_total',
@@ -179,8 +188,21 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       }
     | undefined;
   let admin: Admin | undefined;
-  /** Next offset to consume per input topic-partition, for offsets processed but not committed yet. */
-  const pendingOffsets = new Map<string, TopicPartitionOffset>();
+  type Input = RequestAccepted | DispatchAttempted | ProviderCallback;
+  type Msg = IncomingMessage;
+  /**
+   * Fetched records wait here, per input partition, and reach the engine in one merged event-time order
+   * (input-merger.ts): the same per-partition input gives the same verdicts whatever the fetch interleaving.
+   */
+  const merger = new InputMerger<{ msg: Msg; value: Input }>({
+    maxTaskIdleMs: config.maxTaskIdleMs ?? 10_000,
+    now: deps.now,
+  });
+  const maxBufferedPerTopic = config.maxBufferedPerTopic ?? 20_000;
+  const paused = new Set<string>();
+  /** Engine refusals waiting for their dead-letter publish (it lands before the offsets that pass them). */
+  let refusedQueue: { msg: Msg; rejection: { code: string; reason: string } }[] = [];
+  let deadLetterChain: Promise<void> = Promise.resolve();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
   let dlq: Producer | undefined;
@@ -232,6 +254,59 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     [IngestStatus.REFUSED]: 'per-request bound exceeded (attempts, callbacks or state size)',
   };
 
+  /** Applies merged records to the engine; refusals are queued for the dead-letter topic. */
+  const sink: MergeSink<{ msg: Msg; value: Input }> = {
+    feed(kind, partition, r) {
+      const at = { partition, offset: r.offset };
+      let status: IngestStatusCode;
+      if (kind === 'request') status = engine.onRequest(r.value.value as RequestAccepted, at);
+      else if (kind === 'dispatch') status = engine.onDispatch(r.value.value as DispatchAttempted, at);
+      else status = engine.onCallback(r.value.value as ProviderCallback, at);
+      const reason = REJECTED[status];
+      if (reason !== undefined)
+        refusedQueue.push({
+          msg: r.value.msg,
+          rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
+        });
+      stats.inputs++;
+      inputsSinceDrain++;
+      uncommittedInputs++;
+    },
+    setBacklog: (kind, partition, records) => engine.setBacklog(kind, partition, records),
+  };
+
+  /** Feeds what the merge allows, queues the dead letters, and pauses/resumes topics by their buffers. */
+  function pump(): void {
+    if (failed || closed) return;
+    merger.pump(sink);
+    if (refusedQueue.length > 0) {
+      const batch = refusedQueue;
+      refusedQueue = [];
+      deadLetterChain = deadLetterChain.then(async () => {
+        try {
+          await retry(() => deadLetters?.publish(STAGES.apply, batch) ?? Promise.resolve(), {
+            policy: STAGE_RETRY_POLICY,
+            signal: stopRetries.signal,
+          });
+        } catch (err) {
+          if (!isRetryStopped(err)) fatal(err, STAGES.apply);
+          else abandoned = true;
+        }
+      });
+    }
+    for (const kind of INPUT_ORDER) {
+      const topic = config.topics[kind];
+      const n = merger.buffered(kind);
+      if (n > maxBufferedPerTopic && !paused.has(topic)) {
+        paused.add(topic);
+        consumer?.pause([topic]);
+      } else if (n <= maxBufferedPerTopic / 2 && paused.has(topic)) {
+        paused.delete(topic);
+        consumer?.resume([topic]);
+      }
+    }
+  }
+
   function decode(
     topic: string,
     value: Buffer | null,
@@ -243,7 +318,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         rejection: { code: 'RECONCILER_UNKNOWN_TOPIC', reason: `not an input topic: ${topic}` },
       };
     try {
-      return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
+      return { ok: true, value: codec.decode(kind, value) };
     } catch (err) {
       if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
@@ -335,10 +410,19 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       engine.tick();
       lastTickAt = now;
     }
+    // Dead letters of refused inputs land before the offsets that pass them (no await between here and the drain).
+    for (;;) {
+      const chain = deadLetterChain;
+      await chain;
+      if (chain === deadLetterChain) break;
+    }
+    if (abandoned || failed) return;
     const outputs = engine.drainOutputs();
     const changelog = engine.drainChangelog();
-    const offsets = [...pendingOffsets.values()];
-    pendingOffsets.clear();
+    // What the engine holds now: everything before each input's first unfed record.
+    const offsets: TopicPartitionOffset[] = merger
+      .takePositions()
+      .map((p) => ({ topic: config.topics[p.kind], partition: p.partition, offset: p.offset }));
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
     if (offsets.length === 0) uncommittedInputs = 0;
@@ -596,6 +680,21 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         engine.restore(partition, records);
         images += records.length;
       }
+      // Every assigned input is registered with its backlog before anything is fetched (one instance holds every
+      // partition): one with unread records holds the clock and the merge until the consumer has actually read
+      // up to its end — after a restart too — and one at its end holds nothing.
+      for (const kind of INPUT_KINDS) {
+        const topic = config.topics[kind];
+        const [committed, ends] = await Promise.all([
+          a.committedOffsets(config.groupId, topic),
+          a.topicOffsets(topic),
+        ]);
+        for (const e of ends) {
+          const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
+          const pos = c >= BigInt(e.low) ? c.toString() : e.low;
+          merger.assign(kind, e.partition, pos, e.high, sink);
+        }
+      }
       logBytes = restored.bytesRead;
       lastSnapshotBytes = restored.liveBytes;
       changelogBytes.set(logBytes);
@@ -636,6 +735,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         // Traffic stopped (a fetch found nothing anywhere): deadlines go on firing on wall time at once.
         onCaughtUp: () => engine.inputsCaughtUp(),
+        // Every fetch's end, markers and dead-lettered records included: an input at its end stops holding the
+        // clock and the merge.
+        onBatchEnd: (topic, partition, lastOffset, highWatermark) => {
+          const kind = kindByTopic.get(topic);
+          if (kind === undefined || failed) return;
+          merger.fetchedThrough(kind, partition, lastOffset, highWatermark, sink);
+          pump();
+        },
       });
       await runStage({
         stage: STAGES.decode,
@@ -651,57 +758,33 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         handle: async (records, batch) => {
           if (failed) return;
           const kind = kindByTopic.get(batch.topic);
-          const refused: {
-            msg: (typeof records)[number]['msg'];
-            rejection: { code: string; reason: string };
-          }[] = [];
-          for (const { msg, value } of records) {
-            const at = { partition: msg.partition, offset: msg.offset };
-            let status: IngestStatusCode;
-            if (kind === 'request') status = engine.onRequest(value as RequestAccepted, at);
-            else if (kind === 'dispatch') status = engine.onDispatch(value as DispatchAttempted, at);
-            else status = engine.onCallback(value as ProviderCallback, at);
-            const reason = REJECTED[status];
-            if (reason !== undefined) {
-              refused.push({
-                msg,
-                rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
-              });
-            }
-          }
-          stats.inputs += records.length;
-          inputsSinceDrain += records.length;
-          uncommittedInputs += records.length;
-          if (refused.length > 0) await deadLetters?.publish(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
-          if (last && kind !== undefined) {
-            // The clock must not treat a partition with unread records as idle (catch-up after a restart).
-            engine.setBacklog(
-              kind as 'request' | 'dispatch' | 'callback',
-              batch.partition,
-              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-            );
-          }
-          if (last) {
-            lag.set(
-              `${batch.topic}:${batch.partition}`,
-              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-            );
-            consumeHealth.progress();
-            updatePending();
-            pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: (BigInt(last.offset) + 1n).toString(),
-            });
-          }
+          if (kind === undefined || !last) return;
+          merger.add(
+            kind,
+            batch.partition,
+            records.map((r) => ({ offset: r.msg.offset, eventTime: r.value.envelope.occurred_at, value: r })),
+            last.offset,
+            batch.highWatermark,
+            sink,
+          );
+          pump();
+          lag.set(
+            `${batch.topic}:${batch.partition}`,
+            Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+          );
+          consumeHealth.progress();
+          updatePending();
           // Back-pressure: consumption overlaps the transaction in flight, up to a bound of uncommitted inputs.
           if (flushing && inputsSinceDrain >= maxUncommittedInputs) await flushing;
         },
       });
       timer = setInterval(
         () => {
-          if (!closed) void scheduleFlush();
+          if (closed) return;
+          // An input passed over after maxTaskIdleMs lets the merge go on without a fetch.
+          pump();
+          void scheduleFlush();
         },
         Math.min(config.commitIntervalMs, config.tickIntervalMs),
       );

@@ -98,6 +98,8 @@ interface Req {
   emitted: Set<string>; // action ids requested
   retracted: Set<string>;
   beyond: boolean;
+  /** Event time of its last evaluation (clock-fired ones are decided at the threshold that changed it). */
+  evalAt: number;
 }
 
 interface Classified {
@@ -204,8 +206,35 @@ export class ReferenceModel {
   /** After the clock advanced: re-classify everything, then forget what passed its horizon. */
   private clockStep(): void {
     const firedBy = this.source;
-    for (const r of [...this.reqs.values()]) if (!r.closed) this.evaluate(r, firedBy);
+    for (const r of [...this.reqs.values()]) if (!r.closed) this.passThresholds(r, firedBy);
     for (const r of [...this.reqs.values()]) if (r.closed && this.T >= r.expiry) this.forget(r);
+  }
+
+  /**
+   * The clock passed some of the key's thresholds: it is decided at each one in turn, as if the clock had moved
+   * smoothly (so the versions do not depend on how far one step moved T). Every time at which C(key, ·) can
+   * change is a candidate; evaluating at one where nothing changes emits nothing.
+   */
+  private passThresholds(r: Req, firedBy: Verdict['fired_by']): void {
+    const g = this.o.retryGraceMs;
+    const cands = r.request
+      ? [
+          r.base + r.slaMs,
+          r.base + Math.max(r.giveUpMs, r.slaMs),
+          ...r.attempts.map((a) => a.ev.envelope.occurred_at + g),
+          ...r.callbacks.map((c) => this.cbTime(r, c) + g),
+        ]
+      : [r.base + this.o.orphanGraceMs];
+    const due = [...new Set(cands)].filter((c) => c > r.evalAt && c <= this.T).sort((x, y) => x - y);
+    for (const c of due) {
+      if (r.closed) break;
+      this.evaluate(r, firedBy, c);
+    }
+  }
+
+  /** Evidence time of a callback as the classification uses it. */
+  private cbTime(_r: Req, c: Cb): number {
+    return c.time;
   }
 
   // ---- input ----
@@ -390,6 +419,7 @@ export class ReferenceModel {
       emitted: new Set(),
       retracted: new Set(),
       beyond: false,
+      evalAt: -Infinity,
     };
     this.reqs.set(key, r);
     return r;
@@ -672,8 +702,9 @@ export class ReferenceModel {
     return base;
   }
 
-  private evaluate(r: Req, firedBy: Verdict['fired_by']): void {
-    const T = this.T;
+  private evaluate(r: Req, firedBy: Verdict['fired_by'], at = NaN): void {
+    const T = at === at ? at : this.T;
+    r.evalAt = T;
     const c = this.classify(r, T);
     const decidedAt =
       T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;

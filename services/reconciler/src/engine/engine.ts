@@ -883,8 +883,14 @@ class ReconcilerEngine implements Engine {
   }
 
   setBacklog(kind: InputKind, partition: number, records: number): void {
-    const now = this.wall.now();
-    this.clock.setBacklog(this.clock.index(partition * 3 + KIND_NAMES.indexOf(kind), now), records);
+    // semantics/determinism: a reported backlog decides the input's idleness at once (clock.ts); an input going
+    // idle here may release the clock, so deadlines it passes fire at this point of the input sequence.
+    const now = (this.wallNow = this.wall.now());
+    const i = this.input(partition, KIND_NAMES.indexOf(kind), now);
+    // Unread records right after a restore: the downtime's event time is in that backlog and is read as an
+    // uninterrupted run reads it, so nothing is released as downtime (SEMANTICS.md §6).
+    if (records > 0 && this.restoredClock && this.c.events === 0) this.recoveryUntil = -Infinity;
+    if (this.clock.setBacklog(i, records)) this.finishStep(IngestStatus.APPLIED, true);
   }
 
   drainOutputs(): EngineOutputs {
@@ -915,15 +921,19 @@ class ReconcilerEngine implements Engine {
       const slot = this.openDl.popDue(T);
       if (slot === NO_SLOT) break;
       if (!this.isLiveWithDeadline(slot, this.openDl.poppedDeadline, false)) continue;
-      // A deadline that passed while we were down is released at a bounded rate (releaseRecovery).
-      if (this.openDl.poppedDeadline < recoveryUntil) this.enqueueRecovery(slot);
-      else this.evaluate(slot, firedBy, false);
+      // A deadline that passed while we were down is released at a bounded rate (releaseRecovery). Only when
+      // wall time passes it (quiet inputs): a deadline the watermark passes while a backlog is read is decided
+      // as an uninterrupted run decides it (semantics/determinism: a restart changes no version).
+      if (firedBy === K.FB_WALL && this.openDl.poppedDeadline < recoveryUntil) this.enqueueRecovery(slot);
+      // semantics/determinism: decided at its deadline, not at wherever the clock jumped to, so the versions do
+      // not depend on how far one step moved T (a later deadline the key now has re-enters this loop).
+      else this.evaluate(slot, firedBy, false, this.openDl.poppedDeadline);
     }
     for (;;) {
       const slot = this.pendingDl.popDue(T);
       if (slot === NO_SLOT) break;
       if (!this.isLiveWithDeadline(slot, this.pendingDl.poppedDeadline, false)) continue;
-      this.evaluate(slot, firedBy, false);
+      this.evaluate(slot, firedBy, false, this.pendingDl.poppedDeadline);
     }
     for (;;) {
       const slot = this.closedDl.popDue(T);
@@ -975,8 +985,9 @@ class ReconcilerEngine implements Engine {
   // Evaluation: classify the request from its whole stored history, emit a version when it changed
   // =====================================================================================================
 
-  private evaluate(slot: number, firedBy: number, force: boolean): void {
-    const T = this.clock.now;
+  /** `at`: the deadline that fired it (clock-fired evaluations), else the clock. */
+  private evaluate(slot: number, firedBy: number, force: boolean, at = NaN): void {
+    const T = at === at ? at : this.clock.now;
     this.classify(slot, force ? Infinity : T);
     const st = this.rd8(slot, K.O_STATE);
     const decidedAt =
