@@ -119,7 +119,10 @@ export interface ReconcilerDeps {
 export interface ReconcilerStats {
   inputs: number;
   verdicts: Record<string, number>;
+  /** Versions that changed the class of a final verdict (is_correction). */
   corrections: number;
+  /** Versions of a final verdict that kept its class: flags, evidence or error details only. */
+  revisions: number;
   actions: number;
   transactions: number;
   /** Snapshots finished (each lets the log below its start be deleted). */
@@ -145,8 +148,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
 
   const verdictCounter = new Counter({
     name: 'pathwatch_reconciler_verdicts_total',
-    help: 'Verdict versions emitted, by class, lifecycle and whether it corrects a final verdict.',
-    labelNames: ['verdict', 'provisional', 'correction', 'fired_by'],
+    help: 'Verdict versions emitted, by class, lifecycle, whether it corrects a final verdict (changes its class) and how it relates to the previous version (initial, progress, correction, revision).',
+    labelNames: ['verdict', 'provisional', 'correction', 'revision_kind', 'fired_by'],
     registers: [deps.metrics.registry],
   });
   const txSeconds = new Gauge({
@@ -165,6 +168,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     inputs: 0,
     verdicts: {},
     corrections: 0,
+    revisions: 0,
     actions: 0,
     transactions: 0,
     snapshots: 0,
@@ -485,10 +489,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     for (const v of outputs.verdicts) {
       stats.verdicts[v.verdict] = (stats.verdicts[v.verdict] ?? 0) + 1;
       if (v.is_correction) stats.corrections++;
+      else if (v.revision_kind === 'revision') stats.revisions++;
       verdictCounter.inc({
         verdict: v.verdict,
         provisional: String(v.provisional),
         correction: String(v.is_correction),
+        revision_kind: v.revision_kind ?? 'unknown',
         fired_by: v.fired_by,
       });
       // On-time deliveries are the bulk and say nothing new: debug. Everything else (absence, failure,
@@ -500,6 +506,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           verdict: v.verdict,
           provisional: v.provisional,
           correction: v.is_correction,
+          revisionKind: v.revision_kind,
           firedBy: v.fired_by,
           watermarkLagMs: v.watermark_lag_ms,
           flags: v.flags,

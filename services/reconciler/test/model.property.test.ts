@@ -87,7 +87,21 @@ describe('lifecycle invariants', { timeout: 600_000 }, () => {
             if (prev) expect(v.version).toBe(prev.version + 1);
             expect(v.verdict_id).toBe(`${key}:v${v.version}`);
             expect(v.provisional).toBe(v.verdict === 'overdue');
-            expect(v.is_correction).toBe(prev !== undefined ? !prev.provisional : v.is_correction);
+            // A correction changes the class of a final version; the same class again is a revision.
+            expect(v.is_correction).toBe(
+              prev !== undefined ? !prev.provisional && prev.verdict !== v.verdict : false,
+            );
+            expect(v.revision_kind).toBe(
+              prev === undefined
+                ? v.version === 1
+                  ? 'initial'
+                  : v.revision_kind
+                : prev.provisional
+                  ? 'progress'
+                  : prev.verdict !== v.verdict
+                    ? 'correction'
+                    : 'revision',
+            );
             if (prev) expect(v.previous_verdict).toBe(prev.verdict);
             if (v.verdict === 'delivered_on_time') expect(v.outcome_ok).toBe(true);
             if (v.verdict === 'orphan_callback' || v.verdict === 'orphan_dispatch')

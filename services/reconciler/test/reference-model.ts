@@ -728,11 +728,19 @@ export class ReferenceModel {
         l.errCode !== k.errCode ||
         l.evidence !== k.evidence;
       if (changed) {
-        const isCorrection = r.version > 0 && l !== null && !l.provisional;
+        const isCorrection = r.version > 0 && l !== null && !l.provisional && l.cls !== k.cls;
+        const revisionKind: NonNullable<Verdict['revision_kind']> =
+          r.version === 0 || !l
+            ? 'initial'
+            : l.provisional
+              ? 'progress'
+              : isCorrection
+                ? 'correction'
+                : 'revision';
         const previous = r.version > 0 && l ? l.cls : null;
         r.version++;
         r.last = k;
-        const v = this.verdict(r, c, firedBy, decidedAt, isCorrection, previous);
+        const v = this.verdict(r, c, firedBy, decidedAt, isCorrection, previous, revisionKind);
         this.verdicts.push(v);
         this.emitActions(r, v, c);
       }
@@ -750,6 +758,7 @@ export class ReferenceModel {
     decidedAt: number,
     isCorrection: boolean,
     previous: VerdictClass | null,
+    revisionKind: NonNullable<Verdict['revision_kind']>,
   ): Verdict {
     const req = r.request;
     const hops: { hop: Hop; rank: number; i: number }[] = [];
@@ -861,6 +870,9 @@ export class ReferenceModel {
       duplicate_callbacks: r.callbacks.filter((x) => x.dup).length,
       attempts,
       hops: bounded,
+      revision_kind: revisionKind,
+      evidence_at: null,
+      clock_skew_ms: null,
     };
   }
 

@@ -1427,7 +1427,9 @@ class ReconcilerEngine implements Engine {
     const version = lastVersion + 1;
     const cls = this.rClass;
     const lastClass = this.rd8(slot, K.O_LCLASS);
-    const isCorrection = lastVersion > 0 && !lastProv;
+    // A correction changes the class of a final version (SEMANTICS.md §4); the same class with other flags,
+    // evidence or error details is a revision.
+    const isCorrection = lastVersion > 0 && !lastProv && lastClass !== cls;
     this.wr32(slot, K.O_VERSION, version);
     this.wr8(slot, K.O_LCLASS, cls);
     this.wr16(slot, K.O_LFLAGS, this.rFlags);
@@ -1448,6 +1450,7 @@ class ReconcilerEngine implements Engine {
       decidedAt,
       isCorrection,
       lastVersion > 0 ? lastClass : -1,
+      lastVersion === 0 ? 'initial' : lastProv ? 'progress' : isCorrection ? 'correction' : 'revision',
     );
     this.verdicts.push(v);
     this.emitActions(slot, v);
@@ -1460,6 +1463,7 @@ class ReconcilerEngine implements Engine {
     decidedAt: number,
     isCorrection: boolean,
     previous: number,
+    revisionKind: NonNullable<Verdict['revision_kind']>,
   ): Verdict {
     const p = this.scanPage;
     const b = this.scanBase;
@@ -1627,6 +1631,9 @@ class ReconcilerEngine implements Engine {
       duplicate_callbacks: this.scanDups,
       attempts,
       hops: boundedHops,
+      revision_kind: revisionKind,
+      evidence_at: null,
+      clock_skew_ms: null,
     };
   }
 
