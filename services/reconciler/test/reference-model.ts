@@ -32,6 +32,7 @@ const FLAGS = [
   'overdue_due_to_downtime',
   'beyond_correction_horizon',
   'state_bound_evicted',
+  'provider_clock_skew',
 ] as const;
 type Flag = (typeof FLAGS)[number];
 
@@ -60,7 +61,8 @@ interface Cb {
   nat: string;
   natA: number;
   natB: number;
-  time: number; // evidence time
+  time: number; // min(provider_event_time, occurred_at): before its bounds (cbTime)
+  occ: number; // occurred_at
   dup: boolean;
   unattachedOnArrival: boolean;
 }
@@ -232,9 +234,39 @@ export class ReferenceModel {
     }
   }
 
-  /** Evidence time of a callback as the classification uses it. */
-  private cbTime(_r: Req, c: Cb): number {
-    return c.time;
+  /**
+   * What a callback answers: its attempt's dispatch (and the acceptance), or, unattached, the acceptance and the
+   * first dispatch. -Infinity when nothing is known.
+   */
+  private cbLower(r: Req, c: Cb): number {
+    const acc = r.request ? r.base : -Infinity;
+    const a = this.attachTo(r, c);
+    if (a) return Math.max(acc, a.ev.envelope.occurred_at);
+    if (r.attempts.length === 0) return acc;
+    return Math.max(acc, Math.min(...r.attempts.map((x) => x.ev.envelope.occurred_at)));
+  }
+
+  /** Evidence time of a callback: within [what it answers, when we heard of it]. */
+  private cbTime(r: Req, c: Cb): number {
+    const lower = this.cbLower(r, c);
+    if (c.time >= lower) return c.time;
+    // A provider_event_time before what it answers proves a slow provider clock: when we heard of it counts.
+    return Math.max(lower, c.occ > c.time ? c.occ : c.time);
+  }
+
+  /** Newest evidence time of a key: acceptance, dispatches, non-duplicate callbacks (within their bounds). */
+  private evidenceAt(r: Req): number {
+    return Math.max(
+      r.request ? r.base : -Infinity,
+      ...r.attempts.map((a) => a.ev.envelope.occurred_at),
+      ...r.callbacks.filter((c) => !c.dup).map((c) => this.cbTime(r, c)),
+    );
+  }
+
+  /** By how much the provider's time preceded what the callback answers (0: no proven skew). */
+  private cbSkew(r: Req, c: Cb): number {
+    const lower = this.cbLower(r, c);
+    return c.time < lower && c.occ > c.time ? lower - c.time : 0;
   }
 
   // ---- input ----
@@ -527,6 +559,7 @@ export class ReferenceModel {
       byAttempt.set(a, list);
     }
     const unattached = byAttempt.get(null) ?? [];
+    const tm = (c: Cb): number => this.cbTime(r, c);
 
     // Outcome of one attempt (or of the unattached evidence when att is null).
     const outcomeOf = (att: Att | null) => {
@@ -541,7 +574,7 @@ export class ReferenceModel {
       const key = (c: Cb) => [
         rank(c.ev.status, c.ev.is_final),
         c.ev.provider_sequence ?? -Infinity,
-        c.time,
+        tm(c),
         c.natA,
         c.natB,
       ];
@@ -566,14 +599,14 @@ export class ReferenceModel {
       let lastStatusAt: number | null = null;
       if (successes.length > 0) {
         kind = 'success';
-        time = Math.min(...successes.map((c) => c.time));
+        time = Math.min(...successes.map((c) => tm(c)));
         evidence = Math.max(...successes.map((c) => evRank(c.ev.evidence_level)));
         lastStatus = 'delivered';
         lastStatusAt = time;
       } else if (pool.length > 0) {
         const sorted = [...pool].sort(
           (x, y) =>
-            x.time - y.time ||
+            tm(x) - tm(y) ||
             (finalOutcome(x.ev.status) === finalOutcome(y.ev.status)
               ? 0
               : finalOutcome(x.ev.status) === 'failure'
@@ -584,17 +617,17 @@ export class ReferenceModel {
         );
         rec = sorted[0]!;
         kind = finalOutcome(rec.ev.status);
-        time = rec.time;
+        time = tm(rec);
         evidence = evRank(rec.ev.evidence_level);
         lastStatus = rec.ev.status;
-        lastStatusAt = rec.time;
+        lastStatusAt = tm(rec);
       } else if (att && (att.ev.submit_outcome === 'rejected' || att.ev.submit_outcome === 'error')) {
         kind = 'failure';
         time = att.ev.envelope.occurred_at;
       }
       if (lastStatus === null && best) {
         lastStatus = best.ev.status;
-        lastStatusAt = best.time;
+        lastStatusAt = tm(best);
       }
       return { kind, time, evidence, rec, conflict: kinds.size >= 2, lastStatus, lastStatusAt };
     };
@@ -626,6 +659,7 @@ export class ReferenceModel {
       flags.add('callback_before_dispatch');
     if (attempts.filter((a) => outcomes.get(a)!.kind === 'success').length >= 2) flags.add('multi_delivered');
     if (r.beyond) flags.add('beyond_correction_horizon');
+    if (live.some((c) => this.cbSkew(r, c) > 0)) flags.add('provider_clock_skew');
     const flagList = FLAGS.filter((f) => flags.has(f));
     const maxEvidence = EVIDENCE[Math.max(0, ...live.map((c) => evRank(c.ev.evidence_level)))]!;
     const attemptSummaries = order.map((att) => {
@@ -706,8 +740,11 @@ export class ReferenceModel {
     const T = at === at ? at : this.T;
     r.evalAt = T;
     const c = this.classify(r, T);
-    const decidedAt =
-      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
+    // Never before the newest evidence it rests on.
+    const decidedAt = Math.max(
+      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow,
+      this.evidenceAt(r),
+    );
     if (c.cls !== 'pending') {
       const k = {
         cls: c.cls,
@@ -781,7 +818,7 @@ export class ReferenceModel {
       push(
         {
           kind: 'callback',
-          at: cb.time,
+          at: this.cbTime(r, cb),
           detail: e.is_final
             ? `${e.status} (${e.evidence_level})`
             : `${e.status} intermediate (${e.evidence_level})`,
@@ -871,8 +908,11 @@ export class ReferenceModel {
       attempts,
       hops: bounded,
       revision_kind: revisionKind,
-      evidence_at: null,
-      clock_skew_ms: null,
+      evidence_at: this.evidenceAt(r) === -Infinity ? null : this.evidenceAt(r),
+      clock_skew_ms: (() => {
+        const k = Math.max(0, ...r.callbacks.filter((x) => !x.dup).map((x) => this.cbSkew(r, x)));
+        return k > 0 ? Math.round(k) : null;
+      })(),
     };
   }
 
@@ -976,6 +1016,7 @@ function makeCb(ev: ProviderCallback): Cb {
     natA: H.a,
     natB: H.b,
     time,
+    occ: t,
     dup: false,
     unattachedOnArrival: false,
   };

@@ -267,6 +267,12 @@ class ReconcilerEngine implements Engine {
   private readonly lsTime = new Float64Array(MAX_ATT);
   private readonly cbAtt = new Int32Array(256); // attempt index per callback record (scan order)
   private readonly cbRec = new Int32Array(256);
+  /** Evidence time per callback record (scan order), within its bounds (semantics/skew). */
+  private readonly cbTime = new Float64Array(256);
+  /** Newest evidence time of the scanned slot (acceptance, dispatches, non-duplicate callbacks). */
+  private scanEvidenceAt = -Infinity;
+  /** Largest amount a provider_event_time preceded what its callback answers (0: none). */
+  private scanSkew = 0;
   private readonly orderScratch = new Int32Array(MAX_ATT);
   private readonly hopRankScratch = new Int32Array(MAX_ATT + 260);
   private readonly hopIdxScratch = new Int32Array(MAX_ATT + 260);
@@ -543,6 +549,7 @@ class ReconcilerEngine implements Engine {
       seq === null ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(seq))),
       attH,
       pmidH,
+      t - evTime,
     );
     if (known === 1) this.c.duplicateCallbacks++;
     if (!isNewPseudo && !isNewOrphan) this.onNewEvidence(slot, t);
@@ -676,7 +683,6 @@ class ReconcilerEngine implements Engine {
     const i32 = this.arena.i32[p]!;
     const f64 = this.arena.f64[p]!;
     const tenant = this.tenants.value(u16[(b + K.O_TENANT) >> 1]!);
-    const base = f64[(b + K.O_BASE) >> 3]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; r += K.CB_LEN) {
       this.queueHandoff(requestId, {
@@ -696,7 +702,8 @@ class ReconcilerEngine implements Engine {
         pmidHash: u32[(r + K.K_PMIDH) >> 2]!,
         sequence: i32[(r + K.K_SEQ) >> 2]!,
         time: f64[(r + K.K_TIME) >> 3]!,
-        occurredAt: base,
+        // Its own occurred_at (semantics/skew: K_OCCD); the earliest of them is the pseudo key's base.
+        occurredAt: f64[(r + K.K_TIME) >> 3]! + u32[(r + K.K_OCCD) >> 2]!,
       });
     }
     this.c.remoteMatched++;
@@ -794,6 +801,7 @@ class ReconcilerEngine implements Engine {
         cb.sequence,
         cb.attemptHash,
         pmidH,
+        cb.occurredAt - cb.time,
       );
       if (known === 1) this.c.duplicateCallbacks++;
       applied++;
@@ -990,8 +998,12 @@ class ReconcilerEngine implements Engine {
     const T = at === at ? at : this.clock.now;
     this.classify(slot, force ? Infinity : T);
     const st = this.rd8(slot, K.O_STATE);
-    const decidedAt =
-      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
+    // semantics/causal: never decided before the newest evidence it rests on (T lags the events by the
+    // out-of-orderness bound), so the verdict follows its evidence in every timeline.
+    const decidedAt = Math.max(
+      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow,
+      this.scanEvidenceAt,
+    );
     const cls = this.rClass;
     if (cls !== K.C_PENDING) {
       const lastVersion = this.rd32(slot, K.O_VERSION);
@@ -1072,12 +1084,14 @@ class ReconcilerEngine implements Engine {
     const end = b + u16[(b + K.O_USED) >> 1]!;
     // Pass 1: attempts.
     let n = 0;
+    let firstDisp = Infinity;
     for (let r = start; r < end;) {
       const type = u8[r]!;
       if (type === K.REC_ATTEMPT) {
         this.aRec[n] = r;
         this.aNo[n] = u16[(r + K.A_NO) >> 1]!;
         this.aDisp[n] = f64[(r + K.A_DISP) >> 3]!;
+        if (this.aDisp[n]! < firstDisp) firstDisp = this.aDisp[n]!;
         this.aSub[n] = u8[r + K.A_SUBMIT]!;
         this.aProv[n] = u16[(r + K.A_PROVIDER) >> 1]!;
         this.aReason[n] = u8[r + K.A_REASON]!;
@@ -1107,6 +1121,13 @@ class ReconcilerEngine implements Engine {
       this.bRank[i] = -1;
       this.bStatus[i] = -1;
     }
+    // semantics/skew: a callback's evidence time lies in [what it answers, when we heard of it]. Lower bound: its
+    // attempt's dispatch (and the acceptance); unattached ones: the acceptance and the first dispatch.
+    const hasReq = (u8[b + K.O_STATE]! & K.ST_HAS_REQ) !== 0;
+    const acceptedAt = hasReq ? f64[(b + K.O_BASE) >> 3]! : -Infinity;
+    const uLower = Math.max(acceptedAt, firstDisp === Infinity ? -Infinity : firstDisp);
+    let evidenceAt = Math.max(acceptedAt, n > 0 ? this.maxDispatch(n) : -Infinity);
+    let skew = 0;
     // Pass 2: callbacks, attached to attempts by attempt_id, else (provider, provider_message_id).
     let cbs = 0;
     let dups = 0;
@@ -1149,12 +1170,25 @@ class ReconcilerEngine implements Engine {
         a = n;
         pseudoHas = true;
       } else if ((fl & K.KF_UNATTACHED) !== 0) cbd = true;
+      let time = f64[(r + K.K_TIME) >> 3]!;
+      const lower = a < n ? Math.max(acceptedAt, this.aDisp[a]!) : uLower;
+      if (time < lower) {
+        // Before what it answers: a provider_event_time that early proves the provider's clock slow, so the
+        // delivery counts when we heard of it (occurred_at), never earlier than the dispatch.
+        const occd = u32[(r + K.K_OCCD) >> 2]!;
+        if (occd > 0) {
+          if (lower - time > skew) skew = lower - time;
+          time += occd;
+        }
+        if (time < lower) time = lower;
+      }
+      if (time > evidenceAt) evidenceAt = time;
+      this.cbTime[cbs] = time;
       this.cbAtt[cbs++] = a;
       const ev = (fl >> 1) & 3;
       if (ev > maxEv) maxEv = ev;
       const status = u8[r + K.K_STATUS]!;
       const isFinal = (fl & K.KF_FINAL) !== 0;
-      const time = f64[(r + K.K_TIME) >> 3]!;
       const fk = isFinal ? finalKind(status) : O_NONE;
       if (fk !== O_NONE) {
         this.kinds[a] = this.kinds[a]! | (1 << fk);
@@ -1211,6 +1245,8 @@ class ReconcilerEngine implements Engine {
     this.scanCbs = cbs;
     this.scanDups = dups;
     this.scanMaxEv = maxEv;
+    this.scanEvidenceAt = evidenceAt;
+    this.scanSkew = skew;
     this.scanCbd = cbd;
     this.scanNonDupCbs = cbs - dups;
     this.scanPseudoHas = pseudoHas;
@@ -1232,7 +1268,7 @@ class ReconcilerEngine implements Engine {
         const rec = hard ? this.hfRec[i]! : this.sfRec[i]!;
         const status = u8[rec + K.K_STATUS]!;
         this.oKind[i] = finalKind(status);
-        this.oTime[i] = f64[(rec + K.K_TIME) >> 3]!;
+        this.oTime[i] = hard ? this.hfT[i]! : this.sfT[i]!; // within its bounds (semantics/skew)
         this.oEv[i] = (u8[rec + K.K_FLAGS]! >> 1) & 3;
         this.oRec[i] = rec;
         this.lsStatus[i] = status;
@@ -1253,6 +1289,13 @@ class ReconcilerEngine implements Engine {
         this.lsTime[i] = this.bTime[i]!;
       }
     }
+  }
+
+  /** Latest dispatch time among the first n scanned attempts. */
+  private maxDispatch(n: number): number {
+    let m = -Infinity;
+    for (let i = 0; i < n; i++) if (this.aDisp[i]! > m) m = this.aDisp[i]!;
+    return m;
   }
 
   /** Failure choice order: earliest evidence time, then failure before expired, then natural key. */
@@ -1317,6 +1360,7 @@ class ReconcilerEngine implements Engine {
     if ((misc & K.M_DOWNTIME) !== 0) flags |= K.F_DOWNTIME;
     if ((misc & K.M_BEYOND) !== 0) flags |= K.F_BEYOND;
     if ((misc & K.M_EVICTED) !== 0) flags |= K.F_EVICTED;
+    if (this.scanSkew > 0) flags |= K.F_SKEW;
     this.rFlags = flags;
     this.rErrCat = K.EC_NONE;
     this.rErrCode = 0;
@@ -1557,7 +1601,7 @@ class ReconcilerEngine implements Engine {
       hopRank[hops.length] = 2;
       hops.push({
         kind: 'callback',
-        at: f64[(r + K.K_TIME) >> 3]!,
+        at: this.cbTime[k]!,
         detail: (fl & K.KF_FINAL) !== 0 ? `${status} (${evidence})` : `${status} intermediate (${evidence})`,
       });
     }
@@ -1632,8 +1676,8 @@ class ReconcilerEngine implements Engine {
       attempts,
       hops: boundedHops,
       revision_kind: revisionKind,
-      evidence_at: null,
-      clock_skew_ms: null,
+      evidence_at: this.scanEvidenceAt === -Infinity ? null : this.scanEvidenceAt,
+      clock_skew_ms: this.scanSkew > 0 ? Math.round(this.scanSkew) : null,
     };
   }
 
@@ -1917,6 +1961,8 @@ class ReconcilerEngine implements Engine {
     seq: number,
     attH: number,
     pmidH: number,
+    /** occurred_at − time (ms, ≥ 0; rounded up and capped here). */
+    occurredAfterMs: number,
   ): void {
     const addr = this.slotAddr[slot]!;
     const p = addr >>> PAGE_BITS;
@@ -1940,7 +1986,8 @@ class ReconcilerEngine implements Engine {
     this.arena.i32[p]![(r + K.K_SEQ) >> 2] = seq;
     u32[(r + K.K_ATTH) >> 2] = attH;
     u32[(r + K.K_PMIDH) >> 2] = pmidH;
-    u32[(r + 44) >> 2] = 0;
+    // semantics/skew: kept so the evidence time can fall back to occurred_at when the provider clock proves slow.
+    u32[(r + K.K_OCCD) >> 2] = occurredAfterMs > 0 ? Math.min(4294967295, Math.ceil(occurredAfterMs)) : 0;
     u16[(b + K.O_USED) >> 1] = used + K.CB_LEN;
   }
 
@@ -2143,6 +2190,7 @@ class ReconcilerEngine implements Engine {
         this.arena.i32[op]![(r + K.K_SEQ) >> 2]!,
         ou32[(r + K.K_ATTH) >> 2]!,
         ou32[(r + K.K_PMIDH) >> 2]!,
+        ou32[(r + K.K_OCCD) >> 2]!,
       );
       if (known === 1) this.c.duplicateCallbacks++;
     }
