@@ -12,7 +12,13 @@ import {
   type Logger,
 } from '@pathwatch/core';
 import { createCodec, DEFAULT_TOPICS, type Codec, type TopicNames } from '@pathwatch/schemas';
-import { buildReconciler, createEngine, type EngineOptions, type ReconcilerApp } from '@pathwatch/reconciler';
+import {
+  buildReconciler,
+  createEngine,
+  type EngineOptions,
+  type ReconcilerApp,
+  type ReconcilerAppConfig,
+} from '@pathwatch/reconciler';
 import { kafkaBrokers, uniqueName } from './kafka.js';
 
 export interface PipelineTopics {
@@ -52,6 +58,8 @@ export function startReconciler(
     partitions?: number;
     now?: () => number;
     onFatal?: (err: Error) => void;
+    /** Wiring options beyond the test defaults (e.g. a small maxUncommittedInputs to slow consumption down). */
+    app?: Partial<ReconcilerAppConfig>;
   },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
@@ -75,6 +83,7 @@ export function startReconciler(
       tickIntervalMs: 100,
       topicPartitions: opts.partitions ?? 3,
       createTopics: true,
+      ...opts.app,
     },
   );
   return { app, codec };
