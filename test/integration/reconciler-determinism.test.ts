@@ -139,7 +139,7 @@ describe('reconciler determinism (real broker)', { timeout: 600_000 }, () => {
         { timeoutMs: 240_000, intervalMs: 500, description: `${name} settled` },
       );
       await app.close();
-      console.log(`determinism: ${name} settled after ${app.stats().inputs} inputs applied`);
+      process.stdout.write(`determinism: ${name} settled after ${app.stats().inputs} inputs applied\n`);
       return {
         verdicts: verdicts.messages.map((m) => codec.decode('verdict', m.value)),
         actions: actions.messages.map((m) => codec.decode('action', m.value)),
@@ -154,10 +154,10 @@ describe('reconciler determinism (real broker)', { timeout: 600_000 }, () => {
     const vb = dedupe(b.verdicts, (v) => v.verdict_id);
     const aa = dedupe(a.actions, (x: Action) => x.action_id);
     const ab = dedupe(b.actions, (x: Action) => x.action_id);
-    console.log(
+    process.stdout.write(
       `determinism: ${inputs} input records; run A ${a.verdicts.length} verdict versions (${va.size} distinct), ` +
         `${a.actions.length} actions; run B (restarted) ${b.verdicts.length} verdict versions (${vb.size} distinct), ` +
-        `${b.actions.length} actions; B restarted after ${restartedAt} inputs`,
+        `${b.actions.length} actions; B restarted after ${restartedAt} inputs\n`,
     );
     expect(restartedAt).toBeLessThan(inputs / 2);
     expect(va.size).toBeGreaterThan(10_000);
