@@ -11,7 +11,7 @@ import { containsBytes, createJsonReader, formatPath, toJsonText } from './json.
 import type { JsonReader, ReadContext } from './json.js';
 import { createSchemaRegistryClient } from './registry.js';
 import type { SchemaRegistryClient, SchemaRegistryOptions } from './registry.js';
-import { createValidator } from './validate.js';
+import { FIELD_TOO_LONG, createValidator } from './validate.js';
 import type { ValidationOptions, Validator } from './validate.js';
 
 export type WireFormat = 'avro' | 'json';
@@ -282,7 +282,12 @@ export function createCodec(options: CodecOptions = {}): Codec {
     }
     if (shouldValidate) {
       const reason = validator(kind, value as KindMap[K]);
-      if (reason !== null) throw new DecodeError('SCHEMA_VALIDATION_FAILED', kind, reason);
+      if (reason !== null)
+        throw new DecodeError(
+          reason.startsWith(FIELD_TOO_LONG) ? 'SCHEMA_FIELD_TOO_LONG' : 'SCHEMA_VALIDATION_FAILED',
+          kind,
+          reason,
+        );
     }
     return value as KindMap[K];
   }

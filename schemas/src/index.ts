@@ -41,7 +41,13 @@ export type {
   SchemaRegistryClient,
   SchemaRegistryOptions,
 } from './registry.js';
-export { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_TIMESTAMP_MS } from './validate.js';
-export type { ValidationOptions } from './validate.js';
+export {
+  ATTRIBUTE_LIMITS,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MIN_TIMESTAMP_MS,
+  FIELD_LIMITS,
+  FIELD_TOO_LONG,
+} from './validate.js';
+export type { LimitedField, ValidationOptions } from './validate.js';
 export { benchCodec } from './bench.js';
 export type { CodecBenchOptions, CodecBenchResult } from './bench.js';

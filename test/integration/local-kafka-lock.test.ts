@@ -123,7 +123,12 @@ describe('one broker per data directory', () => {
     await waitFor(() => !isPidAlive(started.pid), { timeoutMs: 30_000, description: 'broker to exit' });
     // The lock file is still there, naming dead processes: stale, so nobody holds the directory.
     expect(await readFile(path.join(dir, LOCK_FILE), 'utf8')).toContain(`"brokerPid": ${started.pid}`);
-    expect(await readRunningKafka(dir)).toBeUndefined();
+    // Under load the lock was seen held once just after the broker pid read as gone (a JVM's teardown as seen
+    // through /proc), so the lock must turn stale within a bound rather than at the very first look.
+    await waitFor(async () => (await readRunningKafka(dir)) === undefined, {
+      timeoutMs: 30_000,
+      description: 'the dead owner\'s lock to read as stale',
+    });
 
     const next = await startLocalKafka({ dataDir: dir });
     try {

@@ -8,7 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, openPathStore, type PathStore, type Producer } from '@pathwatch/core';
+import { createMetrics, type Producer } from '@pathwatch/core';
+import { openPathStore, type PathStore } from '@pathwatch/path-store';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
 import type { Codec, DispatchAttempted, ProviderCallback, RequestAccepted } from '@pathwatch/schemas';
 import {

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '@pathwatch/schemas';
-import { Registry, createRootLogger, openPathStore, type PathStore } from '@pathwatch/core';
+import { Registry, createRootLogger } from '@pathwatch/core';
+import { openPathStore, type PathStore } from '@pathwatch/path-store';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 import { buildApp, startQueryApi, type QueryApiDeps, type RunningQueryApi } from '@pathwatch/query-api';
 

@@ -13,16 +13,16 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '@pathwatch/schemas';
+import { createRootLogger } from '@pathwatch/core';
 import {
   StoreError,
-  createRootLogger,
   loadFunctionCatalog,
   openClickHouse,
   openPathStore,
   readonlyUserDdl,
   type ClickHouse,
   type PathStore,
-} from '@pathwatch/core';
+} from '@pathwatch/path-store';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 import { buildApp, type QueryApiDeps } from '@pathwatch/query-api';
 

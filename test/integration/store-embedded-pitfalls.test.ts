@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NativeWriter, StoreError, createRootLogger, openClickHouse, type ClickHouse } from '@pathwatch/core';
+import { createRootLogger } from '@pathwatch/core';
+import { NativeWriter, StoreError, openClickHouse, type ClickHouse } from '@pathwatch/path-store';
 
 const logger = createRootLogger({ level: 'silent', name: 'test' });
 const dataDir = mkdtempSync(join(tmpdir(), 'pw-store-pit-'));

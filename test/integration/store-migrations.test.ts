@@ -6,17 +6,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRootLogger } from '@pathwatch/core';
 import {
   PATH_STORE_MIGRATIONS,
   StoreError,
   applyMigrations,
-  createRootLogger,
   migrationChecksum,
   openClickHouse,
   openPathStore,
   type ClickHouse,
   type Migration,
-} from '@pathwatch/core';
+} from '@pathwatch/path-store';
 
 const logger = createRootLogger({ level: 'silent', name: 'test' });
 const deps = { logger, now: () => Date.now() };

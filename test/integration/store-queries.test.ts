@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict, VerdictClass } from '@pathwatch/schemas';
-import { createRootLogger, openPathStore, pathAnchorMs, type PathStore } from '@pathwatch/core';
+import { createRootLogger } from '@pathwatch/core';
+import { openPathStore, pathAnchorMs, type PathStore } from '@pathwatch/path-store';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 
 const logger = createRootLogger({ level: 'silent', name: 'test' });

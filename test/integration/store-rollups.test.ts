@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Verdict, VerdictClass } from '@pathwatch/schemas';
-import { createRootLogger, openPathStore, type PathStore } from '@pathwatch/core';
+import { createRootLogger } from '@pathwatch/core';
+import { openPathStore, type PathStore } from '@pathwatch/path-store';
 import { syntheticVerdict } from '@pathwatch/path-writer';
 
 const logger = createRootLogger({ level: 'silent', name: 'test' });

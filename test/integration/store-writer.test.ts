@@ -13,13 +13,10 @@ import {
   createKafka,
   createMetrics,
   createRootLogger,
-  openClickHouse,
-  openPathStore,
-  type ClickHouse,
   type IncomingMessage,
-  type PathStore,
   type TopicPartitionOffset,
 } from '@pathwatch/core';
+import { openClickHouse, openPathStore, type ClickHouse, type PathStore } from '@pathwatch/path-store';
 import {
   PathWriter,
   batchToken,

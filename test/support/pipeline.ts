@@ -58,8 +58,8 @@ export function startReconciler(
     partitions?: number;
     now?: () => number;
     onFatal?: (err: Error) => void;
-    /** Wiring options beyond the test defaults (e.g. a small maxUncommittedInputs to slow consumption down). */
-    app?: Partial<ReconcilerAppConfig>;
+    /** Overrides of the app configuration (limits, timeouts). */
+    config?: Partial<ReconcilerAppConfig>;
   },
 ): { app: ReconcilerApp; codec: Codec } {
   const codec = createCodec({ topics: t.topics });
@@ -83,7 +83,7 @@ export function startReconciler(
       tickIntervalMs: 100,
       topicPartitions: opts.partitions ?? 3,
       createTopics: true,
-      ...opts.app,
+      ...opts.config,
     },
   );
   return { app, codec };

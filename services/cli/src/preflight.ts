@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { dataDirHolder, redactUrl, type ClickHouseOptions } from '@pathwatch/core';
+import { redactUrl } from '@pathwatch/core';
+import { dataDirHolder, type ClickHouseOptions } from '@pathwatch/path-store';
 import { readRunningKafka } from '@pathwatch/local-kafka';
 
 export interface PreflightProblem {

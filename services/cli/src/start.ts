@@ -10,29 +10,34 @@ import { pino } from 'pino';
 import {
   ConfigError,
   armShutdownDeadline,
-  clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   type KafkaClient,
   type Logger,
-  type PathStore,
-  openPathStore,
   readConfigs,
   redactUrl,
 } from '@pathwatch/core';
+import { clickhouseOptionsFromConfig, type PathStore, openPathStore } from '@pathwatch/path-store';
 import { readRunningKafka, startLocalKafka, type LocalKafka } from '@pathwatch/local-kafka';
-import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
+import {
+  buildPathWriter,
+  loadPathWriterConfig,
+  pathStoreOptionsFrom,
+  pathWriterAppConfigFrom,
+  type PathWriterApp,
+} from '@pathwatch/path-writer';
 import {
   buildReconciler,
   createEngine,
   engineOptionsFrom,
   loadReconcilerConfig,
+  reconcilerAppConfigFrom,
   type ReconcilerApp,
 } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
-import { buildApp, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import { buildApp, listenOptionsFrom, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
+import { createCodec } from '@pathwatch/schemas';
 import { homeDir, loadCliConfig, processEnv } from './config.js';
 import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
@@ -141,9 +146,7 @@ export async function runStart(): Promise<number> {
     const store: PathStore = await openPathStore(
       clickhouseOptionsFromConfig(pwConfig),
       { logger, now: Date.now },
-      {
-        rollups: { correctionWindowMs: pwConfig.rollupCorrectionWindowHours * 3_600_000 },
-      },
+      pathStoreOptionsFrom(pwConfig),
     );
     closers.push({ name: 'ClickHouse', close: () => store.close() });
     progress.done(
@@ -170,23 +173,11 @@ export async function runStart(): Promise<number> {
           shutdown.stopping ??= stopAll();
         },
       },
-      {
-        topics: DEFAULT_TOPICS,
-        changelogTopic: rcConfig.changelogTopic,
-        snapshotMinBytes: rcConfig.snapshotMinBytes,
-        snapshotRecordsPerCommit: rcConfig.snapshotRecordsPerCommit,
-        groupId: rcConfig.groupId,
-        instanceId: rcConfig.instanceId,
-        commitIntervalMs: rcConfig.commitIntervalMs,
-        tickIntervalMs: rcConfig.tickIntervalMs,
-        sessionTimeoutMs: rcConfig.sessionTimeoutMs,
-        topicPartitions: rcConfig.topicPartitions,
-        createTopics: rcConfig.createTopics,
-      },
+      reconcilerAppConfigFrom(rcConfig),
     );
     const writer: PathWriterApp = buildPathWriter(
       { kafka, store, codec, logger, metrics, now: Date.now },
-      { ...pwConfig, topics: DEFAULT_TOPICS },
+      pathWriterAppConfigFrom(pwConfig),
     );
 
     // The query API serves first: health and queries over what is stored work while the reconciler restores and
@@ -199,14 +190,7 @@ export async function runStart(): Promise<number> {
       now: Date.now,
       readiness: { reconciler: () => reconciler.health(), 'path-writer': () => writer.health() },
     });
-    const http = await startQueryApi(api, {
-      host: qaConfig.host,
-      port: qaConfig.port,
-      clickhouse: clickhouseOptionsFromConfig(pwConfig),
-      sqlEnabled: qaConfig.sqlEnabled,
-      logger,
-      now: Date.now,
-    });
+    const http = await startQueryApi(api, { ...listenOptionsFrom(qaConfig), logger, now: Date.now });
     closers.push({ name: 'query API', close: () => http.close() });
     progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
     const stoppedBeforeStages = stopping();

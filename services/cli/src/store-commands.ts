@@ -3,12 +3,8 @@
  * process may hold the data directory, so while `pathwatch start` runs these go through its query API (it
  * advertises its URL in the data directory); otherwise they open the store themselves.
  */
-import {
-  clickhouseOptionsFromConfig,
-  createRootLogger,
-  runSql as runStoreSql,
-  type RunSqlResult,
-} from '@pathwatch/core';
+import { createRootLogger } from '@pathwatch/core';
+import { clickhouseOptionsFromConfig, runSql as runStoreSql, type RunSqlResult } from '@pathwatch/path-store';
 import { loadPathWriterConfig } from '@pathwatch/path-writer';
 import { loadQueryApiConfig } from '@pathwatch/query-api';
 import { loadCliConfig, processEnv } from './config.js';

@@ -2,7 +2,7 @@
  * The live summary of `pathwatch start`: input rate, verdicts by class (with corrections and provisional
  * versions), actions, rows landed in ClickHouse, and how to query them.
  */
-import type { PathStore } from '@pathwatch/core';
+import type { PathStore } from '@pathwatch/path-store';
 import type { PathWriterApp } from '@pathwatch/path-writer';
 import type { ReconcilerApp } from '@pathwatch/reconciler';
 import type { SimulatorApp } from '@pathwatch/simulator';

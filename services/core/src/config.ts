@@ -179,6 +179,12 @@ export const sharedVars = {
     default: 30_000,
     parse: parse.int(1000, 600_000),
   } as VarSpec<number>,
+  deadLetterMaxBytes: {
+    env: 'PATHWATCH_DEAD_LETTER_MAX_BYTES',
+    doc: "Largest dead-letter record Pathwatch writes (value, key, headers and record-batch overhead). A dead letter that would be larger is written with its payload cut to fit, plus headers `pw-truncated`, `pw-original-size` and `pw-original-sha256`. The dead-letter topic Pathwatch creates gets `max.message.bytes` = this value; an existing topic with a smaller `max.message.bytes` lowers it. The default fits a stock broker's 1 MB limit.",
+    default: 1_000_000,
+    parse: parse.int(65_536, 64 * 1_048_576),
+  } as VarSpec<number>,
   createTopics: {
     env: 'PATHWATCH_CREATE_TOPICS',
     doc: 'Create missing topics at start.',

@@ -7,7 +7,7 @@
  * its own.
  */
 import type { BatchControl, Consumer, ConsumerBatch, IncomingMessage } from './kafka.js';
-import type { DeadLetterPublisher, Rejection } from './dead-letter.js';
+import { incomingRecordBytes, type DeadLetterPublisher, type Rejection } from './dead-letter.js';
 import type { CoreMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
 import { isRetriable as isRetriableDefault } from './errors.js';
@@ -25,6 +25,13 @@ export interface StageRunnerOptions<T> {
   stage: string;
   consumer: Consumer;
   decode: (msg: IncomingMessage) => DecodeResult<T>;
+  /**
+   * Records larger than this (key, value and headers) are dead-lettered (CORE_INPUT_RECORD_TOO_LARGE) without being
+   * decoded. @default no limit beyond the codec's own
+   */
+  maxRecordBytes?: number;
+  /** Names the setting behind maxRecordBytes in the rejection reason, e.g. RECONCILER_MAX_INPUT_RECORD_BYTES. */
+  maxRecordBytesSetting?: string;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -45,8 +52,15 @@ export interface StageRunnerOptions<T> {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** Reason code of an input record over the stage's size limit. */
+export const INPUT_RECORD_TOO_LARGE = 'CORE_INPUT_RECORD_TOO_LARGE';
+
 export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   const log = opts.logger.child({ module: 'stage-runner', stage: opts.stage });
+  const tooLarge = (size: number, max: number): Rejection => ({
+    code: INPUT_RECORD_TOO_LARGE,
+    reason: `record of ${size} bytes (key, value and headers) exceeds the input limit of ${max} bytes${opts.maxRecordBytesSetting === undefined ? '' : ` (${opts.maxRecordBytesSetting})`}; not decoded`,
+  });
 
   async function withRetry(
     what: 'dead-letter' | 'handle',
@@ -83,6 +97,11 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
     const good: Decoded<T>[] = [];
     const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
     for (const msg of batch.messages) {
+      const size = opts.maxRecordBytes === undefined ? 0 : incomingRecordBytes(msg);
+      if (opts.maxRecordBytes !== undefined && size > opts.maxRecordBytes) {
+        bad.push({ msg, rejection: tooLarge(size, opts.maxRecordBytes) });
+        continue;
+      }
       const r = opts.decode(msg);
       if (r.ok) good.push({ msg, value: r.value });
       else bad.push({ msg, rejection: r.rejection });

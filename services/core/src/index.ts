@@ -50,6 +50,7 @@ export type {
   BatchHandler,
   IncomingMessage,
   OutgoingMessage,
+  SendOptions,
   TopicSpec,
   TopicPartitionOffset,
   TransactionalBatch,
@@ -57,79 +58,30 @@ export type {
 } from './kafka.js';
 export { createMetrics, Counter, Gauge, Histogram, Registry } from './metrics.js';
 export type { CoreMetrics } from './metrics.js';
-export { createDeadLetterPublisher, toDeadLetter } from './dead-letter.js';
-export type { DeadLetterPublisher, Rejection } from './dead-letter.js';
-export { runStage } from './consumer-runner.js';
+export {
+  DEAD_LETTER_KEY_MAX_BYTES,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
+  buildDeadLetter,
+  createDeadLetterPublisher,
+  deadLetterBatchBytes,
+  deadLetterTopicConfigs,
+  incomingRecordBytes,
+  recordBatchBytes,
+  recordDeadLetters,
+  resolveDeadLetterMaxBytes,
+  toDeadLetter,
+} from './dead-letter.js';
+export type {
+  BuiltDeadLetter,
+  DeadLetterBuildOptions,
+  DeadLetterItem,
+  DeadLetterPublisher,
+  Rejection,
+} from './dead-letter.js';
+export { INPUT_RECORD_TOO_LARGE, runStage } from './consumer-runner.js';
 export type { Decoded, DecodeResult, StageRunnerOptions } from './consumer-runner.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, armShutdownDeadline, onShutdown } from './shutdown.js';
 export type { ShutdownOptions } from './shutdown.js';
-export { StoreError } from './errors.js';
-export { dataDirHolder, openClickHouse, toStoreError } from './clickhouse/client.js';
-export { readonlyUserDdl } from './clickhouse/readonly-user.js';
-export { loadFunctionCatalog } from './clickhouse/sql-run.js';
-export type { SqlRefusalReason } from './clickhouse/sql-guard.js';
-export type {
-  ClickHouse,
-  ClickHouseOptions,
-  EmbeddedClickHouseOptions,
-  ServerClickHouseOptions,
-  QueryParams,
-  ReadonlySqlLimits,
-  SqlResult,
-} from './clickhouse/client.js';
-export { applyMigrations, migrationChecksum } from './clickhouse/migrations.js';
-export type { Migration, MigrationReport } from './clickhouse/migrations.js';
-export { PATH_STORE_MIGRATIONS } from './clickhouse/schema.js';
-export { NativeWriter } from './clickhouse/native.js';
-export {
-  PATH_INSERT_COLUMNS,
-  PathBlockEncoder,
-  encodePathRows,
-  pathAnchorMs,
-  storeRowProblem,
-} from './clickhouse/path-encoding.js';
-export { RollupRefresher } from './clickhouse/rollups.js';
-export type { RollupRefreshOptions, RollupRefreshReport } from './clickhouse/rollups.js';
-export {
-  ANOMALY_KINDS,
-  BUCKETS,
-  EXPLAIN_COHORTS,
-  GROUP_DIMENSION_NAMES,
-  LATENCY_STAGES,
-} from './clickhouse/queries.sql.js';
-export type {
-  AnomalyKind,
-  BucketName,
-  ExplainCohort,
-  Filters,
-  GroupDimension,
-  LatencyStage,
-} from './clickhouse/queries.sql.js';
-export { openPathStore } from './clickhouse/path-store.js';
-export type {
-  AnomalyItem,
-  AnomalyQuery,
-  AnomalyResult,
-  ExplainItem,
-  ExplainQuery,
-  ExplainResult,
-  FlipRateQuery,
-  FlipRateRow,
-  LatencyQuery,
-  LatencyRow,
-  PathStore,
-  PathStoreOptions,
-  PathTimeline,
-  SameInputItem,
-  SameInputQuery,
-  SameInputResult,
-  TimeWindow,
-  TimelineAttempt,
-  TimelineEvent,
-  VersionEntry,
-} from './clickhouse/path-store.js';
-export { clickhouseConfigSpec, clickhouseOptionsFromConfig } from './clickhouse/config-spec.js';
-export type { ClickHouseConfig } from './clickhouse/config-spec.js';
-export { advertiseSqlEndpoint, readAdvert, runSql } from './clickhouse/run-sql.js';
-export type { RunSqlOptions, RunSqlResult, SqlEndpointAdvert } from './clickhouse/run-sql.js';
+export { fatalExit, fatalLine, requiredStandalone, runMain } from './run-main.js';
+export type { RunMainOptions } from './run-main.js';
 export { kafkajsPatched } from './kafkajs-patch.js';

@@ -63,8 +63,16 @@ export interface TopicPartitionOffset {
   offset: string;
 }
 
+export interface SendOptions {
+  /**
+   * Upper bound of one produce request's record batch per partition (a topic's `max.message.bytes` applies to the
+   * whole batch). @default 524288
+   */
+  maxBatchBytes?: number;
+}
+
 export interface Producer {
-  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  send(topic: string, messages: readonly OutgoingMessage[], opts?: SendOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -161,7 +169,7 @@ export interface Consumer {
  * it becomes visible (to read_committed consumers) and the offsets are committed, or none of it.
  */
 export interface TransactionalBatch {
-  messages: readonly { topic: string; messages: readonly OutgoingMessage[] }[];
+  messages: readonly { topic: string; messages: readonly OutgoingMessage[]; maxBatchBytes?: number }[];
   offsets?: { groupId: string; offsets: readonly TopicPartitionOffset[] };
 }
 
@@ -330,8 +338,8 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       }
       const compression = popts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       return {
-        async send(topic, messages) {
-          for (const chunk of chunkMessages(messages)) {
+        async send(topic, messages, sopts) {
+          for (const chunk of chunkMessages(messages, sopts?.maxBatchBytes)) {
             try {
               await p.send({
                 topic,
@@ -413,9 +421,9 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
           try {
             // One produce request per round, holding the next bounded chunk of every topic (a topic appears once
             // per request: kafkajs keys its per-request bookkeeping by topic name).
-            const chunked = batch.messages.map(({ topic, messages }) => ({
+            const chunked = batch.messages.map(({ topic, messages, maxBatchBytes }) => ({
               topic,
-              chunks: chunkMessages(messages),
+              chunks: chunkMessages(messages, maxBatchBytes),
             }));
             const rounds = Math.max(0, ...chunked.map((c) => c.chunks.length));
             for (let round = 0; round < rounds; round++) {

@@ -3,13 +3,19 @@
  * PathWriter (commit after the insert), dead-letters what cannot be decoded or stored, and keeps rollups fresh on
  * a timer. Builds without side effects; `start()` connects. The store is passed in (in the all-in-one process it
  * is shared with the query API) and is not closed here.
+ *
+ * Dead letters are at least once: the writer has no Kafka transaction, so a crash after a dead letter is written
+ * and before its offset is committed writes it again after the restart (schemas/README.md, "Dead letters").
  */
 import {
   Counter,
   Gauge,
   Histogram,
   StageHealth,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
   describeFatal,
   runStage,
   type Consumer,
@@ -18,9 +24,9 @@ import {
   type DecodeResult,
   type KafkaClient,
   type Logger,
-  type PathStore,
   type Producer,
 } from '@pathwatch/core';
+import { type PathStore } from '@pathwatch/path-store';
 import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
 import { PathWriter, STAGES, type WriterMetrics, type WriterStatus } from './writer.js';
 
@@ -44,6 +50,8 @@ export interface PathWriterAppConfig {
   rebalanceTimeoutMs?: number | undefined;
   /** Verdicts pending (lag or buffered) with no batch written, or writes failing, this long: unhealthy. @default 60000 */
   stallTimeoutMs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
 }
 
 export interface PathWriterAppDeps {
@@ -232,18 +240,27 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
   return {
     async start() {
-      if (config.createTopics) {
-        const admin = await deps.kafka.admin();
-        try {
-          await admin.ensureTopics(
-            [config.topics.verdict, config.topics.dead_letter].map((topic) => ({
-              topic,
+      const dlMaxBytes = config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+      let deadLetterMaxBytes = dlMaxBytes;
+      const admin = await deps.kafka.admin();
+      try {
+        if (config.createTopics)
+          await admin.ensureTopics([
+            { topic: config.topics.verdict, partitions: config.topicPartitions },
+            {
+              topic: config.topics.dead_letter,
               partitions: config.topicPartitions,
-            })),
-          );
-        } finally {
-          await admin.close();
-        }
+              configs: deadLetterTopicConfigs(dlMaxBytes),
+            },
+          ]);
+        deadLetterMaxBytes = await resolveDeadLetterMaxBytes(
+          admin,
+          config.topics.dead_letter,
+          dlMaxBytes,
+          deps.logger,
+        );
+      } finally {
+        await admin.close();
       }
       producer = await deps.kafka.producer({ idempotent: true });
       consumer = await deps.kafka.consumer({
@@ -266,6 +283,7 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         metrics: deps.metrics,
         logger: deps.logger,
         now: deps.now,
+        maxRecordBytes: deadLetterMaxBytes,
       });
       await runStage<Verdict>({
         stage: STAGES.decode,

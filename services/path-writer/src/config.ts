@@ -5,13 +5,15 @@
 import {
   ConfigError,
   consumerTimeoutProblems,
-  clickhouseConfigSpec,
   parse,
   readConfig,
   type ConfigOf,
   type VarSpec,
   sharedVars,
 } from '@pathwatch/core';
+import { clickhouseConfigSpec, type PathStoreOptions } from '@pathwatch/path-store';
+import { DEFAULT_TOPICS } from '@pathwatch/schemas';
+import type { PathWriterAppConfig } from './app.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -106,6 +108,7 @@ export const pathWriterConfigSpec = {
     default: 168,
     parse: parse.int(1, 24 * 366),
   }),
+  deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
@@ -122,4 +125,14 @@ export function loadPathWriterConfig(
   const problems = consumerTimeoutProblems('PATH_WRITER', config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function pathWriterAppConfigFrom(config: PathWriterConfig): PathWriterAppConfig {
+  return { ...config, topics: DEFAULT_TOPICS };
+}
+
+/** The path store options the writer's configuration sets (the rollups' correction window). */
+export function pathStoreOptionsFrom(config: PathWriterConfig): PathStoreOptions {
+  return { rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 } };
 }

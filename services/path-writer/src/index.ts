@@ -1,6 +1,11 @@
 export { buildPathWriter } from './app.js';
 export type { PathWriterApp, PathWriterAppConfig, PathWriterAppDeps, PathWriterAppStatus } from './app.js';
-export { loadPathWriterConfig, pathWriterConfigSpec } from './config.js';
+export {
+  loadPathWriterConfig,
+  pathStoreOptionsFrom,
+  pathWriterAppConfigFrom,
+  pathWriterConfigSpec,
+} from './config.js';
 export type { PathWriterConfig } from './config.js';
 export { PathWriterError } from './errors.js';
 export type { PathWriterErrorCode } from './errors.js';

@@ -1,74 +1,50 @@
 // The path writer as its own process: config from the environment, the path store, Kafka, signals.
 import {
-  ConfigError,
-  clickhouseOptionsFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
-  describeFatal,
+  fatalExit,
   onShutdown,
-  openPathStore,
+  requiredStandalone,
+  runMain,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import { clickhouseOptionsFromConfig, openPathStore } from '@pathwatch/path-store';
+import { createCodec } from '@pathwatch/schemas';
 import { buildPathWriter } from './app.js';
-import { loadPathWriterConfig } from './config.js';
+import { loadPathWriterConfig, pathStoreOptionsFrom, pathWriterAppConfigFrom } from './config.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadPathWriterConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (!config.brokers) {
-    process.stderr.write(
-      'KAFKA_BROKERS: required when the path writer runs on its own (`npm start` runs everything with a local broker)\n',
-    );
-    process.exit(2);
-  }
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-path-writer' });
+const NAME = 'pathwatch-path-writer';
+
+void runMain(NAME, async () => {
+  const config = loadPathWriterConfig();
+  const brokers = requiredStandalone(
+    config.brokers,
+    'KAFKA_BROKERS',
+    'when the path writer runs on its own (`npm start` runs everything with a local broker)',
+  );
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
   const now = (): number => Date.now();
   const store = await openPathStore(
     clickhouseOptionsFromConfig(config),
     { logger, now },
-    {
-      rollups: { correctionWindowMs: config.rollupCorrectionWindowHours * 3_600_000 },
-    },
+    pathStoreOptionsFrom(config),
   );
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-path-writer', logger });
+  const close = async (): Promise<void> => {
+    await app.close();
+    await store.close();
+  };
   const app = buildPathWriter(
     {
-      kafka,
+      kafka: createKafka({ brokers, clientId: NAME, logger }),
       store,
       codec: createCodec(),
       logger,
       metrics: createMetrics(),
       now,
-      onFatal: (err) => {
-        process.stderr.write(`pathwatch-path-writer: ${describeFatal(err)}\n`);
-        process.exit(1);
-      },
+      onFatal: fatalExit(NAME, close, config.shutdownTimeoutMs),
     },
-    { ...config, topics: DEFAULT_TOPICS },
+    pathWriterAppConfigFrom(config),
   );
-  onShutdown(
-    logger,
-    async () => {
-      await app.close();
-      await store.close();
-    },
-    { timeoutMs: config.shutdownTimeoutMs },
-  );
+  onShutdown(logger, close, { timeoutMs: config.shutdownTimeoutMs });
   await app.start();
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `pathwatch-path-writer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
 });

@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Logger, Rejection, TopicPartitionOffset } from '@pathwatch/core';
-import { backoffDelayMs, isRetriable, retry, storeRowProblem, type RetryPolicy } from '@pathwatch/core';
+import { backoffDelayMs, isRetriable, retry, type RetryPolicy } from '@pathwatch/core';
+import { storeRowProblem } from '@pathwatch/path-store';
 import type { Verdict } from '@pathwatch/schemas';
 import { PathWriterError } from './errors.js';
 

@@ -14,10 +14,8 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
 } from 'fastify';
+import { Counter, Histogram, Registry, type Logger } from '@pathwatch/core';
 import {
-  Counter,
-  Histogram,
-  Registry,
   StoreError,
   type AnomalyKind,
   type BucketName,
@@ -25,9 +23,8 @@ import {
   type Filters,
   type GroupDimension,
   type LatencyStage,
-  type Logger,
   type PathStore,
-} from '@pathwatch/core';
+} from '@pathwatch/path-store';
 import type { QueryApiHttpConfig } from './config.js';
 import { QueryApiError } from './errors.js';
 import {

@@ -2,14 +2,12 @@
  * Query API configuration: the only place it reads the environment. Every default is documented here and in
  * the README's configuration table (configDocRows(queryApiConfigSpec)).
  */
+import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
 import {
   clickhouseConfigSpec,
-  parse,
-  readConfig,
-  type ConfigOf,
-  type VarSpec,
-  sharedVars,
-} from '@pathwatch/core';
+  clickhouseOptionsFromConfig,
+  type ClickHouseOptions,
+} from '@pathwatch/path-store';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
 
@@ -89,4 +87,19 @@ export function loadQueryApiConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): QueryApiConfig {
   return readConfig(env, queryApiConfigSpec);
+}
+
+/** Where and how the API listens (startQueryApi's options apart from logger and clock): the one mapping. */
+export function listenOptionsFrom(config: QueryApiConfig): {
+  host: string;
+  port: number;
+  sqlEnabled: boolean;
+  clickhouse: ClickHouseOptions;
+} {
+  return {
+    host: config.host,
+    port: config.port,
+    sqlEnabled: config.sqlEnabled,
+    clickhouse: clickhouseOptionsFromConfig(config),
+  };
 }

@@ -1,6 +1,6 @@
 export { buildApp } from './app.js';
 export type { QueryApiDeps, ReadinessCheck } from './app.js';
-export { loadQueryApiConfig, queryApiConfigSpec, queryApiHttpSpec } from './config.js';
+export { listenOptionsFrom, loadQueryApiConfig, queryApiConfigSpec, queryApiHttpSpec } from './config.js';
 export type { QueryApiConfig, QueryApiHttpConfig } from './config.js';
 export { QueryApiError } from './errors.js';
 export type { QueryApiErrorCode } from './errors.js';

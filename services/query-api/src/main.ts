@@ -1,50 +1,23 @@
 // The query API as its own process: config from the environment, the path store, HTTP, signals.
-import {
-  ConfigError,
-  clickhouseOptionsFromConfig,
-  createMetrics,
-  createRootLogger,
-  onShutdown,
-  openPathStore,
-} from '@pathwatch/core';
+import { createMetrics, createRootLogger, onShutdown, runMain } from '@pathwatch/core';
+import { openPathStore } from '@pathwatch/path-store';
 import { buildApp } from './app.js';
-import { loadQueryApiConfig } from './config.js';
+import { listenOptionsFrom, loadQueryApiConfig } from './config.js';
 import { startQueryApi } from './server.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadQueryApiConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-query-api' });
+const NAME = 'pathwatch-query-api';
+
+void runMain(NAME, async () => {
+  const config = loadQueryApiConfig();
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
   const now = (): number => Date.now();
-  const clickhouse = clickhouseOptionsFromConfig(config);
-  const store = await openPathStore(clickhouse, { logger, now });
+  const listen = listenOptionsFrom(config);
+  const store = await openPathStore(listen.clickhouse, { logger, now });
   const metrics = createMetrics();
   const app = await buildApp({ store, config, logger, registry: metrics.registry, now });
-  const running = await startQueryApi(app, {
-    host: config.host,
-    port: config.port,
-    clickhouse,
-    sqlEnabled: config.sqlEnabled,
-    logger,
-    now,
-  });
+  const running = await startQueryApi(app, { ...listen, logger, now });
   onShutdown(logger, async () => {
     await running.close();
     await store.close();
   });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `pathwatch-query-api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
 });

@@ -2,7 +2,7 @@
  * JSON schemas of every request and response (validation, serialization and the OpenAPI document come from
  * these). Times are RFC 3339 in requests and epoch milliseconds (`*_ms`) in responses.
  */
-import { ANOMALY_KINDS, EXPLAIN_COHORTS, GROUP_DIMENSION_NAMES, LATENCY_STAGES } from '@pathwatch/core';
+import { ANOMALY_KINDS, EXPLAIN_COHORTS, GROUP_DIMENSION_NAMES, LATENCY_STAGES } from '@pathwatch/path-store';
 import { VERDICT_CLASSES } from '@pathwatch/schemas';
 
 const dims = GROUP_DIMENSION_NAMES.join('|');

@@ -4,7 +4,8 @@
  * Used by main.ts and by the all-in-one runner.
  */
 import type { FastifyInstance } from 'fastify';
-import { advertiseSqlEndpoint, type ClickHouseOptions, type Logger } from '@pathwatch/core';
+import { type Logger } from '@pathwatch/core';
+import { advertiseSqlEndpoint, type ClickHouseOptions } from '@pathwatch/path-store';
 
 export interface RunningQueryApi {
   /** Base URL, e.g. http://127.0.0.1:8080. */

@@ -7,7 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreError, createRootLogger, type PathStore } from '@pathwatch/core';
+import { createRootLogger } from '@pathwatch/core';
+import { StoreError, type PathStore } from '@pathwatch/path-store';
 import { PUBLIC_ROUTES, buildApp, routesOf, type QueryApiDeps } from '../src/app.js';
 import { HTTP_LIMITS, accepts, bearerToken, parseAccept } from '../src/http-guard.js';
 

@@ -17,7 +17,9 @@ import {
   isRetryStopped,
   retry,
   runStage,
-  createDeadLetterPublisher,
+  deadLetterTopicConfigs,
+  resolveDeadLetterMaxBytes,
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
   type IncomingMessage,
   type CoreMetrics,
@@ -26,7 +28,6 @@ import {
   type KafkaClient,
   type Logger,
   type OutgoingMessage,
-  type Producer,
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '@pathwatch/core';
@@ -39,7 +40,9 @@ import {
   type TopicNames,
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
+import { TransactionalDeadLetters } from './dead-letters.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode, type InputKind } from './engine/index.js';
+import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
   packChangelog,
@@ -47,7 +50,6 @@ import {
   type RestoredChangelog,
 } from './changelog.js';
 import { EXPORT_START, META_KEY, type ExportCursor } from './engine/index.js';
-import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
 export const STAGES = {
@@ -89,6 +91,10 @@ export interface ReconcilerAppConfig {
    * flight (below it, consumption overlaps the commit). @default 50000
    */
   maxUncommittedInputs?: number;
+  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
+  deadLetterMaxBytes?: number;
+  /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
+  maxInputRecordBytes?: number;
   /**
    * Deterministic input order (input-merger.ts): how long an input partition with unread records and nothing
    * fetched may hold back the merged sequence before it is passed over (the order then depends on timing).
@@ -193,23 +199,25 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     | undefined;
   let admin: Admin | undefined;
   type Input = RequestAccepted | DispatchAttempted | ProviderCallback;
-  type Msg = IncomingMessage;
+  /** A fetched record, or the marker standing for a batch's decode dead letters at its last one's offset. */
+  type Entry = { msg: IncomingMessage; value: Input } | { release: () => void };
   /**
    * Fetched records wait here, per input partition, and reach the engine in one merged event-time order
    * (input-merger.ts): the same per-partition input gives the same verdicts whatever the fetch interleaving.
    */
-  const merger = new InputMerger<{ msg: Msg; value: Input }>({
-    maxTaskIdleMs: config.maxTaskIdleMs ?? 10_000,
-    now: deps.now,
-  });
+  const merger = new InputMerger<Entry>({ maxTaskIdleMs: config.maxTaskIdleMs ?? 10_000, now: deps.now });
   const maxBufferedPerTopic = config.maxBufferedPerTopic ?? 20_000;
   const paused = new Set<string>();
-  /** Engine refusals waiting for their dead-letter publish (it lands before the offsets that pass them). */
-  let refusedQueue: { msg: Msg; rejection: { code: string; reason: string } }[] = [];
-  let deadLetterChain: Promise<void> = Promise.resolve();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
-  let dlq: Producer | undefined;
+  const deadLetters = new TransactionalDeadLetters({
+    codec,
+    topic: config.topics.dead_letter,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: deps.now,
+    maxRecordBytes: config.deadLetterMaxBytes,
+  });
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -247,7 +255,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     consumeHealth.setPending(behind);
     commitHealth.setPending(uncommittedInputs + behind);
   }
-  let deadLetters: ReturnType<typeof createDeadLetterPublisher> | undefined;
 
   // Statuses the engine refuses: they change no state and go to the dead-letter topic with the reason.
   const REJECTED: Partial<Record<IngestStatusCode, string>> = {
@@ -258,18 +265,25 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     [IngestStatus.REFUSED]: 'per-request bound exceeded (attempts, callbacks or state size)',
   };
 
-  /** Applies merged records to the engine; refusals are queued for the dead-letter topic. */
-  const sink: MergeSink<{ msg: Msg; value: Input }> = {
+  /** Engine refusals of the records fed by the current pump (dead-lettered in the same transaction). */
+  let refused: { msg: IncomingMessage; rejection: { code: string; reason: string } }[] = [];
+  /** Applies merged records to the engine; a marker releases its batch's decode dead letters. */
+  const sink: MergeSink<Entry> = {
     feed(kind, partition, r) {
+      const e = r.value;
+      if ('release' in e) {
+        e.release();
+        return;
+      }
       const at = { partition, offset: r.offset };
       let status: IngestStatusCode;
-      if (kind === 'request') status = engine.onRequest(r.value.value as RequestAccepted, at);
-      else if (kind === 'dispatch') status = engine.onDispatch(r.value.value as DispatchAttempted, at);
-      else status = engine.onCallback(r.value.value as ProviderCallback, at);
+      if (kind === 'request') status = engine.onRequest(e.value as RequestAccepted, at);
+      else if (kind === 'dispatch') status = engine.onDispatch(e.value as DispatchAttempted, at);
+      else status = engine.onCallback(e.value as ProviderCallback, at);
       const reason = REJECTED[status];
       if (reason !== undefined)
-        refusedQueue.push({
-          msg: r.value.msg,
+        refused.push({
+          msg: e.msg,
           rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
         });
       stats.inputs++;
@@ -279,24 +293,17 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     setBacklog: (kind, partition, records) => engine.setBacklog(kind, partition, records),
   };
 
-  /** Feeds what the merge allows, queues the dead letters, and pauses/resumes topics by their buffers. */
+  /**
+   * Feeds what the merge allows. No await from the engine calls to the next drain's offsets: a transaction takes
+   * the outputs, dead letters and offsets of these inputs all together or none of them. Then pauses/resumes
+   * topics by their buffers.
+   */
   function pump(): void {
     if (failed || closed) return;
     merger.pump(sink);
-    if (refusedQueue.length > 0) {
-      const batch = refusedQueue;
-      refusedQueue = [];
-      deadLetterChain = deadLetterChain.then(async () => {
-        try {
-          await retry(() => deadLetters?.publish(STAGES.apply, batch) ?? Promise.resolve(), {
-            policy: STAGE_RETRY_POLICY,
-            signal: stopRetries.signal,
-          });
-        } catch (err) {
-          if (!isRetryStopped(err)) fatal(err, STAGES.apply);
-          else abandoned = true;
-        }
-      });
+    if (refused.length > 0) {
+      deadLetters.settleRefused(STAGES.apply, refused);
+      refused = [];
     }
     for (const kind of INPUT_ORDER) {
       const topic = config.topics[kind];
@@ -414,19 +421,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       engine.tick();
       lastTickAt = now;
     }
-    // Dead letters of refused inputs land before the offsets that pass them (no await between here and the drain).
-    for (;;) {
-      const chain = deadLetterChain;
-      await chain;
-      if (chain === deadLetterChain) break;
-    }
-    if (abandoned || failed) return;
     const outputs = engine.drainOutputs();
     const changelog = engine.drainChangelog();
-    // What the engine holds now: everything before each input's first unfed record.
+    // What the engine holds now: everything before each input's first unfed record (no await since the feed
+    // that settled these dead letters).
     const offsets: TopicPartitionOffset[] = merger
       .takePositions()
       .map((p) => ({ topic: config.topics[p.kind], partition: p.partition, offset: p.offset }));
+    const dead = deadLetters.drain();
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
     if (offsets.length === 0) uncommittedInputs = 0;
@@ -435,6 +437,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       outputs.actions.length === 0 &&
       changelog.length === 0 &&
       offsets.length === 0 &&
+      dead.count === 0 &&
       !snapshot
     )
       return;
@@ -471,6 +474,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         { topic: config.topics.verdict, messages: verdictMsgs },
         { topic: config.topics.action, messages: actionMsgs },
         { topic: config.changelogTopic, messages: changelogMsgs },
+        dead.entry,
       ],
       offsets: { groupId: config.groupId, offsets },
     };
@@ -481,6 +485,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     uncommittedInputs = Math.max(0, uncommittedInputs - inputsInBatch);
     updatePending();
     stats.transactions++;
+    dead.committed();
     logBytes += written;
     changelogBytes.set(logBytes);
     if (snapshot && snapshotDone) await finishSnapshot(snapshot);
@@ -588,7 +593,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         ...inputTopics.map((topic) => ({ topic, partitions: p })),
         { topic: config.topics.verdict, partitions: p },
         { topic: config.topics.action, partitions: p },
-        { topic: config.topics.dead_letter, partitions: 1 },
+        {
+          topic: config.topics.dead_letter,
+          partitions: 1,
+          configs: deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+        },
         {
           topic: config.changelogTopic,
           partitions: p,
@@ -663,6 +672,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let restored: RestoredChangelog;
       try {
         await checkTopology(a);
+        deadLetters.setMaxRecordBytes(
+          await resolveDeadLetterMaxBytes(
+            a,
+            config.topics.dead_letter,
+            config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES,
+            deps.logger,
+          ),
+        );
         // Created first: a producer with our transactional id fences a zombie of this instance and aborts its
         // open transaction, so the restore below sees only committed state.
         tx = await deps.kafka.transactionalProducer({
@@ -716,15 +733,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         'state restored from changelog',
       );
-      dlq = await deps.kafka.producer();
-      deadLetters = createDeadLetterPublisher({
-        producer: dlq,
-        topic: config.topics.dead_letter,
-        encode: (d) => codec.encode('dead_letter', d),
-        metrics: deps.metrics,
-        logger: deps.logger,
-        now: deps.now,
-      });
       consumer = await deps.kafka.consumer({
         groupId: config.groupId,
         topics: inputTopics,
@@ -755,7 +763,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.topic, msg.value),
-        deadLetters,
+        maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
+        maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
@@ -767,14 +777,23 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           const kind = kindByTopic.get(batch.topic);
           const last = batch.messages[batch.messages.length - 1];
           if (kind === undefined || !last) return;
-          merger.add(
-            kind,
-            batch.partition,
-            records.map((r) => ({ offset: r.msg.offset, eventTime: r.value.envelope.occurred_at, value: r })),
-            last.offset,
-            batch.highWatermark,
-            sink,
-          );
+          const entries: { offset: string; eventTime: number; value: Entry }[] = records.map((r) => ({
+            offset: r.msg.offset,
+            eventTime: r.value.envelope.occurred_at,
+            value: r,
+          }));
+          // This batch's decode dead letters wait in the merge behind the records before them, so the offsets
+          // that pass them are committed in their transaction.
+          const release = deadLetters.detachStaged();
+          if (release) {
+            const good = new Set(records.map((r) => r.msg.offset));
+            const lastBad = [...batch.messages].reverse().find((m) => !good.has(m.offset));
+            const at = lastBad?.offset ?? last.offset;
+            let k = entries.length;
+            while (k > 0 && BigInt(entries[k - 1]!.offset) > BigInt(at)) k--;
+            entries.splice(k, 0, { offset: at, eventTime: -Infinity, value: { release } });
+          }
+          merger.add(kind, batch.partition, entries, last.offset, batch.highWatermark, sink);
           pump();
           lag.set(
             `${batch.topic}:${batch.partition}`,
@@ -804,7 +823,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       if (failed) {
         // Stopped on a fatal error: release the clients, commit nothing.
         await tx?.close().catch(() => undefined);
-        await dlq?.close().catch(() => undefined);
         await admin?.close().catch(() => undefined);
         return;
       }
@@ -823,9 +841,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       await tx
         ?.close()
         .catch((err: unknown) => log.warn({ err }, 'closing the transactional producer failed'));
-      await dlq
-        ?.close()
-        .catch((err: unknown) => log.warn({ err }, 'closing the dead-letter producer failed'));
       await admin?.close().catch((err: unknown) => log.warn({ err }, 'closing the admin client failed'));
       log.info({ stats }, 'reconciler closed');
     },

@@ -11,6 +11,8 @@ import {
   type VarSpec,
   sharedVars,
 } from '@pathwatch/core';
+import { DEFAULT_TOPICS } from '@pathwatch/schemas';
+import type { ReconcilerAppConfig } from './app.js';
 import type { EngineOptions } from './engine/index.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -142,6 +144,13 @@ export const reconcilerConfigSpec = {
     default: 20_000,
     parse: parse.int(100, 10_000_000),
   }),
+  maxInputRecordBytes: v({
+    env: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+    doc: 'Input records larger than this (key, value and headers) are dead-lettered (`CORE_INPUT_RECORD_TOO_LARGE`) without being decoded. Every valid record is far smaller: the string fields have length limits (schemas/README.md).',
+    default: 262_144,
+    parse: parse.int(16_384, 64 * 1_048_576),
+  }),
+  deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
@@ -169,5 +178,27 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
     retryGraceMs: config.retryGraceMs,
     orphanGraceMs: config.orphanGraceMs,
     recoveryReleasePerSec: config.recoveryReleasePerSec,
+  };
+}
+
+/** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
+export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerAppConfig {
+  return {
+    topics: DEFAULT_TOPICS,
+    changelogTopic: config.changelogTopic,
+    snapshotMinBytes: config.snapshotMinBytes,
+    snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
+    groupId: config.groupId,
+    instanceId: config.instanceId,
+    commitIntervalMs: config.commitIntervalMs,
+    tickIntervalMs: config.tickIntervalMs,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
+    stallTimeoutMs: config.stallTimeoutMs,
+    deadLetterMaxBytes: config.deadLetterMaxBytes,
+    maxInputRecordBytes: config.maxInputRecordBytes,
+    topicPartitions: config.topicPartitions,
+    createTopics: config.createTopics,
   };
 }

@@ -38,5 +38,10 @@ export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStat
 export type { EnginePort } from './engine-port.js';
 export { CHANGELOG_TOPIC_CONFIGS, packChangelog, readChangelog, unpackInto } from './changelog.js';
 export type { RestoredChangelog } from './changelog.js';
-export { loadReconcilerConfig, engineOptionsFrom, reconcilerConfigSpec } from './config.js';
+export {
+  loadReconcilerConfig,
+  engineOptionsFrom,
+  reconcilerAppConfigFrom,
+  reconcilerConfigSpec,
+} from './config.js';
 export type { ReconcilerConfig } from './config.js';

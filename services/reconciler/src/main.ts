@@ -1,64 +1,44 @@
 /**
  * Reconciler process: config, logger, clients, signals. `node dist/main.js` with KAFKA_BROKERS set.
  */
-import { createKafka, createMetrics, createRootLogger, describeFatal, onShutdown } from '@pathwatch/core';
-import { DEFAULT_TOPICS, createCodec } from '@pathwatch/schemas';
+import {
+  createKafka,
+  createMetrics,
+  createRootLogger,
+  fatalExit,
+  onShutdown,
+  requiredStandalone,
+  runMain,
+} from '@pathwatch/core';
+import { createCodec } from '@pathwatch/schemas';
 import { buildReconciler } from './app.js';
-import { engineOptionsFrom, loadReconcilerConfig } from './config.js';
+import { engineOptionsFrom, loadReconcilerConfig, reconcilerAppConfigFrom } from './config.js';
 import { createEngine } from './engine/index.js';
 
-async function main(): Promise<void> {
+const NAME = 'pathwatch-reconciler';
+
+void runMain(NAME, async () => {
   const config = loadReconcilerConfig();
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-reconciler' });
-  if (!config.brokers)
-    throw new Error(
-      'KAFKA_BROKERS is required when the reconciler runs on its own (npm start runs a local broker).',
-    );
-  const metrics = createMetrics();
-  const kafka = createKafka({
-    brokers: config.brokers,
-    clientId: `pathwatch-reconciler-${config.instanceId}`,
-    logger,
-  });
+  const brokers = requiredStandalone(
+    config.brokers,
+    'KAFKA_BROKERS',
+    'when the reconciler runs on its own (`npm start` runs everything with a local broker)',
+  );
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
+  const kafka = createKafka({ brokers, clientId: `${NAME}-${config.instanceId}`, logger });
   const app = buildReconciler(
     {
       kafka,
       codec: createCodec(),
       engine: createEngine(engineOptionsFrom(config)),
       logger,
-      metrics,
+      metrics: createMetrics(),
       now: Date.now,
-      onFatal: (err) => {
-        process.stderr.write(`pathwatch-reconciler: ${describeFatal(err)}\n`);
-        // close() after a fatal error only releases clients; the deadline bounds it like a shutdown.
-        setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
-        void app.close().finally(() => process.exit(1));
-      },
+      // close() after a fatal error only releases clients; the deadline bounds it like a shutdown.
+      onFatal: fatalExit(NAME, () => app.close(), config.shutdownTimeoutMs),
     },
-    {
-      topics: DEFAULT_TOPICS,
-      changelogTopic: config.changelogTopic,
-      snapshotMinBytes: config.snapshotMinBytes,
-      snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,
-      groupId: config.groupId,
-      instanceId: config.instanceId,
-      commitIntervalMs: config.commitIntervalMs,
-      tickIntervalMs: config.tickIntervalMs,
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      ...(config.heartbeatIntervalMs === undefined
-        ? {}
-        : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
-      ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: config.rebalanceTimeoutMs }),
-      stallTimeoutMs: config.stallTimeoutMs,
-      topicPartitions: config.topicPartitions,
-      createTopics: config.createTopics,
-    },
+    reconcilerAppConfigFrom(config),
   );
   onShutdown(logger, () => app.close(), { timeoutMs: config.shutdownTimeoutMs });
   await app.start();
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`pathwatch-reconciler: ${describeFatal(err)}\n`);
-  process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@pathwatch/core';
-import { loadReconcilerConfig } from '../src/config.js';
+import { loadReconcilerConfig, reconcilerAppConfigFrom } from '../src/config.js';
 
 describe('reconciler consumer timeouts', () => {
   it('default to a 6 s session, heartbeat and rebalance derived from it', () => {
@@ -35,5 +35,25 @@ describe('reconciler consumer timeouts', () => {
       'RECONCILER_REBALANCE_TIMEOUT_MS',
     ]);
     expect(() => loadReconcilerConfig({ RECONCILER_SESSION_TIMEOUT_MS: '500' })).toThrow(ConfigError);
+  });
+
+  it('reach the wiring through the one config-to-app mapping (the all-in-one runner uses it too)', () => {
+    const app = reconcilerAppConfigFrom(
+      loadReconcilerConfig({
+        RECONCILER_SESSION_TIMEOUT_MS: '10000',
+        RECONCILER_HEARTBEAT_INTERVAL_MS: '2000',
+        RECONCILER_REBALANCE_TIMEOUT_MS: '20000',
+        RECONCILER_STALL_TIMEOUT_MS: '45000',
+      }),
+    );
+    expect(app).toMatchObject({
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 2000,
+      rebalanceTimeoutMs: 20_000,
+      stallTimeoutMs: 45_000,
+    });
+    const defaults = reconcilerAppConfigFrom(loadReconcilerConfig({}));
+    expect('heartbeatIntervalMs' in defaults).toBe(false);
+    expect(defaults.topics.request).toBe('pathwatch.requests');
   });
 });

@@ -1,22 +1,15 @@
 // The simulator as its own process: config from the environment, a Kafka producer, signals.
-import { ConfigError, createKafka, createRootLogger, onShutdown } from '@pathwatch/core';
+import { createKafka, createRootLogger, onShutdown, runMain } from '@pathwatch/core';
 import { DEFAULT_TOPICS } from '@pathwatch/schemas';
 import { createSimulatorApp } from './app.js';
 import { loadSimulatorConfig } from './config.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadSimulatorConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createRootLogger({ level: config.logLevel, name: 'pathwatch-simulator' });
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'pathwatch-simulator', logger });
+const NAME = 'pathwatch-simulator';
+
+void runMain(NAME, async () => {
+  const config = loadSimulatorConfig();
+  const logger = createRootLogger({ level: config.logLevel, name: NAME });
+  const kafka = createKafka({ brokers: config.brokers, clientId: NAME, logger });
   if (config.createTopics) {
     const admin = await kafka.admin();
     try {
@@ -43,11 +36,4 @@ async function main(): Promise<void> {
   if (shuttingDown) return; // the shutdown handler closes the producer and exits
   logger.info({ ...report }, 'simulator run finished');
   await producer.close();
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `pathwatch-simulator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
 });

@@ -11,14 +11,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRootLogger } from '@pathwatch/core';
 import {
   PATH_INSERT_COLUMNS,
   PathBlockEncoder,
-  createRootLogger,
   openPathStore,
   pathAnchorMs,
   type PathStore,
-} from '@pathwatch/core';
+} from '@pathwatch/path-store';
 import type { Verdict } from '@pathwatch/schemas';
 import { batchToken } from '../writer.js';
 import { syntheticVerdict } from '../synthetic.js';

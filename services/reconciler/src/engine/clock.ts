@@ -58,8 +58,8 @@ export class HybridClock {
   idle = new Uint8Array(8);
   lastOffset: (string | null)[] = [];
   count = 0;
-  /** Current event-time clock value (-Infinity until known). */
-  now = -Infinity;
+  /** The event-time clock: stream time, never wall time (-Infinity until known). Parameters named `now` are wall time. */
+  streamTime = -Infinity;
   /** What produced the current value. */
   source = SRC_WATERMARK;
   /** Index of the input that currently bounds the clock (-1 = recompute needed). */
@@ -136,7 +136,7 @@ export class HybridClock {
       t = cap;
       this.futureCapped++;
     }
-    if (eventTime < this.now) this.lateEvents++;
+    if (eventTime < this.streamTime) this.lateEvents++;
     this.seenAt[i] = wallNow;
     this.lastOffset[i] = offset;
     this.events[i]!++;
@@ -175,8 +175,8 @@ export class HybridClock {
       }
     }
     this.minIdx = mi;
-    if (mi >= 0 && m > this.now) {
-      this.now = m;
+    if (mi >= 0 && m > this.streamTime) {
+      this.streamTime = m;
       this.source = SRC_WATERMARK;
       return true;
     }
@@ -207,8 +207,8 @@ export class HybridClock {
       const w = me - this.maxOutOfOrdernessMs + (wallNow - this.seenAt[j]!);
       if (w < m) m = w;
     }
-    if (m !== Infinity && m > this.now) {
-      this.now = m;
+    if (m !== Infinity && m > this.streamTime) {
+      this.streamTime = m;
       this.source = SRC_WALL;
       return true;
     }

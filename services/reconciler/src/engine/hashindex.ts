@@ -26,14 +26,35 @@ export class HashIndex {
     return this.hashes.byteLength + this.slots.byteLength;
   }
 
+  /**
+   * The probe API: the first position holding `hash`, or -1. Walk the candidates with
+   * `for (let pos = idx.probe(h); pos >= 0; pos = idx.next(pos, h))` and check `idx.slots[pos]` against the
+   * caller's own stored key (the index keeps no keys).
+   */
+  probe(hash: number): number {
+    return this.scan(hash & this.mask, hash);
+  }
+
+  /** The next position after `pos` holding `hash`, or -1 (see probe). */
+  next(pos: number, hash: number): number {
+    return this.scan((pos + 1) & this.mask, hash);
+  }
+
+  private scan(from: number, hash: number): number {
+    const mask = this.mask;
+    const slots = this.slots;
+    const hashes = this.hashes;
+    for (let pos = from; ; pos = (pos + 1) & mask) {
+      if (slots[pos] === EMPTY) return -1;
+      if (hashes[pos] === hash) return pos;
+    }
+  }
+
   /** Position of the exact (hash, slot) entry, or -1. */
   find(hash: number, slot: number): number {
-    const mask = this.mask;
-    for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
-      const s = this.slots[pos] ?? EMPTY;
-      if (s === EMPTY) return -1;
-      if (s === slot && this.hashes[pos] === hash) return pos;
-    }
+    for (let pos = this.probe(hash); pos >= 0; pos = this.next(pos, hash))
+      if (this.slots[pos] === slot) return pos;
+    return -1;
   }
 
   insert(hash: number, slot: number): void {

@@ -46,15 +46,14 @@ export class RemoteBindings {
   find(pid: number, pmid: string, hash: number, T: number): number {
     if (this.count === 0) return -1;
     const idx = this.index;
-    const mask = idx.mask;
-    for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
+    for (let pos = idx.probe(hash); pos >= 0; pos = idx.next(pos, hash)) {
       const i = idx.slots[pos]!;
-      if (i === -1) return -1;
-      if (idx.hashes[pos] === hash && this.pid[i] === pid && this.exp[i]! > T) {
+      if (this.pid[i] === pid && this.exp[i]! > T) {
         const a = this.addr[i]!;
         if (equalsAt(this.arena.u8[a >>> PAGE_BITS]!, a & MASK, pmid)) return i;
       }
     }
+    return -1;
   }
 
   /** Adds a binding (the caller checked there is none for the pair); returns its ring index. */

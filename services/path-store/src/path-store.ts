@@ -4,8 +4,8 @@
  * epoch milliseconds (`*_ms`).
  */
 import type { AttemptReason, CallbackStatus, SubmitOutcome, Verdict, VerdictClass } from '@pathwatch/schemas';
-import { StoreError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { StoreError } from './errors.js';
+import type { Logger } from '@pathwatch/core';
 import {
   openClickHouse,
   type ClickHouse,

@@ -4,7 +4,7 @@
  * engine's, and the walk's decisions.
  */
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../errors.js';
+import { StoreError } from './errors.js';
 import { FunctionCatalog, classifyAst, parseAstDump, type FunctionRow } from './sql-guard.js';
 import { sanitiseEngineMessage } from './sql-run.js';
 

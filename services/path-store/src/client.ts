@@ -17,8 +17,8 @@ import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
-import { StoreError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { StoreError } from './errors.js';
+import type { Logger } from '@pathwatch/core';
 import { checkedSql, loadFunctionCatalog, type SqlSteps } from './sql-run.js';
 import type { FunctionCatalog } from './sql-guard.js';
 

@@ -6,8 +6,8 @@
  */
 import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { StoreError } from './errors.js';
+import type { Logger } from '@pathwatch/core';
 import { openClickHouse, type ClickHouseOptions, type ReadonlySqlLimits, type SqlResult } from './client.js';
 
 const ENDPOINT_FILE = 'pathwatch-endpoint.json';

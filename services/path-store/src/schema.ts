@@ -1,6 +1,6 @@
 /**
  * The path store's DDL as ordered migrations. Never edit an applied migration: add a new one (the checksum check
- * stops start-up otherwise). Design notes for every choice are in SCHEMA.md next to this file.
+ * stops start-up otherwise). Design notes for every choice are in the package's SCHEMA.md.
  */
 import type { Migration } from './migrations.js';
 

@@ -5,8 +5,8 @@
  * (`IF NOT EXISTS`) so a crash between a statement and its record is repaired by running the migration again.
  */
 import { createHash } from 'node:crypto';
-import { StoreError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { StoreError } from './errors.js';
+import type { Logger } from '@pathwatch/core';
 import type { ClickHouse } from './client.js';
 
 export interface Migration {

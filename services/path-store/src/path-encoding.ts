@@ -1,7 +1,7 @@
 /**
  * Verdict -> one `path_records` row, encoded as a Native block. The encoder first transposes the batch into
  * column arrays (one monomorphic pass over the verdicts), then writes each column in a tight loop; this is what
- * makes >= 100k full rows/s possible on 2 vCPU (see SCHEMA.md, "Write path").
+ * makes >= 100k full rows/s possible on 2 vCPU (see ../SCHEMA.md, "Write path").
  */
 import type { AttemptSummary, Hop, Verdict } from '@pathwatch/schemas';
 import { NativeWriter } from './native.js';

@@ -16,7 +16,7 @@
  * half-way leaves the previous complete generation visible. Works identically on chdb and a server (in chdb a
  * refreshable MV would only run while the process lives anyway).
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '@pathwatch/core';
 import type { ClickHouse } from './client.js';
 import { bucketIndexSql } from './latency-histogram.js';
 

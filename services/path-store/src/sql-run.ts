@@ -3,7 +3,7 @@
  * against the allow-list (sql-guard.ts), run the canonical text, and turn every engine error the SQL causes into a
  * non-retriable 4xx-class refusal with a sanitised message.
  */
-import { StoreError } from '../errors.js';
+import { StoreError } from './errors.js';
 import {
   FunctionCatalog,
   classifyAst,

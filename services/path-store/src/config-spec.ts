@@ -2,7 +2,7 @@
  * ClickHouse variables shared by every service that opens the path store. Services spread this spec into their
  * own config.ts spec (the only files that read the environment) and turn the result into options here.
  */
-import { parse, type ConfigOf, type VarSpec } from '../config.js';
+import { parse, type ConfigOf, type VarSpec } from '@pathwatch/core';
 import type { ClickHouseOptions } from './client.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;

@@ -14,7 +14,7 @@
  *    every function call on the allow-list of `FunctionCatalog`, no table functions, no SETTINGS, FORMAT,
  *    INTO OUTFILE or query parameters, and only the node kinds a SELECT is made of.
  */
-import { StoreError } from '../errors.js';
+import { StoreError } from './errors.js';
 
 /** Stable reasons of a refusal (the HTTP body's `error` is `QUERY_API_<reason>`). */
 export type SqlRefusalReason =

@@ -1,0 +1,200 @@
+// The two lookups into slot storage: request_id -> slot, and (provider, provider_message_id) -> slot (the
+// request whose dispatch recorded the pair, or the pseudo slot of callbacks waiting for it). Both are hash
+// indexes without keys: a candidate from the probe is checked against the key stored in its blob.
+import { PAGE_BITS } from './arena.js';
+import * as K from './codes.js';
+import { hash32 } from './hash.js';
+import { HashIndex } from './hashindex.js';
+import type { Interner } from './intern.js';
+import { MASK, NO_SLOT, type SlotStore } from './slot-store.js';
+import { PSEUDO_KEY_PREFIX } from './snapshot.js';
+import { decodeAt, equalsAt, sizeAt } from './strcodec.js';
+
+const SEED_RID = 0x2f1a;
+
+export function pseudoKey(provider: string, pmid: string): string {
+  return `${PSEUDO_KEY_PREFIX}${provider}:${pmid}`;
+}
+
+export class KeyIndexes {
+  private readonly rid = new HashIndex(1024);
+  private readonly pmid = new HashIndex(1024);
+  private readonly provSeed: number[] = [];
+
+  constructor(
+    private readonly store: SlotStore,
+    /** Operation, channel, provider and route names (a pseudo slot keeps its provider id in O_CHANNEL). */
+    private readonly names: Interner,
+  ) {}
+
+  get bytes(): number {
+    return this.rid.bytes + this.pmid.bytes;
+  }
+
+  ridHash(rid: string): number {
+    return hash32(rid, SEED_RID);
+  }
+
+  /**
+   * Hash of (provider, provider_message_id). Seeded by the provider *string* (cached per interned id), so the
+   * hashes stored in records mean the same after a restore in another process.
+   */
+  pmidHash(pid: number, pmid: string): number {
+    let seed = this.provSeed[pid];
+    if (seed === undefined) {
+      seed = hash32(this.names.value(pid), 0x6d1d);
+      this.provSeed[pid] = seed;
+    }
+    return hash32(pmid, seed);
+  }
+
+  // ---- request ids ----
+
+  findRid(rid: string, rh: number): number {
+    const idx = this.rid;
+    const arena = this.store.arena;
+    for (let pos = idx.probe(rh); pos >= 0; pos = idx.next(pos, rh)) {
+      const s = idx.slots[pos]!;
+      const addr = this.store.addr[s]!;
+      if (equalsAt(arena.u8[addr >>> PAGE_BITS]!, (addr & MASK) + K.HDR, rid)) return s;
+    }
+    return NO_SLOT;
+  }
+
+  insertRid(rh: number, slot: number): void {
+    this.rid.insert(rh, slot);
+  }
+
+  removeRid(rh: number, slot: number): void {
+    this.rid.remove(rh, slot);
+  }
+
+  // ---- provider message ids ----
+
+  /** Slot bound to (provider, pmid): the request whose dispatch recorded it, or a pseudo slot of waiting callbacks. */
+  findPmid(pid: number, pmid: string, h: number): number {
+    const idx = this.pmid;
+    for (let pos = idx.probe(h); pos >= 0; pos = idx.next(pos, h)) {
+      const s = idx.slots[pos]!;
+      if (this.slotHasPmid(s, pid, pmid, h)) return s;
+    }
+    return NO_SLOT;
+  }
+
+  insertPmid(h: number, slot: number): void {
+    this.pmid.insert(h, slot);
+  }
+
+  removePmid(h: number, slot: number): void {
+    this.pmid.remove(h, slot);
+  }
+
+  /** Repoints the pair's entry from a retiring pseudo slot to the request that absorbed its callbacks. */
+  replacePmid(h: number, from: number, to: number): void {
+    this.pmid.replace(h, from, to);
+  }
+
+  private slotHasPmid(slot: number, pid: number, pmid: string, h: number): boolean {
+    const arena = this.store.arena;
+    const addr = this.store.addr[slot]!;
+    const p = addr >>> PAGE_BITS;
+    const b = addr & MASK;
+    const u8 = arena.u8[p]!;
+    const u16 = arena.u16[p]!;
+    const u32 = arena.u32[p]!;
+    if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0)
+      return u16[(b + K.O_CHANNEL) >> 1] === pid && equalsAt(u8, b + K.HDR, pmid);
+    const end = b + u16[(b + K.O_USED) >> 1]!;
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
+      if (u8[r] === K.REC_ATTEMPT) {
+        if (
+          (u8[r + K.A_FLAGS]! & 1) === 1 &&
+          u32[(r + K.A_PMIDH) >> 2] === h &&
+          u16[(r + K.A_PROVIDER) >> 1] === pid
+        ) {
+          const s = r + K.A_STR;
+          if (equalsAt(u8, s + sizeAt(u8, s), pmid)) return true;
+        }
+        r += u16[(r + K.A_LEN) >> 1]!;
+      } else r += K.CB_LEN;
+    }
+    return false;
+  }
+
+  /** Removes the pair entries a request's attempts hold. */
+  unbindPmids(slot: number): void {
+    const arena = this.store.arena;
+    const addr = this.store.addr[slot]!;
+    const p = addr >>> PAGE_BITS;
+    const b = addr & MASK;
+    const u8 = arena.u8[p]!;
+    const u16 = arena.u16[p]!;
+    const u32 = arena.u32[p]!;
+    const end = b + u16[(b + K.O_USED) >> 1]!;
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
+      if (u8[r] === K.REC_ATTEMPT) {
+        if ((u8[r + K.A_FLAGS]! & 1) === 1) this.pmid.remove(u32[(r + K.A_PMIDH) >> 2]!, slot);
+        r += u16[(r + K.A_LEN) >> 1]!;
+      } else r += K.CB_LEN;
+    }
+  }
+
+  /** Re-creates the pair entries of a restored request slot (hashes are process-independent). */
+  indexPmids(slot: number): void {
+    const arena = this.store.arena;
+    const addr = this.store.addr[slot]!;
+    const p = addr >>> PAGE_BITS;
+    const b = addr & MASK;
+    const u8 = arena.u8[p]!;
+    const u16 = arena.u16[p]!;
+    const u32 = arena.u32[p]!;
+    const end = b + u16[(b + K.O_USED) >> 1]!;
+    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
+      if (u8[r] === K.REC_ATTEMPT) {
+        if ((u8[r + K.A_FLAGS]! & 1) === 1) {
+          const h = u32[(r + K.A_PMIDH) >> 2]!;
+          const s = r + K.A_STR;
+          const pmid = decodeAt(u8, s + sizeAt(u8, s));
+          // First binding wins, as at runtime: only bind when nobody holds the pair yet.
+          if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT) this.pmid.insert(h, slot);
+        }
+        r += u16[(r + K.A_LEN) >> 1]!;
+      } else r += K.CB_LEN;
+    }
+  }
+
+  // ---- a slot's own keys ----
+
+  /** The key string stored in the blob: a request id, or a pseudo slot's provider message id. */
+  rawKey(slot: number): string {
+    const addr = this.store.addr[slot]!;
+    return decodeAt(this.store.arena.u8[addr >>> PAGE_BITS]!, (addr & MASK) + K.HDR);
+  }
+
+  /** The request id, or `<provider>:<provider_message_id>` of a pseudo slot (its verdicts' request_id). */
+  keyString(slot: number): string {
+    const s = this.rawKey(slot);
+    if ((this.store.rd8(slot, K.O_STATE) & K.ST_PSEUDO) !== 0)
+      return `${this.names.value(this.store.rd16(slot, K.O_CHANNEL))}:${s}`;
+    return s;
+  }
+
+  /** The slot's changelog key (pseudo slots under PSEUDO_KEY_PREFIX). */
+  changelogKey(slot: number): string {
+    const s = this.rawKey(slot);
+    if ((this.store.rd8(slot, K.O_STATE) & K.ST_PSEUDO) !== 0)
+      return pseudoKey(this.names.value(this.store.rd16(slot, K.O_CHANNEL)), s);
+    return s;
+  }
+
+  /** Removes every index entry of a slot (before it is released). */
+  unindex(slot: number): void {
+    const key = this.rawKey(slot);
+    if ((this.store.rd8(slot, K.O_STATE) & K.ST_PSEUDO) !== 0)
+      this.pmid.remove(this.pmidHash(this.store.rd16(slot, K.O_CHANNEL), key), slot);
+    else {
+      this.rid.remove(this.ridHash(key), slot);
+      this.unbindPmids(slot);
+    }
+  }
+}
