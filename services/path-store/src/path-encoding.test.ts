@@ -205,6 +205,9 @@ function expected(v: Verdict): Record<string, unknown> {
     'hops.kind': v.hops.map((h) => h.kind),
     'hops.at': v.hops.map((h) => h.at),
     'hops.detail': v.hops.map((h) => h.detail),
+    revision_kind: v.revision_kind ?? '',
+    evidence_at: v.evidence_at,
+    clock_skew_ms: v.clock_skew_ms,
   };
 }
 
