@@ -5,8 +5,8 @@
  * fed is the head with the smallest event time (`occurred_at`) across every input, ties broken by topic (request,
  * dispatch, callback), then partition, then offset — but only while every input either has a buffered record or
  * is known to be at its end (fetched up to its high watermark). An input with unread records and nothing buffered
- * blocks the merge until its next fetch arrives, for at most `maxTaskIdleMs` (then it is passed over and counted:
- * the only case where the order depends on timing).
+ * blocks the merge until its next fetch arrives, for at most `maxTaskIdleMs` (then it is passed over, for the
+ * merge and for the clock, and counted: the only case where the order depends on timing).
  *
  * So the sequence fed is a function of the per-partition input alone, whatever the fetch interleaving, the batch
  * boundaries or the timing; with the clock driven by the same backlog reports (`setBacklog`: an input is idle
@@ -184,6 +184,17 @@ export class InputMerger<T> {
     let fed = 0;
     const lanes = this.list;
     const now = this.opts.now();
+    // A lane behind its high watermark that no fetch serves for maxTaskIdleMs (e.g. an open input transaction
+    // under read_committed) stops holding the clock too, not only the merge: the same documented bound.
+    for (const l of lanes) {
+      if (l.head < l.queue.length || !(l.hw > l.fetched)) continue;
+      if (l.waitingSince !== l.waitingSince) l.waitingSince = now;
+      else if (now - l.waitingSince >= this.opts.maxTaskIdleMs && l.reported !== 0) {
+        l.reported = 0;
+        this.stats.idleSkips++;
+        sink.setBacklog(l.kind, l.partition, 0);
+      }
+    }
     for (;;) {
       let best: Lane<T> | undefined;
       let bestT = 0;
