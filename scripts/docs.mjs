@@ -3,7 +3,7 @@
 // between <!-- config:start --> and <!-- config:end -->. `--check` fails when the README is out of date.
 // Needs the packages built (`npm run build`).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configDocRows } from '@pathwatch/core';
+import { configDocRows, connectConfigSpec } from '@pathwatch/core';
 import { cliConfigSpec } from '@pathwatch/cli/config';
 import { reconcilerConfigSpec } from '@pathwatch/reconciler';
 import { pathWriterConfigSpec } from '@pathwatch/path-writer';
@@ -12,6 +12,7 @@ import { queryApiConfigSpec } from '@pathwatch/query-api';
 
 const sections = [
   ['all-in-one / CLI (`pathwatch start`)', cliConfigSpec],
+  ['connecting: Kafka TLS/SASL, Schema Registry, topics (every service; README "Connecting to your Kafka")', connectConfigSpec],
   ['reconciler', reconcilerConfigSpec],
   ['path writer and ClickHouse', pathWriterConfigSpec],
   ['query API', queryApiConfigSpec],

@@ -59,6 +59,13 @@ export interface Codec {
   decode<K extends Kind>(kind: K, bytes: Uint8Array | null | undefined): KindMap[K];
   /** Like decode, but first fetches an unknown writer schema from the registry (no-op without one). */
   decodeAsync<K extends Kind>(kind: K, bytes: Uint8Array | null | undefined): Promise<KindMap[K]>;
+  /**
+   * Fetches every writer schema these records name that is not loaded yet, so `decode` of them is synchronous
+   * (a consumer calls it once per fetched batch). Without a registry, or when all are loaded, resolves at once.
+   * A registry outage rejects with a retriable DecodeError (the batch waits; retry); an id the registry does not
+   * know is remembered, and `decode` then reports SCHEMA_DECODE_UNKNOWN_SCHEMA_ID (a dead letter).
+   */
+  prepare(kind: Kind, values: readonly (Uint8Array | null | undefined)[]): Promise<void>;
   /** The semantic checks decode runs: the reason naming the field, or null when valid. */
   validate<K extends Kind>(kind: K, value: KindMap[K]): string | null;
   /** The kind a topic carries under this codec's topic names (one Map lookup). */
@@ -318,9 +325,24 @@ export function createCodec(options: CodecOptions = {}): Codec {
     }
   }
 
+  let initialising: Promise<void> | undefined;
+
   return {
     catalog,
     decode,
+    async prepare(kind, values) {
+      if (!registry) return;
+      const s = state(kind);
+      let ids: Set<number> | undefined;
+      for (const bytes of values) {
+        if (!bytes || bytes.length < HEADER_BYTES || bytes.length > maxPayloadBytes || bytes[0] !== MAGIC)
+          continue;
+        const id = asBuffer(bytes).readUInt32BE(1);
+        if (s.readers.has(id) || registryWriters.has(id) || unknownIds.has(id)) continue;
+        (ids ??= new Set()).add(id);
+      }
+      if (ids) for (const id of ids) await fetchWriter(kind, id);
+    },
     async decodeAsync(kind, bytes) {
       if (
         registry &&
@@ -378,15 +400,23 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
       return id;
     },
-    async init() {
-      if (!registry) return;
-      for (const s of states.values()) {
-        const current = catalog.current(s.kind);
-        const id = await registry.register(current.subject, current.schemaText);
-        registryWriters.set(id, current.type);
-        s.readers.set(id, { resolver: undefined });
-        s.encodeId = id;
-      }
+    init() {
+      if (!registry) return Promise.resolve();
+      const reg = registry;
+      // Once per codec (several services may share one); a failure is forgotten so init() can be retried.
+      initialising ??= (async () => {
+        for (const s of states.values()) {
+          const current = catalog.current(s.kind);
+          const id = await reg.register(current.subject, current.schemaText);
+          registryWriters.set(id, current.type);
+          s.readers.set(id, { resolver: undefined });
+          s.encodeId = id;
+        }
+      })().catch((err: unknown) => {
+        initialising = undefined;
+        throw err;
+      });
+      return initialising;
     },
   };
 }

@@ -201,4 +201,44 @@ describe('schema registry', () => {
     // Our own ids decode without a fetch.
     expect(codec.decode('callback', bytes)).toEqual(value);
   });
+
+  it('prepare() loads every unknown writer of a batch once, so decode of the batch is synchronous', async () => {
+    const codec = createCodec({ registry: { url: reg.url }, now: () => NOW });
+    const { bytes } = v1Body();
+    const before = reg.hits.get('GET /schemas/ids/7') ?? 0;
+    await codec.prepare('request', [
+      bytes,
+      bytes,
+      null,
+      Buffer.from('{"x":1}'),
+      frame(4243, Buffer.from([1])),
+    ]);
+    expect(reg.hits.get('GET /schemas/ids/7')).toBe(before + 1);
+    expect(codec.decode('request', bytes).envelope.event_id).toBeTypeOf('string');
+    // The id the registry does not know is remembered: a dead letter, not a retry.
+    expect(() => codec.decode('request', frame(4243, Buffer.from([1])))).toThrow(/unknown schema id 4243/);
+    await codec.prepare('request', [bytes, frame(4243, Buffer.from([1]))]);
+    expect(reg.hits.get('GET /schemas/ids/7')).toBe(before + 1);
+    expect(reg.hits.get('GET /schemas/ids/4243')).toBe(1);
+  });
+
+  it('prepare() rejects retriably while the registry fails, and without a registry does nothing', async () => {
+    const codec = createCodec({ registry: { url: reg.url }, now: () => NOW });
+    const err = await rejection(codec.prepare('request', [frame(500, Buffer.from([1]))]));
+    expect(err.code).toBe('SCHEMA_REGISTRY_UNAVAILABLE');
+    expect(err.retriable).toBe(true);
+    await createCodec({ now: () => NOW }).prepare('request', [frame(500, Buffer.from([1]))]);
+  });
+
+  it('init() is shared by concurrent callers (one registration per subject)', async () => {
+    const codec = createCodec({
+      registry: { url: reg.url },
+      topics: { verdict: 'shared-init.verdicts' },
+      now: () => NOW,
+    });
+    const key = 'POST /subjects/shared-init.verdicts-value/versions';
+    await Promise.all([codec.init(), codec.init()]);
+    await codec.init();
+    expect(reg.hits.get(key)).toBe(1);
+  });
 });

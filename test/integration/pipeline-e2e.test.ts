@@ -2,7 +2,8 @@
  * End to end on the real broker and the embedded ClickHouse: a known set of input events goes through the
  * reconciler and the path writer, and every resulting path row is checked. Then an undecodable and a
  * schema-invalid record land in the dead-letter topic with a specific reason and their original bytes while the
- * consumer carries on.
+ * consumer carries on. Last, the query API sharing the process's metrics shows the live pipeline (inputs,
+ * consumer lag, idle inputs, dead letters by reason) as the dashboard's pipeline page reads it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, type Producer } from '@pathwatch/core';
 import { openPathStore, type PathStore } from '@pathwatch/path-store';
 import { buildPathWriter, loadPathWriterConfig, type PathWriterApp } from '@pathwatch/path-writer';
+import { buildApp } from '@pathwatch/query-api';
 import type { Codec, DispatchAttempted, ProviderCallback, RequestAccepted } from '@pathwatch/schemas';
 import {
   collect,
@@ -30,6 +32,10 @@ const GIVE_UP = 5000;
 // them, and the idle input exercises the wall-clock path of the hybrid clock.
 const t0 = Date.now() - 20_000;
 let seq = 0;
+/** Records produced to the three input topics (what the reconciler's decode stage must have consumed). */
+let sentInputs = 0;
+// One metrics registry for the reconciler and the path writer, as in `pathwatch start`.
+const metrics = createMetrics({ defaultMetrics: false });
 
 function env(requestId: string | null, at: number) {
   seq += 1;
@@ -105,7 +111,7 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    const r = startReconciler(t, { logger, engine: { retryGraceMs: 500, orphanGraceMs: 3000 } });
+    const r = startReconciler(t, { logger, engine: { retryGraceMs: 500, orphanGraceMs: 3000 }, metrics });
     codec = r.codec;
     await r.app.start();
     cleanups.push(() => r.app.close());
@@ -116,7 +122,7 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
     cleanups.push(() => store.close());
     const pw = loadPathWriterConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
     writer = buildPathWriter(
-      { kafka, store, codec, logger, metrics: createMetrics({ defaultMetrics: false }), now: Date.now },
+      { kafka, store, codec, logger, metrics, now: Date.now },
       { ...pw, topics: t.topics, groupId: `${t.groupId}-writer`, flushIntervalMs: 200, topicPartitions: 3 },
     );
     await writer.start();
@@ -138,6 +144,7 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
       value.envelope.request_id ??
       `${(value as ProviderCallback).provider}:${(value as ProviderCallback).provider_message_id}`;
     await producer.send(t.topics[kind], [{ key, value: codec.encode(kind, value, { format }) }]);
+    sentInputs++;
   }
 
   it('writes the expected path row for every request', async () => {
@@ -317,6 +324,7 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
       { key: 'bad-1', value: garbage },
       { key: 'bad-2', value: invalidJson },
     ]);
+    sentInputs += 2;
     await send('request', request('r-after', Date.now() - 10_000));
     await waitFor(() => dlq.messages.length >= 2, { timeoutMs: 30_000, description: 'two dead letters' });
     const letters = dlq.messages.map((m) => ({
@@ -344,5 +352,63 @@ describe('pipeline end to end (real broker, embedded ClickHouse)', () => {
       },
       { timeoutMs: 60_000, intervalMs: 500, description: 'r-after settled' },
     );
+  }, 120_000);
+
+  it('the query API in the same process shows the live pipeline: inputs consumed, consumer lag, idle inputs, dead letters by reason', async () => {
+    const app = await buildApp({
+      store,
+      config: {
+        authToken: undefined,
+        sqlEnabled: false,
+        sqlMaxRows: 100,
+        sqlTimeoutSeconds: 5,
+        maxRawRangeHours: 48,
+        maxRollupRangeDays: 30,
+        maxResultRows: 1000,
+      },
+      logger,
+      registry: metrics.registry,
+    });
+    cleanups.push(() => app.close());
+    type Live = {
+      reconciler_in_process: boolean;
+      writer_in_process: boolean;
+      events_in: { stage: string; topic: string; value: number }[];
+      dead_letters: { stage: string; reason_code: string; value: number }[];
+      consumer_lag: { topic: string; partition: string; value: number }[];
+      input_idle: { kind: string; partition: string; value: number }[];
+      input_watermark_lag_ms: { kind: string; value: number }[];
+      clock_lag_ms: number | null;
+    };
+    const pipeline = async () =>
+      (await app.inject({ url: '/v1/pipeline' })).json<{ buckets: { accepted: number }[]; live: Live }>();
+    const decoded = (l: Live) =>
+      l.events_in.filter((e) => e.stage === 'reconciler.decode').reduce((a, e) => a + e.value, 0);
+    // Caught up: everything sent was consumed and no partition is behind.
+    await waitFor(
+      async () => {
+        const { live } = await pipeline();
+        return decoded(live) === sentInputs && live.consumer_lag.every((l) => l.value === 0);
+      },
+      { timeoutMs: 30_000, intervalMs: 300, description: 'reconciler caught up' },
+    );
+    const { buckets, live } = await pipeline();
+    expect(live.reconciler_in_process).toBe(true);
+    expect(live.writer_in_process).toBe(true);
+    expect(decoded(live)).toBe(sentInputs);
+    const inputTopics = new Set([t.topics.request, t.topics.dispatch, t.topics.callback]);
+    expect(live.consumer_lag.length).toBeGreaterThan(0);
+    expect(live.consumer_lag.every((l) => inputTopics.has(l.topic))).toBe(true);
+    expect(new Set(live.input_idle.map((i) => i.kind))).toEqual(new Set(['request', 'dispatch', 'callback']));
+    expect(live.input_watermark_lag_ms.every((w) => w.value > 0)).toBe(true);
+    expect(live.clock_lag_ms).not.toBeNull();
+    const dl = live.dead_letters.filter((d) => d.stage === 'reconciler.decode');
+    expect(dl.reduce((a, d) => a + d.value, 0)).toBe(2);
+    expect(dl.map((d) => d.reason_code)).toContain('SCHEMA_DECODE_BAD_MAGIC');
+    // The store side: one accepted request per request row written.
+    const [{ n } = { n: '0' }] = await store.ch.query<{ n: string }>(
+      "SELECT count() AS n FROM paths WHERE verdict NOT IN ('orphan_callback', 'orphan_dispatch')",
+    );
+    expect(buckets.reduce((a, b) => a + b.accepted, 0)).toBe(Number(n));
   }, 120_000);
 });

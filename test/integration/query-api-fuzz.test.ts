@@ -50,7 +50,7 @@ function run(cmd: string, args: string[]): string {
 function ensureSchemathesis(): void {
   const has =
     existsSync(ST) &&
-    spawnSync(ST, ['--version'], { encoding: 'utf8' }).stdout.includes(SCHEMATHESIS_VERSION);
+    spawnSync(ST, ['--version'], { encoding: 'utf8' }).stdout?.includes(SCHEMATHESIS_VERSION);
   if (has) return;
   rmSync(VENV, { recursive: true, force: true });
   run('python3', ['-m', 'venv', VENV]);

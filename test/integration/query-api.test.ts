@@ -116,6 +116,8 @@ describe('query API', () => {
       '/v1/anomalies/open',
       '/v1/explain',
       '/v1/latency',
+      '/v1/pipeline',
+      '/v1/requests/search',
       '/v1/requests/{request_id}/timeline',
       '/v1/sql',
       '/v1/variance/flip-rate',
@@ -218,6 +220,70 @@ describe('query API', () => {
     expect(an.items).toHaveLength(expected);
     expect(an.counts['missing_outcome']! + an.counts['missing_dispatch']!).toBe(expected);
     expect(an.items.every((i) => i.verdict.startsWith('missing') && (i.overdue_by_ms ?? 0) > 0)).toBe(true);
+  });
+
+  it('request search: by id, provider message id, fingerprint, tenant, cohort and explain dimension, counted exactly', async () => {
+    type Search = { total: number; items: { request_id: string; tenant_id: string; verdict: string }[] };
+    const search = async (q: string): Promise<Search> => {
+      const r = await get(`/v1/requests/search?${win}&${q}`);
+      expect(r.statusCode, q).toBe(200);
+      return r.json<Search>();
+    };
+    const all = [...rows, { ...(rows[5] as Verdict), tenant_id: 'other' }];
+    const r7 = rows[7] as Verdict;
+    expect((await search(`request_id=${r7.request_id}`)).items.map((i) => i.request_id)).toEqual([
+      r7.request_id,
+    ]);
+    const msg = r7.attempts[0]?.provider_message_id as string;
+    expect((await search(`provider_message_id=${encodeURIComponent(msg)}`)).items).toEqual([
+      expect.objectContaining({ request_id: r7.request_id, tenant_id: r7.tenant_id }),
+    ]);
+    expect((await search('input_fingerprint=same')).total).toBe(2);
+    const t1 = await search('tenant=tenant-1&limit=5');
+    expect(t1.total).toBe(all.filter((v) => v.tenant_id === 'tenant-1').length);
+    expect(t1.items).toHaveLength(5);
+    const late = await search('cohort=delivered_late&limit=5000');
+    expect(late.total).toBe(all.filter((v) => v.verdict === 'delivered_late').length);
+    expect(late.items.every((i) => i.verdict === 'delivered_late')).toBe(true);
+    // An explain item's example requests: as many as its cohort_count.
+    const ex = (await get(`/v1/explain?${win}&cohort=delivered_late&min_support=10&min_cohort=2`)).json<{
+      items: { dimension: string; value: string; cohort_count: number }[];
+    }>();
+    expect(ex.items.length).toBeGreaterThan(0);
+    for (const item of ex.items.slice(0, 5)) {
+      const q = `cohort=delivered_late&dimension=${encodeURIComponent(item.dimension)}&value=${encodeURIComponent(item.value)}`;
+      expect((await search(q)).total, q).toBe(item.cohort_count);
+    }
+    const noValue = await get(`/v1/requests/search?${win}&dimension=route`);
+    expect(noValue.statusCode).toBe(400);
+    expect(noValue.json<{ message: string }>().message).toMatch(/dimension and value must be given together/);
+    expect((await get(`/v1/requests/search?${win}&dimension=colour&value=x`)).statusCode).toBe(400);
+    // Bound, not spliced: a quote in an attribute key matches nothing.
+    expect((await search(`dimension=${encodeURIComponent("attr.x'] OR 1=1 --")}&value=x`)).total).toBe(0);
+  });
+
+  it('pipeline: accepted requests and verdict versions per bucket from the store, live metrics of the registry', async () => {
+    const r = await get(`/v1/pipeline?${win}&step=hour`);
+    expect(r.statusCode).toBe(200);
+    const body = r.json<{
+      step_s: number;
+      buckets: { bucket_start_ms: number; accepted: number; versions: number; corrections: number }[];
+      live: { reconciler_in_process: boolean; dead_letters: unknown[]; events_in: unknown[] };
+    }>();
+    expect(body.step_s).toBe(3600);
+    expect(body.buckets.reduce((a, b) => a + b.accepted, 0)).toBe(
+      rows.filter((v) => !v.verdict.startsWith('orphan')).length + 1,
+    );
+    expect(body.buckets.every((b) => b.bucket_start_ms % HOUR === 0)).toBe(true);
+    // Versions are bucketed by emission time: every version emitted inside the window is counted once.
+    const emitted = [...rows, rows[5] as Verdict].filter(
+      (v) => v.emitted_at >= NOW - 7 * HOUR && v.emitted_at < NOW,
+    ).length;
+    expect(body.buckets.reduce((a, b) => a + b.versions, 0)).toBe(emitted);
+    expect(body.live).toMatchObject({ reconciler_in_process: false, dead_letters: [], events_in: [] });
+    expect((await get(`/v1/pipeline?${win}`)).json<{ step_s: number }>().step_s).toBe(3600);
+    const recent = `from=${encodeURIComponent(iso(NOW - HOUR))}&to=${encodeURIComponent(iso(NOW))}`;
+    expect((await get(`/v1/pipeline?${recent}`)).json<{ step_s: number }>().step_s).toBe(60);
   });
 
   it('answers 400 naming the problem for every kind of bad parameter', async () => {

@@ -217,11 +217,15 @@ describe('path store queries (embedded)', () => {
         stage: 'e2e',
         limit: 100,
       });
-      const ref = new Map<string, { n: number; settled: number; onTime: number; e2e: number[] }>();
+      const ref = new Map<
+        string,
+        { n: number; settled: number; onTime: number; executed: number; e2e: number[] }
+      >();
       for (const r of rows) {
         const p = r.attempts[r.attempts.length - 1]?.provider ?? '';
-        const e = ref.get(p) ?? { n: 0, settled: 0, onTime: 0, e2e: [] };
+        const e = ref.get(p) ?? { n: 0, settled: 0, onTime: 0, executed: 0, e2e: [] };
         e.n++;
+        if (r.execution_ok === true) e.executed++;
         if (!r.provisional) e.settled++;
         if (r.verdict === 'delivered_on_time') e.onTime++;
         if (r.final_at !== null && r.accepted_at !== null) e.e2e.push(r.final_at - r.accepted_at);
@@ -233,6 +237,7 @@ describe('path store queries (embedded)', () => {
         expect(r.requests).toBe(e?.n);
         expect(r.settled).toBe(e?.settled);
         expect(r.on_time).toBe(e?.onTime);
+        expect(r.execution_ok).toBe(e?.executed);
         expect(r.on_time_rate).toBeCloseTo((e?.onTime ?? 0) / (e?.settled ?? 1), 10);
         const sorted = [...(e?.e2e ?? [])].sort((a, b) => a - b);
         if (sorted.length === 0) {

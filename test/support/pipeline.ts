@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRootLogger,
   type Consumer,
+  type CoreMetrics,
   type IncomingMessage,
   type KafkaClient,
   type Logger,
@@ -58,6 +59,8 @@ export function startReconciler(
     partitions?: number;
     now?: () => number;
     onFatal?: (err: Error) => void;
+    /** The process's metrics (share one with other stages and a query API). @default a new set */
+    metrics?: CoreMetrics;
     /** Overrides of the app configuration (limits, timeouts). */
     config?: Partial<ReconcilerAppConfig>;
   },
@@ -70,7 +73,7 @@ export function startReconciler(
       codec,
       engine: createEngine(opts.engine ?? {}, { now }),
       logger: opts.logger,
-      metrics: createMetrics({ defaultMetrics: false }),
+      metrics: opts.metrics ?? createMetrics({ defaultMetrics: false }),
       now,
       ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     },

@@ -3,7 +3,7 @@
 // Per request it keeps one changelog record of a fixed size while open and emits one final verdict when a
 // final callback carrying the request_id arrives. It decides nothing correctly: never a product figure.
 import { IngestStatus } from '@pathwatch/reconciler';
-import type { ChangelogRecord, EngineOutputs, EnginePort } from '@pathwatch/reconciler';
+import type { ChangelogRecord, ClockView, EngineOutputs, EnginePort } from '@pathwatch/reconciler';
 import type { DispatchAttempted, ProviderCallback, RequestAccepted, Verdict } from '@pathwatch/schemas';
 
 /** Bytes of the stand-in per-request state record (the real engine's records are whatever it needs). */
@@ -100,6 +100,10 @@ export function createStubEngine(
       return IngestStatus.APPLIED;
     },
     tick() {},
+    // No event-time clock: the pipeline gauges report no inputs.
+    watermarks(): ClockView {
+      return { eventTime: null, source: 'watermark', lagMs: null, inputs: [], recoveryUntil: null };
+    },
     setBacklog() {},
     inputsCaughtUp() {},
     drainOutputs(): EngineOutputs {

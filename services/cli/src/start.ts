@@ -10,11 +10,13 @@ import { pino } from 'pino';
 import {
   ConfigError,
   armShutdownDeadline,
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   type KafkaClient,
   type Logger,
+  kafkaSecurityFromConfig,
   readConfigs,
   redactUrl,
 } from '@pathwatch/core';
@@ -37,7 +39,6 @@ import {
 } from '@pathwatch/reconciler';
 import { createSimulatorApp, loadSimulatorConfig, type SimulatorApp } from '@pathwatch/simulator';
 import { buildApp, listenOptionsFrom, loadQueryApiConfig, startQueryApi } from '@pathwatch/query-api';
-import { createCodec } from '@pathwatch/schemas';
 import { homeDir, loadCliConfig, processEnv } from './config.js';
 import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
@@ -155,8 +156,16 @@ export async function runStart(): Promise<number> {
 
     // 3. Services
     const metrics = createMetrics();
-    const codec = createCodec();
-    const kafka: KafkaClient = createKafka({ brokers, clientId: 'pathwatch', logger });
+    // Connection settings (TLS/SASL, registry, topics) are shared by every hosted service; each loader validated
+    // the same variables, and the reconciler's and path writer's mappings take their topic names from them.
+    const codec = codecFromConfig(rcConfig);
+    const kafka: KafkaClient = createKafka({
+      brokers,
+      clientId: 'pathwatch',
+      logger,
+      // The local broker started here is plaintext; an external one gets the configured security.
+      ...(config.brokers ? { security: kafkaSecurityFromConfig(rcConfig) } : {}),
+    });
     const reconciler: ReconcilerApp = buildReconciler(
       {
         kafka,
@@ -192,7 +201,9 @@ export async function runStart(): Promise<number> {
     });
     const http = await startQueryApi(api, { ...listenOptionsFrom(qaConfig), logger, now: Date.now });
     closers.push({ name: 'query API', close: () => http.close() });
-    progress.done(`query API on ${http.url} (OpenAPI at ${http.url}/openapi.json)`);
+    progress.done(
+      `query API on ${http.url} (dashboard at ${http.url}/ui, OpenAPI at ${http.url}/openapi.json)`,
+    );
     const stoppedBeforeStages = stopping();
     if (stoppedBeforeStages) {
       await stoppedBeforeStages;

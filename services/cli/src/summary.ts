@@ -62,7 +62,10 @@ export function howToQuery(apiUrl: string | undefined, logPath: string | undefin
     '  npm run pathwatch -- sql "SELECT verdict, count() FROM paths GROUP BY verdict ORDER BY 2 DESC"',
     '  npm run pathwatch -- path <request_id>         # one request as a timeline',
     ...(apiUrl
-      ? [`  curl ${apiUrl}/v1/anomalies/open            # HTTP API; OpenAPI at ${apiUrl}/openapi.json`]
+      ? [
+          `  open ${apiUrl}/ui                       # the dashboard (paste QUERY_API_TOKEN if one is set)`,
+          `  curl ${apiUrl}/v1/anomalies/open            # HTTP API; OpenAPI at ${apiUrl}/openapi.json`,
+        ]
       : []),
     ...(logPath ? [`Logs (JSON, one line per verdict and event): ${logPath}`] : []),
     'Ctrl-C stops everything.',

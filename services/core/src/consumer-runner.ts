@@ -24,6 +24,10 @@ export interface StageRunnerOptions<T> {
   /** Stable stage name used in logs, metrics and dead-letter headers, e.g. `path-writer.decode`. */
   stage: string;
   consumer: Consumer;
+  /**
+   * A rejection is dead-lettered. A throw is not: a retriable one (e.g. a schema the registry could not serve)
+   * retries the batch's prepare and decode under the retry policy, any other stops the stage (`onFatal`).
+   */
   decode: (msg: IncomingMessage) => DecodeResult<T>;
   /**
    * Records larger than this (key, value and headers) are dead-lettered (CORE_INPUT_RECORD_TOO_LARGE) without being
@@ -32,6 +36,11 @@ export interface StageRunnerOptions<T> {
   maxRecordBytes?: number;
   /** Names the setting behind maxRecordBytes in the rejection reason, e.g. RECONCILER_MAX_INPUT_RECORD_BYTES. */
   maxRecordBytesSetting?: string;
+  /**
+   * Runs before a batch is decoded, under the same retry as `handle`: e.g. fetch the writer schemas the batch
+   * names from the Schema Registry, so an outage holds the batch (retriable) instead of dead-lettering it.
+   */
+  prepare?: (batch: ConsumerBatch) => Promise<void>;
   deadLetters: DeadLetterPublisher;
   /** Processes the decoded records of one partition batch (possibly none), in offset order. Throw a retriable error to retry. */
   handle: (records: Decoded<T>[], batch: ConsumerBatch, control: BatchControl) => Promise<void>;
@@ -43,7 +52,7 @@ export interface StageRunnerOptions<T> {
    * A non-retriable failure (or retries used up): the batch stays unprocessed and consumption of it stops here.
    * @default rethrow (kafkajs then crashes the consumer)
    */
-  onFatal?: (err: unknown, what: 'dead-letter' | 'handle') => void;
+  onFatal?: (err: unknown, what: 'decode' | 'dead-letter' | 'handle') => void;
   /** Retriable failures while retrying (health, metrics); `recovered` once a retried call succeeded. */
   onRetrying?: (err: unknown) => void;
   onRecovered?: () => void;
@@ -63,7 +72,7 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
   });
 
   async function withRetry(
-    what: 'dead-letter' | 'handle',
+    what: 'decode' | 'dead-letter' | 'handle',
     control: BatchControl,
     fn: () => Promise<void>,
   ): Promise<boolean> {
@@ -94,18 +103,24 @@ export async function runStage<T>(opts: StageRunnerOptions<T>): Promise<void> {
 
   await opts.consumer.run(async (batch, control) => {
     if (batch.messages.length === 0) return;
-    const good: Decoded<T>[] = [];
-    const bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
-    for (const msg of batch.messages) {
-      const size = opts.maxRecordBytes === undefined ? 0 : incomingRecordBytes(msg);
-      if (opts.maxRecordBytes !== undefined && size > opts.maxRecordBytes) {
-        bad.push({ msg, rejection: tooLarge(size, opts.maxRecordBytes) });
-        continue;
+    let good: Decoded<T>[] = [];
+    let bad: { msg: IncomingMessage; rejection: Rejection }[] = [];
+    const decodeBatch = async (): Promise<void> => {
+      if (opts.prepare) await opts.prepare(batch);
+      good = [];
+      bad = [];
+      for (const msg of batch.messages) {
+        const size = opts.maxRecordBytes === undefined ? 0 : incomingRecordBytes(msg);
+        if (opts.maxRecordBytes !== undefined && size > opts.maxRecordBytes) {
+          bad.push({ msg, rejection: tooLarge(size, opts.maxRecordBytes) });
+          continue;
+        }
+        const r = opts.decode(msg);
+        if (r.ok) good.push({ msg, value: r.value });
+        else bad.push({ msg, rejection: r.rejection });
       }
-      const r = opts.decode(msg);
-      if (r.ok) good.push({ msg, value: r.value });
-      else bad.push({ msg, rejection: r.rejection });
-    }
+    };
+    if (!(await withRetry('decode', control, decodeBatch))) return;
     opts.metrics.eventsIn.inc({ stage: opts.stage, topic: batch.topic }, batch.messages.length);
     if (
       bad.length > 0 &&

@@ -55,6 +55,8 @@ export const KAFKA_ERROR_CODES = {
   CORE_KAFKA_AUTHORIZATION_FAILED:
     'the broker refused an operation (topic, group, cluster or transactional id ACL)',
   CORE_KAFKA_AUTHENTICATION_FAILED: 'SASL authentication failed',
+  CORE_KAFKA_TLS_FAILED:
+    'the TLS handshake failed: the broker certificate is not trusted or not for this host, or the broker refused the client certificate',
   CORE_KAFKA_RECORD_TOO_LARGE: 'a record or batch exceeds the broker or topic size limit',
   CORE_KAFKA_INVALID_CONFIG:
     'the broker rejected a configuration (topic settings, transaction timeout, policy)',
@@ -72,6 +74,8 @@ export const KAFKA_FIX_HINTS: Readonly<Record<KafkaErrorCode, string>> = {
   CORE_KAFKA_AUTHORIZATION_FAILED:
     'grant the principal the ACLs it needs (read/write on the Pathwatch topics, read on its groups, write/describe on its transactional id, idempotent write on the cluster)',
   CORE_KAFKA_AUTHENTICATION_FAILED: 'check the SASL mechanism, user name and password of the Kafka client',
+  CORE_KAFKA_TLS_FAILED:
+    "set KAFKA_SSL_CA_FILE to the CA that signed the brokers' certificates, check that KAFKA_BROKERS names the hosts in them, and give KAFKA_SSL_CERT_FILE/KAFKA_SSL_KEY_FILE when the listener requires a client certificate",
   CORE_KAFKA_RECORD_TOO_LARGE:
     "raise the topic's max.message.bytes (and the broker's message.max.bytes) or lower the input size limits; the record is dead-lettered where the stage can",
   CORE_KAFKA_INVALID_CONFIG:

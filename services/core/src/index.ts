@@ -34,6 +34,32 @@ export {
   sharedVars,
 } from './config.js';
 export type { VarSpec, ConfigOf, LogLevel } from './config.js';
+export {
+  SASL_MECHANISMS,
+  codecFromConfig,
+  connectConfigSpec,
+  connectProblems,
+  initCodec,
+  kafkaSecurityConfigSpec,
+  kafkaSecurityFromConfig,
+  kafkaSecurityProblems,
+  schemaRegistryConfigSpec,
+  schemaRegistryFromConfig,
+  schemaRegistryProblems,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
+  topicsConfigSpec,
+  topicsProblems,
+} from './connect-config.js';
+export type {
+  ConnectConfig,
+  KafkaSecurity,
+  KafkaSecurityConfig,
+  SaslMechanism,
+  SchemaRegistryConfig,
+  TopicCreation,
+  TopicsConfig,
+} from './connect-config.js';
 export { createRootLogger, redactingStream, REDACT_PATHS } from './logger.js';
 export { REDACTED, isSensitiveName, redactText, redactUrl, redactValue } from './redact.js';
 export type { Logger } from './logger.js';

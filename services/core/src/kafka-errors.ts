@@ -65,6 +65,13 @@ const TRANSIENT_CLASSES = new Set([
   'KafkaJSStaleTopicMetadataAssignment',
 ]);
 
+/**
+ * Node TLS failures (the socket error's `code`, which kafkajs keeps on its KafkaJSConnectionError): certificates
+ * no retry will make trusted. kafkajs calls them connection errors (retriable); they are not.
+ */
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY|DECRYPT)|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|HOSTNAME_MISMATCH)/;
+
 /** kafkajs's transaction state machine refusing a call: the producer cannot leave its state. */
 const PRODUCER_STATE_MESSAGE =
   /Transaction state exception|Cannot continue to use transaction once ended|already an ongoing transaction/;
@@ -124,6 +131,8 @@ export function classifyKafka(err: unknown): {
     const byClass = typeof e.name === 'string' ? CLASS_CODES[e.name] : undefined;
     if (byClass !== undefined) return { code: byClass, retriable: false };
   }
+  if (all.some((e) => typeof e.code === 'string' && TLS_CODE.test(e.code)))
+    return { code: 'CORE_KAFKA_TLS_FAILED', retriable: false };
   if (all.some((e) => typeof e.message === 'string' && PRODUCER_STATE_MESSAGE.test(e.message)))
     return { code: 'CORE_KAFKA_PRODUCER_STATE', retriable: true };
   const top = all[0];

@@ -14,12 +14,14 @@ import {
   type LogEntry,
   type Message,
   type Producer as KjsProducer,
+  type SASLOptions,
 } from 'kafkajs';
 import type { Logger } from './logger.js';
 import { KafkaError, TopologyError } from './errors.js';
 import { classifyKafka, toKafkaError } from './kafka-errors.js';
 import { retry } from './retry.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import type { KafkaSecurity } from './connect-config.js';
 
 export interface KafkaOptions {
   brokers: readonly string[];
@@ -29,6 +31,8 @@ export interface KafkaOptions {
   connectionTimeoutMs?: number;
   /** @default 30000 */
   requestTimeoutMs?: number;
+  /** TLS and SASL for every client this creates (see `kafkaSecurityFromConfig`). @default plaintext, no SASL */
+  security?: KafkaSecurity;
 }
 
 export interface OutgoingMessage {
@@ -53,6 +57,8 @@ export interface IncomingMessage {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** @default the broker's default.replication.factor */
+  replicationFactor?: number;
   configs?: Readonly<Record<string, string>>;
 }
 
@@ -310,6 +316,18 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+function toKjsSasl(sasl: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
 export function createKafka(opts: KafkaOptions): KafkaClient {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -319,6 +337,10 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
     logLevel: KafkaLogLevel.WARN,
     logCreator: kafkaLogCreator(opts.logger),
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+    ...(opts.security?.ssl === undefined
+      ? {}
+      : { ssl: opts.security.ssl === true ? true : { ...opts.security.ssl } }),
+    ...(opts.security?.sasl === undefined ? {} : { sasl: toKjsSasl(opts.security.sasl) }),
   });
   const log = opts.logger.child({ module: 'kafka' });
   if (!kafkajsPatched)
@@ -497,7 +519,7 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
             topics: missing.map((s) => ({
               topic: s.topic,
               numPartitions: s.partitions,
-              replicationFactor: -1,
+              replicationFactor: s.replicationFactor ?? -1,
               configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
             })),
           });

@@ -33,11 +33,18 @@ const JSON_PAIR = /("([^"\\]*)"\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 const ESCAPED_JSON_PAIR = /(\\"([^"\\]*)\\"\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\"/g;
 const AUTH_HEADER = /\b(authorization\s*[:=]\s*)(bearer|basic|token)?\s*([^\s,;'"]+)/gi;
 const BEARER = /\b(bearer\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+// A PEM private key (KAFKA_SSL_KEY_FILE content), whole block.
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g;
 
 /** `text` with every credential-shaped part replaced by `***`. Cheap when there is nothing to redact. */
 export function redactText(text: string): string {
   if (text === '') return text;
   let out = text;
+  if (out.includes('PRIVATE KEY-----'))
+    out = out.replace(
+      PEM_PRIVATE_KEY,
+      (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY----- ${REDACTED}`,
+    );
   if (out.includes('@'))
     out = out.replace(URL_USERINFO, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`);
   if (/authori[sz]ation|bearer/i.test(out)) {

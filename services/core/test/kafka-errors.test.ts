@@ -32,6 +32,23 @@ const exhausted = (e: Error): Error =>
   new (K('KafkaJSNumberOfRetriesExceeded'))(e, { retryCount: 5, retryTime: 1000 });
 
 describe('classifyKafka', () => {
+  it.each([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  ])(
+    'a TLS failure (%s) is CORE_KAFKA_TLS_FAILED, not retriable, though kafkajs calls it a connection error',
+    (tlsCode) => {
+      const conn = new (K('KafkaJSConnectionError'))(`Connection error: ${tlsCode}`, { code: tlsCode });
+      for (const err of [conn, exhausted(conn)])
+        expect(classifyKafka(err)).toMatchObject({ code: 'CORE_KAFKA_TLS_FAILED', retriable: false });
+      // A refused or reset connection stays retriable.
+      const reset = new (K('KafkaJSConnectionError'))('Connection error: ECONNREFUSED', {
+        code: 'ECONNREFUSED',
+      });
+      expect(classifyKafka(reset)).toMatchObject({ code: 'CORE_KAFKA_UNAVAILABLE', retriable: true });
+    },
+  );
   const fatal: [number, string][] = [
     [47, 'CORE_KAFKA_PRODUCER_FENCED'], // INVALID_PRODUCER_EPOCH
     [90, 'CORE_KAFKA_PRODUCER_FENCED'], // PRODUCER_FENCED (unknown to kafkajs 2.2.4)

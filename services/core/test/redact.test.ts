@@ -188,3 +188,15 @@ describe('config errors', () => {
     expect(ok.b.n).toBe(1);
   });
 });
+
+describe('PEM private keys', () => {
+  it('masks a private key block wherever it appears, keeps certificates', () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const out = redactText(`ssl: ${key}\n${cert}`);
+    expect(out).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    expect(out).toContain(cert);
+    expect(redactValue({ ssl: { key } }).ssl.key).not.toContain('MIIEvQ');
+    expect(redactText('-----BEGIN ENCRYPTED PRIVATE KEY-----\nABCDEF')).not.toContain('ABCDEF');
+  });
+});

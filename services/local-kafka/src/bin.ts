@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pathwatch-local-kafka: the local broker from a shell or CI, without the pathwatch CLI.
 //   fetch                 fetch (or verify) the cached broker jars
+//   fetch-registry        fetch (or verify) the cached Apicurio Registry app and find a Java 21+ for it
 //   up   [--state-dir D]  start a detached broker (state in D, default ./.pathwatch/kafka); prints the brokers
 //   down [--state-dir D] [--delete-data]
 //   status [--state-dir D]   prints the running broker as JSON; exit code 1 when none
@@ -13,10 +14,11 @@ import { localKafkaToolsFromEnv } from './config.js';
 import { kafkaDown, kafkaUp, readRunningKafka } from './detached.js';
 import { LocalKafkaError } from './errors.js';
 import { ensureKafkaJars } from './jars.js';
+import { ensureRegistryApp, findRegistryJava } from './registry.js';
 import type { LocalKafkaProgress } from './types.js';
 
 const USAGE =
-  'usage: pathwatch-local-kafka fetch | up [--state-dir D] [--port N] | down [--state-dir D] [--delete-data] | status [--state-dir D] | run [--data-dir D] [--port N]';
+  'usage: pathwatch-local-kafka fetch | fetch-registry | up [--state-dir D] [--port N] | down [--state-dir D] [--delete-data] | status [--state-dir D] | run [--data-dir D] [--port N]';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -51,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
       console.error(
         `Kafka ${jars.kafkaVersion}: ${jars.jarCount} jars in ${jars.libsDir} (${jars.fetched ? `fetched in ${jars.durationMs} ms` : 'cached'})`,
       );
+      return 0;
+    }
+    case 'fetch-registry': {
+      const dir = await ensureRegistryApp({ mavenPath: tools.mavenPath, onProgress });
+      const java = await findRegistryJava();
+      console.error(`Apicurio Registry in ${dir}; Java 21+: ${java}`);
       return 0;
     }
     case 'up': {

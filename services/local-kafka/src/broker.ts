@@ -16,6 +16,14 @@ import { freePorts } from './ports.js';
 import { LineTail, lineSplitter, procStartTicks, waitForPidExit, withTimeout } from './process-util.js';
 import { waitForMetadata } from './readiness.js';
 import { LOCAL_KAFKA_HOST, renderServerProperties } from './server-properties.js';
+import {
+  makeSecureMaterial,
+  scramFormatArgs,
+  secureServerOverrides,
+  type SecureListeners,
+  type SecureListenersOptions,
+  type SecureMaterial,
+} from './secure.js';
 
 export interface StartLocalKafkaOptions extends EnsureKafkaJarsOptions {
   /**
@@ -44,6 +52,12 @@ export interface StartLocalKafkaOptions extends EnsureKafkaJarsOptions {
   readonly ownerLabel?: string;
   /** Where the broker's output is logged, shown by `kafka status`. */
   readonly logFile?: string;
+  /**
+   * Also open a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512 for these users) and an SSL listener requiring a
+   * client certificate, with a throwaway CA (see secure.ts). For a throwaway data dir: SCRAM users are stored
+   * when the storage is formatted.
+   */
+  readonly secure?: SecureListenersOptions;
 }
 
 export interface BrokerExit {
@@ -69,6 +83,8 @@ export interface LocalKafka {
   readonly exited: Promise<BrokerExit>;
   /** The last lines the broker printed (WARN and above, plus the readiness line). */
   output(): string;
+  /** The secured listeners, when started with `secure`. */
+  readonly secure?: SecureListeners;
   /** SIGTERM, then SIGKILL after the grace period; deletes a throwaway data dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -104,23 +120,29 @@ export async function startLocalKafka(opts: StartLocalKafkaOptions = {}): Promis
       lock = taken.lock;
     }
     const fixedPorts = opts.brokerPort !== undefined || opts.controllerPort !== undefined;
+    const material: SecureMaterial | undefined = opts.secure
+      ? await makeSecureMaterial(dir, opts.secure.opensslPath)
+      : undefined;
     for (let attempt = 1; ; attempt++) {
-      const [freeA = 0, freeB = 0] = await freePorts(2);
+      const [freeA = 0, freeB = 0, freeC = 0, freeD = 0] = await freePorts(opts.secure ? 4 : 2);
       const brokerPort = opts.brokerPort ?? freeA;
       const controllerPort = opts.controllerPort ?? (freeB === brokerPort ? freeA : freeB);
+      const securePorts = { saslSsl: freeC, ssl: freeD };
       const { configFile, logDir } = brokerLayout(dir);
-      await writeFile(
-        configFile,
-        renderServerProperties({
-          brokerPort,
-          controllerPort,
-          logDir,
-          ...(opts.overrides ? { overrides: opts.overrides } : {}),
-        }),
-      );
+      const overrides = {
+        ...(material && opts.secure
+          ? secureServerOverrides(material, opts.secure.users, {
+              broker: brokerPort,
+              controller: controllerPort,
+              ...securePorts,
+            })
+          : {}),
+        ...opts.overrides,
+      };
+      await writeFile(configFile, renderServerProperties({ brokerPort, controllerPort, logDir, overrides }));
       if (attempt === 1) {
         opts.onProgress?.({ stage: 'local-kafka.format', message: 'Formatting Kafka storage' });
-        await formatStorage(javaPath, jars, dir);
+        await formatStorage(javaPath, jars, dir, opts.secure ? scramFormatArgs(opts.secure.users) : []);
       }
       const launched = await launch({
         opts,
@@ -131,6 +153,17 @@ export async function startLocalKafka(opts: StartLocalKafkaOptions = {}): Promis
         brokerPort,
         controllerPort,
         lock,
+        ...(material
+          ? {
+              secure: {
+                saslSslBrokers: [`${LOCAL_KAFKA_HOST}:${securePorts.saslSsl}`],
+                sslBrokers: [`${LOCAL_KAFKA_HOST}:${securePorts.ssl}`],
+                caFile: material.caFile,
+                clientCertFile: material.clientCertFile,
+                clientKeyFile: material.clientKeyFile,
+              },
+            }
+          : {}),
       });
       if ('broker' in launched) return launched.broker;
       if (!launched.portInUse || fixedPorts || attempt >= MAX_PORT_ATTEMPTS) throw launched.error;
@@ -155,6 +188,7 @@ interface LaunchInput {
   readonly brokerPort: number;
   readonly controllerPort: number;
   readonly lock: BrokerLock | undefined;
+  readonly secure?: SecureListeners;
 }
 
 type LaunchResult = { broker: LocalKafka } | { error: unknown; portInUse: boolean };
@@ -295,6 +329,7 @@ async function launch(input: LaunchInput): Promise<LaunchResult> {
       readyMs,
       exited,
       output: () => tail.text(),
+      ...(input.secure ? { secure: input.secure } : {}),
       stop: () =>
         (stopping ??= (async () => {
           stopRequested = true;

@@ -12,7 +12,11 @@ export type LocalKafkaErrorCode =
   | 'LOCAL_KAFKA_START_FAILED'
   | 'LOCAL_KAFKA_START_TIMEOUT'
   | 'LOCAL_KAFKA_STATE_INVALID'
-  | 'LOCAL_KAFKA_DIR_LOCKED';
+  | 'LOCAL_KAFKA_DIR_LOCKED'
+  | 'LOCAL_REGISTRY_JAVA_MISSING'
+  | 'LOCAL_REGISTRY_FETCH_FAILED'
+  | 'LOCAL_REGISTRY_START_FAILED'
+  | 'LOCAL_REGISTRY_START_TIMEOUT';
 
 export class LocalKafkaError extends Error {
   readonly code: LocalKafkaErrorCode;

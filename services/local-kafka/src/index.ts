@@ -1,6 +1,17 @@
 export { startLocalKafka } from './broker.js';
 export type { BrokerExit, LocalKafka, StartLocalKafkaOptions } from './broker.js';
-export { localKafkaToolsFromEnv } from './config.js';
+export type { SecureListeners, SecureListenersOptions, SecureUser } from './secure.js';
+export { localKafkaToolsFromEnv, localRegistryJavaCandidates } from './config.js';
+export {
+  APICURIO_VERSION,
+  CCOMPAT_PATH,
+  REGISTRY_MIN_JAVA_MAJOR,
+  defaultRegistryAppDir,
+  ensureRegistryApp,
+  findRegistryJava,
+  startLocalRegistry,
+} from './registry.js';
+export type { LocalRegistry, StartLocalRegistryOptions } from './registry.js';
 export type { LocalKafkaTools } from './config.js';
 export { kafkaDown, kafkaUp, readRunningKafka } from './detached.js';
 export type {

@@ -44,7 +44,12 @@ export function brokerJavaArgs(jars: KafkaJars, dir: string, heapMb: number): st
  * Formats the metadata directory once. A formatted dir (meta.properties present) is left alone without starting
  * a JVM, saving about a second when a persistent dir is reused; --ignore-formatted covers any race.
  */
-export async function formatStorage(javaPath: string, jars: KafkaJars, dir: string): Promise<void> {
+export async function formatStorage(
+  javaPath: string,
+  jars: KafkaJars,
+  dir: string,
+  extraArgs: readonly string[] = [],
+): Promise<void> {
   const { configFile, logDir } = brokerLayout(dir);
   if (existsSync(path.join(logDir, 'meta.properties'))) return;
   const args = [
@@ -59,6 +64,7 @@ export async function formatStorage(javaPath: string, jars: KafkaJars, dir: stri
     '-c',
     configFile,
     '--ignore-formatted',
+    ...extraArgs,
   ];
   const run = await runCommand(javaPath, args, { timeoutMs: 120_000 });
   if (run.exitCode !== 0) {

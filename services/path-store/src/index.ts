@@ -41,6 +41,14 @@ export type {
   LatencyStage,
 } from './queries.sql.js';
 export { openPathStore } from './path-store.js';
+export { SEARCH_COHORT_NOT_ON_TIME, SEARCH_DIMENSION_COLUMNS } from './dashboard.sql.js';
+export type {
+  PipelineBucket,
+  PipelineQuery,
+  RequestSearchItem,
+  RequestSearchQuery,
+  RequestSearchResult,
+} from './dashboard-store.js';
 export type {
   AnomalyItem,
   AnomalyQuery,

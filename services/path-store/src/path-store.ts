@@ -13,6 +13,14 @@ import {
   type ReadonlySqlLimits,
   type SqlResult,
 } from './client.js';
+import {
+  pipelineBuckets,
+  searchRequests,
+  type PipelineBucket,
+  type PipelineQuery,
+  type RequestSearchQuery,
+  type RequestSearchResult,
+} from './dashboard-store.js';
 import { applyMigrations, type MigrationReport } from './migrations.js';
 import { histogramQuantiles } from './latency-histogram.js';
 import { PATH_INSERT_COLUMNS, PathBlockEncoder, storeRowProblem } from './path-encoding.js';
@@ -146,6 +154,8 @@ export interface LatencyRow {
   retried: number;
   failed_over: number;
   corrected: number;
+  /** Requests some attempt of which a provider accepted (layer 2, execution). */
+  execution_ok: number;
   /** on_time / settled (null when nothing settled). */
   on_time_rate: number | null;
   mean_ms: number | null;
@@ -287,6 +297,10 @@ export interface PathStore {
   flipRate(q: FlipRateQuery): Promise<FlipRateRow[]>;
   explain(q: ExplainQuery): Promise<ExplainResult>;
   openAnomalies(q: AnomalyQuery): Promise<AnomalyResult>;
+  /** Requests matching a search (ids, provider message id, fingerprint, cohort, explain dimension), newest first. */
+  searchRequests(q: RequestSearchQuery): Promise<RequestSearchResult>;
+  /** Pipeline health as the store saw it: accepted requests and emitted verdict versions per bucket. */
+  pipelineBuckets(q: PipelineQuery): Promise<PipelineBucket[]>;
   /** Read-only analyst SQL. */
   sql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult>;
   close(): Promise<void>;
@@ -518,6 +532,7 @@ class ClickHousePathStore implements PathStore {
         retried: n(r['retried']),
         failed_over: n(r['failed_over']),
         corrected: n(r['corrected']),
+        execution_ok: n(r['execution_ok']),
         on_time_rate: ratio(n(r['on_time']), settled),
         mean_ms: q.stage === 'e2e' ? ratio(n(r['e2e_sum_ms']), e2eCount) : null,
         p50_ms: qs[0] ?? null,
@@ -672,6 +687,14 @@ class ClickHousePathStore implements PathStore {
         };
       }),
     };
+  }
+
+  searchRequests(q: RequestSearchQuery): Promise<RequestSearchResult> {
+    return searchRequests(this.ch, q);
+  }
+
+  pipelineBuckets(q: PipelineQuery): Promise<PipelineBucket[]> {
+    return pipelineBuckets(this.ch, q);
   }
 
   sql(sql: string, limits?: ReadonlySqlLimits): Promise<SqlResult> {

@@ -156,6 +156,7 @@ export function latencySql(
     sum(retried)                                   AS retried,
     sum(failed_over)                               AS failed_over,
     sum(corrected)                                 AS corrected,
+    sum(execution_ok)                              AS execution_ok,
     sum(e2e_count)                                 AS e2e_count,
     sum(e2e_sum_ms)                                AS e2e_sum_ms,
     sumMap(${histogram})                            AS h

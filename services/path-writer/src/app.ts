@@ -25,6 +25,8 @@ import {
   type KafkaClient,
   type Logger,
   type Producer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import { type PathStore } from '@pathwatch/path-store';
 import { SchemaError, type Codec, type TopicNames, type Verdict } from '@pathwatch/schemas';
@@ -42,6 +44,8 @@ export interface PathWriterAppConfig {
   rollupIntervalMs: number;
   topicPartitions: number;
   createTopics: boolean;
+  /** Replication factor and configs (e.g. `retention.ms`) of the topics it creates. @default broker defaults */
+  topicCreation?: TopicCreation;
   /** Consumer group session timeout: how long a crashed member holds its partitions. @default 6000 */
   sessionTimeoutMs?: number;
   /** @default a third of the session timeout, at most 3000 */
@@ -210,7 +214,9 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
     try {
       return { ok: true, value: deps.codec.decode('verdict', value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -240,19 +246,24 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
 
   return {
     async start() {
+      // With a Schema Registry: registers the subjects (dead letters are encoded with registry ids).
+      await initCodec(deps.codec);
       const dlMaxBytes = config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
       let deadLetterMaxBytes = dlMaxBytes;
       const admin = await deps.kafka.admin();
       try {
-        if (config.createTopics)
+        if (config.createTopics) {
+          const created = config.topicCreation;
           await admin.ensureTopics([
-            { topic: config.topics.verdict, partitions: config.topicPartitions },
+            { topic: config.topics.verdict, partitions: config.topicPartitions, ...created },
             {
               topic: config.topics.dead_letter,
               partitions: config.topicPartitions,
-              configs: deadLetterTopicConfigs(dlMaxBytes),
+              ...created,
+              configs: { ...created?.configs, ...deadLetterTopicConfigs(dlMaxBytes) },
             },
           ]);
+        }
         deadLetterMaxBytes = await resolveDeadLetterMaxBytes(
           admin,
           config.topics.dead_letter,
@@ -289,6 +300,11 @@ export function buildPathWriter(deps: PathWriterAppDeps, config: PathWriterAppCo
         stage: STAGES.decode,
         consumer,
         decode: (msg) => decode(msg.value),
+        prepare: (batch) =>
+          deps.codec.prepare(
+            'verdict',
+            batch.messages.map((m) => m.value),
+          ),
         deadLetters,
         onFatal: stopOnFatal,
         handle: (records, batch, control) => {

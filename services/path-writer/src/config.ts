@@ -4,15 +4,18 @@
  */
 import {
   ConfigError,
+  connectConfigSpec,
+  connectProblems,
   consumerTimeoutProblems,
   parse,
   readConfig,
   type ConfigOf,
   type VarSpec,
   sharedVars,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
 import { clickhouseConfigSpec, type PathStoreOptions } from '@pathwatch/path-store';
-import { DEFAULT_TOPICS } from '@pathwatch/schemas';
 import type { PathWriterAppConfig } from './app.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -111,6 +114,7 @@ export const pathWriterConfigSpec = {
   deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   ...clickhouseConfigSpec,
   logLevel: sharedVars.logLevel,
@@ -122,14 +126,14 @@ export function loadPathWriterConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): PathWriterConfig {
   const config = readConfig(env, pathWriterConfigSpec);
-  const problems = consumerTimeoutProblems('PATH_WRITER', config);
+  const problems = [...consumerTimeoutProblems('PATH_WRITER', config), ...connectProblems(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 /** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
 export function pathWriterAppConfigFrom(config: PathWriterConfig): PathWriterAppConfig {
-  return { ...config, topics: DEFAULT_TOPICS };
+  return { ...config, topics: topicNamesFromConfig(config), topicCreation: topicCreationFromConfig(config) };
 }
 
 /** The path store options the writer's configuration sets (the rollups' correction window). */

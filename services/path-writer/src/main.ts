@@ -1,15 +1,16 @@
 // The path writer as its own process: config from the environment, the path store, Kafka, signals.
 import {
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   fatalExit,
+  kafkaSecurityFromConfig,
   onShutdown,
   requiredStandalone,
   runMain,
 } from '@pathwatch/core';
 import { clickhouseOptionsFromConfig, openPathStore } from '@pathwatch/path-store';
-import { createCodec } from '@pathwatch/schemas';
 import { buildPathWriter } from './app.js';
 import { loadPathWriterConfig, pathStoreOptionsFrom, pathWriterAppConfigFrom } from './config.js';
 
@@ -35,9 +36,9 @@ void runMain(NAME, async () => {
   };
   const app = buildPathWriter(
     {
-      kafka: createKafka({ brokers, clientId: NAME, logger }),
+      kafka: createKafka({ brokers, clientId: NAME, logger, security: kafkaSecurityFromConfig(config) }),
       store,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       logger,
       metrics: createMetrics(),
       now,

@@ -4,7 +4,8 @@
  * OpenAPI document at /openapi.json); parameters are always bound, never spliced into SQL; time ranges and
  * result sizes are capped; bad input of any kind gets a 4xx with the standard error body naming the problem or
  * limit (never a 5xx); /v1/* and /metrics take a bearer token when one is configured, checked inside their plugin
- * scope so it covers exactly the routes the router matched; /healthz, /readyz and /openapi.json are public.
+ * scope so it covers exactly the routes the router matched; /healthz, /readyz, /openapi.json and the
+ * dashboard's static shell (/ui, which holds no data) are public.
  */
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -26,6 +27,7 @@ import {
   type PathStore,
 } from '@pathwatch/path-store';
 import type { QueryApiHttpConfig } from './config.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { QueryApiError } from './errors.js';
 import {
   HTTP_LIMITS,
@@ -49,6 +51,7 @@ import {
   sqlRoute,
   timelineRoute,
 } from './schemas.js';
+import { UI_ROUTES, registerUiRoutes } from './ui-routes.js';
 
 export interface ReadinessCheck {
   (): Promise<{ ok: boolean; detail?: string }> | { ok: boolean; detail?: string };
@@ -73,6 +76,8 @@ export interface QueryApiDeps {
   now?: () => number;
   /** Extra readiness checks by name (e.g. the path writer's). */
   readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** Directory of the built dashboard assets. @default @pathwatch/dashboard's dist/ui */
+  uiDir?: string;
 }
 
 const HOUR = 3_600_000;
@@ -84,7 +89,7 @@ const TIME_MIN_MS = 0;
 const TIME_MAX_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
 
 /** Routes served without a token. Every other route must sit in the authenticated scope (checked at ready). */
-export const PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/openapi.json'];
+export const PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/openapi.json', ...UI_ROUTES];
 
 export interface RouteEntry {
   method: string;
@@ -399,6 +404,9 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
+  // The dashboard's static shell (no data in it; its data comes from /v1 with the user's token).
+  registerUiRoutes(app, deps.uiDir === undefined ? {} : { dir: deps.uiDir });
+
   // The authenticated scope: the bearer hook below runs for every route registered in here, after routing, so
   // no spelling of a URL that reaches one of these handlers skips it.
   await app.register((v1, _opts, done) => {
@@ -477,6 +485,8 @@ export async function buildApp(deps: QueryApiDeps): Promise<FastifyInstance> {
         now_ms: now(),
       });
     });
+
+    registerDashboardRoutes(v1, { store, registry, now, window, limited });
 
     v1.post('/v1/sql', { schema: limited(sqlRoute) }, async (req, reply) => {
       if (!config.sqlEnabled)

@@ -26,7 +26,7 @@ export const queryApiHttpSpec = {
   }),
   authToken: v<string | undefined>({
     env: 'QUERY_API_TOKEN',
-    doc: 'When set, /v1/* and /metrics require `Authorization: Bearer <token>` (/healthz, /readyz and /openapi.json stay open; see SECURITY.md).',
+    doc: 'When set, /v1/* and /metrics require `Authorization: Bearer <token>` (/healthz, /readyz, /openapi.json and the dashboard shell /ui stay open; the dashboard asks for the token; see SECURITY.md).',
     default: undefined,
     optional: true,
     defaultDoc: 'no auth',

@@ -8,9 +8,9 @@ import { VERDICT_CLASSES } from '@pathwatch/schemas';
 const dims = GROUP_DIMENSION_NAMES.join('|');
 const kinds = ANOMALY_KINDS.join('|');
 
-const str = { type: 'string', minLength: 1, maxLength: 256 } as const;
-const nullableNumber = { type: ['number', 'null'] } as const;
-const nullableInt = { type: ['integer', 'null'] } as const;
+export const str = { type: 'string', minLength: 1, maxLength: 256 } as const;
+export const nullableNumber = { type: ['number', 'null'] } as const;
+export const nullableInt = { type: ['integer', 'null'] } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
 export const errorSchema = {
@@ -31,14 +31,14 @@ const commonErrors = {
   500: { $ref: 'Error#' },
 } as const;
 
-const errorResponses = {
+export const errorResponses = {
   ...commonErrors,
   401: { $ref: 'Error#' },
   503: { $ref: 'Error#' },
 } as const;
 
 const timeRange = 'Between 1970-01-01T00:00:00Z and 2299-12-31T23:59:59.999Z.';
-const windowProps = {
+export const windowProps = {
   from: {
     type: 'string',
     format: 'date-time',
@@ -62,7 +62,7 @@ const groupBy = {
   description: `Comma-separated dimensions: ${GROUP_DIMENSION_NAMES.join(', ')}.`,
 } as const;
 
-const limit = (dflt: number) =>
+export const limit = (dflt: number) =>
   ({
     type: 'integer',
     minimum: 1,
@@ -245,6 +245,10 @@ export const latencyRoute = {
               retried: { type: 'integer' },
               failed_over: { type: 'integer' },
               corrected: { type: 'integer' },
+              execution_ok: {
+                type: 'integer',
+                description: 'Requests some attempt of which a provider accepted (layer 2).',
+              },
               on_time_rate: nullableNumber,
               mean_ms: nullableNumber,
               p50_ms: nullableNumber,

@@ -3,8 +3,11 @@
  * for every route the app has, odd URL spellings, the standard error body for every kind of bad input, limits
  * naming themselves, Accept negotiation, and no 5xx from non-finite numbers the store returns.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootLogger } from '@pathwatch/core';
@@ -126,8 +129,11 @@ function variants(path: string): string[] {
 
 describe('query API HTTP hardening (fake store)', () => {
   let app: FastifyInstance;
+  // Stand-ins for the built dashboard assets (the real build is exercised by test/integration/dashboard.test.ts).
+  const uiDir = mkdtempSync(join(tmpdir(), 'pw-ui-'));
+  for (const f of ['index.html', 'app.js', 'app.css']) writeFileSync(join(uiDir, f), `/* ${f} */`);
   beforeAll(async () => {
-    app = await buildApp({ store: fakeStore, config, logger, now: () => Date.UTC(2026, 0, 10) });
+    app = await buildApp({ store: fakeStore, config, logger, now: () => Date.UTC(2026, 0, 10), uiDir });
     await app.ready();
   });
   afterAll(() => app.close());
@@ -241,6 +247,23 @@ describe('query API HTTP hardening (fake store)', () => {
     expect(bearerToken(`Bearer a b`)).toBeUndefined();
     expect(bearerToken(`Bearerabc`)).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+
+  it('serves the dashboard shell under /ui with a strict CSP, and says so when the assets are not built', async () => {
+    const res = await app.inject({ url: '/ui', headers: { accept: 'text/html' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'; script-src 'self'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect((await app.inject({ url: '/ui/app.js' })).headers['content-type']).toBe(
+      'text/javascript; charset=utf-8',
+    );
+    expect((await app.inject({ url: '/ui/other.js' })).statusCode).toBe(404);
+    const bare = await buildApp({ store: fakeStore, config, logger, uiDir: join(uiDir, 'missing') });
+    const nb = await bare.inject({ url: '/ui' });
+    expect(nb.statusCode).toBe(404);
+    expect(nb.body).toContain('npm run build');
+    await bare.close();
   });
 
   it('public routes answer without a token; OPTIONS and unknown paths are 404 with the standard body', async () => {

@@ -30,6 +30,8 @@ import {
   type OutgoingMessage,
   type TopicPartitionOffset,
   type TransactionalProducer,
+  type TopicCreation,
+  initCodec,
 } from '@pathwatch/core';
 import {
   SchemaError,
@@ -41,6 +43,7 @@ import {
 } from '@pathwatch/schemas';
 import type { EnginePort } from './engine-port.js';
 import { TransactionalDeadLetters } from './dead-letters.js';
+import { registerPipelineGauges } from './pipeline-gauges.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode, type InputKind } from './engine/index.js';
 import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
 import {
@@ -86,6 +89,11 @@ export interface ReconcilerAppConfig {
   stallTimeoutMs?: number;
   topicPartitions: number;
   createTopics: boolean;
+  /**
+   * Replication factor and configs (e.g. `retention.ms`) of the input, output and dead-letter topics it creates;
+   * the changelog gets the replication factor only (its retention stays infinite). @default broker defaults
+   */
+  topicCreation?: TopicCreation;
   /**
    * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
    * flight (below it, consumption overlaps the commit). @default 50000
@@ -240,6 +248,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   const commitHealth = new StageHealth({ stage: STAGES.commit, stallAfterMs: stallTimeoutMs, now: deps.now });
   /** Records behind the high watermark per input topic-partition, as of its last batch. */
   const lag = new Map<string, number>();
+  registerPipelineGauges(deps.metrics.registry, lag, () => engine.watermarks(), deps.now);
   /** Inputs applied whose transaction has not committed yet (since the drain, plus the one in flight). */
   let uncommittedInputs = 0;
   /** Stops transaction retries at shutdown. */
@@ -331,7 +340,9 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     try {
       return { ok: true, value: codec.decode(kind, value) };
     } catch (err) {
-      if (err instanceof SchemaError) return { ok: false, rejection: { code: err.code, reason: err.reason } };
+      // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
+      if (err instanceof SchemaError && !err.retriable)
+        return { ok: false, rejection: { code: err.code, reason: err.reason } };
       throw err;
     }
   }
@@ -589,18 +600,28 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
   async function checkTopology(admin: Admin): Promise<void> {
     if (config.createTopics) {
       const p = config.topicPartitions;
+      const rf = config.topicCreation?.replicationFactor;
+      const created = {
+        ...(rf === undefined ? {} : { replicationFactor: rf }),
+        ...(config.topicCreation?.configs === undefined ? {} : { configs: config.topicCreation.configs }),
+      };
       await admin.ensureTopics([
-        ...inputTopics.map((topic) => ({ topic, partitions: p })),
-        { topic: config.topics.verdict, partitions: p },
-        { topic: config.topics.action, partitions: p },
+        ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
+        { topic: config.topics.verdict, partitions: p, ...created },
+        { topic: config.topics.action, partitions: p, ...created },
         {
           topic: config.topics.dead_letter,
           partitions: 1,
-          configs: deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          ...created,
+          configs: {
+            ...created.configs,
+            ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
+          },
         },
         {
           topic: config.changelogTopic,
           partitions: p,
+          ...(rf === undefined ? {} : { replicationFactor: rf }),
           configs: CHANGELOG_TOPIC_CONFIGS,
         },
       ]);
@@ -671,6 +692,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       let t0 = 0;
       let restored: RestoredChangelog;
       try {
+        // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
+        await initCodec(codec, stopRetries.signal);
         await checkTopology(a);
         deadLetters.setMaxRecordBytes(
           await resolveDeadLetterMaxBytes(
@@ -765,11 +788,19 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         decode: (msg) => decode(msg.topic, msg.value),
         maxRecordBytes: config.maxInputRecordBytes ?? 262_144,
         maxRecordBytesSetting: 'RECONCILER_MAX_INPUT_RECORD_BYTES',
+        prepare: async (batch) => {
+          const kind = kindByTopic.get(batch.topic);
+          if (kind !== undefined)
+            await codec.prepare(
+              kind,
+              batch.messages.map((m) => m.value),
+            );
+        },
         deadLetters: deadLetters.publisher,
         metrics: deps.metrics,
         logger: deps.logger,
         signal: stopRetries.signal,
-        onFatal: (err, what) => fatal(err, what === 'dead-letter' ? STAGES.decode : STAGES.apply),
+        onFatal: (err, what) => fatal(err, what === 'handle' ? STAGES.apply : STAGES.decode),
         onRetrying: (err) => consumeHealth.failure(err),
         onRecovered: () => consumeHealth.progress(),
         handle: async (records, batch) => {

@@ -4,14 +4,17 @@
  */
 import {
   ConfigError,
+  connectConfigSpec,
+  connectProblems,
   consumerTimeoutProblems,
   parse,
   readConfig,
   type ConfigOf,
   type VarSpec,
   sharedVars,
+  topicCreationFromConfig,
+  topicNamesFromConfig,
 } from '@pathwatch/core';
-import { DEFAULT_TOPICS } from '@pathwatch/schemas';
 import type { ReconcilerAppConfig } from './app.js';
 import type { EngineOptions } from './engine/index.js';
 
@@ -153,6 +156,7 @@ export const reconcilerConfigSpec = {
   deadLetterMaxBytes: sharedVars.deadLetterMaxBytes,
   topicPartitions: sharedVars.topicPartitions,
   createTopics: sharedVars.createTopics,
+  ...connectConfigSpec,
   shutdownTimeoutMs: sharedVars.shutdownTimeoutMs,
   logLevel: sharedVars.logLevel,
 };
@@ -163,7 +167,10 @@ export function loadReconcilerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ReconcilerConfig {
   const config = readConfig(env, reconcilerConfigSpec);
-  const problems = consumerTimeoutProblems('RECONCILER', config);
+  const problems = [
+    ...consumerTimeoutProblems('RECONCILER', config),
+    ...connectProblems(config, { RECONCILER_CHANGELOG_TOPIC: config.changelogTopic }),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -184,7 +191,8 @@ export function engineOptionsFrom(config: ReconcilerConfig): EngineOptions {
 /** The wiring's configuration from this configuration: the one mapping, used by main.ts and the all-in-one runner. */
 export function reconcilerAppConfigFrom(config: ReconcilerConfig): ReconcilerAppConfig {
   return {
-    topics: DEFAULT_TOPICS,
+    topics: topicNamesFromConfig(config),
+    topicCreation: topicCreationFromConfig(config),
     changelogTopic: config.changelogTopic,
     snapshotMinBytes: config.snapshotMinBytes,
     snapshotRecordsPerCommit: config.snapshotRecordsPerCommit,

@@ -17,6 +17,8 @@ export type EnginePort = Pick<
   | 'dropPartitions'
   | 'setBacklog'
   | 'inputsCaughtUp'
+  // Live pipeline gauges (consumer lag, input watermarks, idle inputs) for /metrics and the dashboard.
+  | 'watermarks'
   // Scale-out (SEMANTICS.md §10): binding records in, handoff records in and out.
   | 'onRemoteBinding'
   | 'onHandoff'

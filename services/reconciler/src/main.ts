@@ -2,15 +2,16 @@
  * Reconciler process: config, logger, clients, signals. `node dist/main.js` with KAFKA_BROKERS set.
  */
 import {
+  codecFromConfig,
   createKafka,
   createMetrics,
   createRootLogger,
   fatalExit,
+  kafkaSecurityFromConfig,
   onShutdown,
   requiredStandalone,
   runMain,
 } from '@pathwatch/core';
-import { createCodec } from '@pathwatch/schemas';
 import { buildReconciler } from './app.js';
 import { engineOptionsFrom, loadReconcilerConfig, reconcilerAppConfigFrom } from './config.js';
 import { createEngine } from './engine/index.js';
@@ -25,11 +26,16 @@ void runMain(NAME, async () => {
     'when the reconciler runs on its own (`npm start` runs everything with a local broker)',
   );
   const logger = createRootLogger({ level: config.logLevel, name: NAME });
-  const kafka = createKafka({ brokers, clientId: `${NAME}-${config.instanceId}`, logger });
+  const kafka = createKafka({
+    brokers,
+    clientId: `${NAME}-${config.instanceId}`,
+    logger,
+    security: kafkaSecurityFromConfig(config),
+  });
   const app = buildReconciler(
     {
       kafka,
-      codec: createCodec(),
+      codec: codecFromConfig(config),
       engine: createEngine(engineOptionsFrom(config)),
       logger,
       metrics: createMetrics(),

@@ -2,7 +2,16 @@
  * Simulator configuration (own process): the only place it reads the environment. Every default is documented
  * here and in the README's configuration table (configDocRows(simulatorConfigSpec)).
  */
-import { parse, readConfig, type ConfigOf, type VarSpec, sharedVars } from '@pathwatch/core';
+import {
+  ConfigError,
+  connectConfigSpec,
+  connectProblems,
+  parse,
+  readConfig,
+  type ConfigOf,
+  type VarSpec,
+  sharedVars,
+} from '@pathwatch/core';
 import { PRESET_NAMES, type PresetName } from './options.js';
 
 const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
@@ -109,6 +118,7 @@ export const simulatorConfigSpec = {
     default: true,
     parse: parse.bool,
   }),
+  ...connectConfigSpec,
   logLevel: sharedVars.logLevel,
 };
 
@@ -117,5 +127,8 @@ export type SimulatorConfig = ConfigOf<typeof simulatorConfigSpec>;
 export function loadSimulatorConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SimulatorConfig {
-  return readConfig(env, simulatorConfigSpec);
+  const config = readConfig(env, simulatorConfigSpec);
+  const problems = connectProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -485,6 +485,34 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
           }),
         ),
       );
+      // The dashboard's own reads: request search (and the explain drill-down) and pipeline health.
+      const mid = Math.floor(bulkRows / 2);
+      q.push(
+        await timeQuery('search by provider message id: all tenants, 7 d', 'raw', runs, () =>
+          store.searchRequests({ ...w7, provider_message_id: `twilio-${mid}-0`, limit: 50 }),
+        ),
+      );
+      q.push(
+        await timeQuery('search: 1 tenant, 24 h, newest 100 with count', 'raw', runs, () =>
+          store.searchRequests({ ...w1, tenant: 'tenant-3', limit: 100 }),
+        ),
+      );
+      q.push(
+        await timeQuery('explain drill-down (cohort + provider): all tenants, 7 d', 'raw', runs, () =>
+          store.searchRequests({
+            ...w7,
+            cohort: 'delivered_late',
+            dimension: 'provider',
+            value: 'vonage',
+            limit: 100,
+          }),
+        ),
+      );
+      q.push(
+        await timeQuery('pipeline buckets: all tenants, 24 h, hourly', 'raw', runs, () =>
+          store.pipelineBuckets({ ...w1, step_s: 3600, scan_from_ms: w1.from_ms - 2 * DAY }),
+        ),
+      );
       q.push(
         await timeQuery('timeline of one request (no tenant)', 'raw', runs, () =>
           store.timeline(`req-${Math.floor(bulkRows / 2)}`),
