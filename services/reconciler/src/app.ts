@@ -284,7 +284,8 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         e.release();
         return;
       }
-      const at = { partition, offset: r.offset };
+      // Received when fetched: the merge's hold does not count as the input's silence (clock extrapolation).
+      const at = { partition, offset: r.offset, receivedAt: r.receivedAt ?? deps.now() };
       let status: IngestStatusCode;
       if (kind === 'request') status = engine.onRequest(e.value as RequestAccepted, at);
       else if (kind === 'dispatch') status = engine.onDispatch(e.value as DispatchAttempted, at);

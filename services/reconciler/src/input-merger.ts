@@ -32,6 +32,8 @@ export interface MergeRecord<T> {
   /** Event time used for the order (`occurred_at`); NaN sorts first. */
   eventTime: number;
   value: T;
+  /** Wall time it was fetched (set by `add`). */
+  receivedAt?: number;
 }
 
 export interface MergeSink<T> {
@@ -135,7 +137,9 @@ export class InputMerger<T> {
     sink: MergeSink<T>,
   ): void {
     const l = this.lane(kind, partition);
+    const now = this.opts.now();
     for (const r of records) {
+      r.receivedAt ??= now;
       const off = BigInt(r.offset);
       if (l.fetched >= 0n && off < l.fetched) {
         this.stats.dropped++;

@@ -15,6 +15,12 @@ import type { InputWatermark } from './clock.js';
 export interface InputPosition {
   readonly partition: number;
   readonly offset: string;
+  /**
+   * Wall time the wiring received the record (its fetch), when it held it before applying it (the input
+   * merger): the clock's wall-time extrapolation counts from when the input spoke, not from when we applied it.
+   * @default now
+   */
+  readonly receivedAt?: number;
 }
 
 export type InputKind = 'request' | 'dispatch' | 'callback';
