@@ -12,6 +12,7 @@ import {
   EVIDENCE_LEVELS,
   SUBMIT_OUTCOMES,
   VERDICT_CLASSES,
+  REVISION_KINDS,
 } from './generated/types.js';
 
 describe('catalog', () => {
@@ -23,7 +24,7 @@ describe('catalog', () => {
       request: [101, 102],
       dispatch: [201],
       callback: [301],
-      verdict: [401],
+      verdict: [401, 402],
       action: [501, 502],
       dead_letter: [601],
     });
@@ -85,7 +86,8 @@ describe('catalog', () => {
     expect(CLOCK_SOURCES).toEqual(symbols('ClockSource'));
     expect(ACTION_KINDS).toEqual(symbols('ActionKind'));
     expect(ERROR_CATEGORIES).toEqual(symbols('ErrorCategory'));
-    expect(enums.size).toBe(8);
+    expect(REVISION_KINDS).toEqual(symbols('RevisionKind'));
+    expect(enums.size).toBe(9);
     expect(Object.isFrozen(ATTEMPT_REASONS)).toBe(true);
   });
 });

@@ -95,7 +95,7 @@ const SPECS: Readonly<Record<Kind, KindSpec>> = {
   request: { file: 'request-accepted', version: 2, idBase: 100 },
   dispatch: { file: 'dispatch-attempted', version: 1, idBase: 200 },
   callback: { file: 'provider-callback', version: 1, idBase: 300 },
-  verdict: { file: 'verdict', version: 1, idBase: 400 },
+  verdict: { file: 'verdict', version: 2, idBase: 400 },
   action: { file: 'action', version: 2, idBase: 500 },
   dead_letter: { file: 'dead-letter', version: 1, idBase: 600 },
 };

@@ -115,6 +115,9 @@ export function sampleEvent<K extends Kind>(kind: K, now: number, n = 1): KindMa
         { kind: 'accepted', at: now - 60_000, detail: 'otp.send sms' },
         { kind: 'callback', at: now - 15_000, detail: 'delivered (handset)' },
       ],
+      revision_kind: 'correction',
+      evidence_at: now - 15_000,
+      clock_skew_ms: null,
     }),
     action: () => ({
       action_id: `${requestId}:resend_alternate_route:overdue`,

@@ -57,6 +57,13 @@ describe('path-store migrations (embedded)', () => {
         'schema_migrations',
       ]),
     );
+    // Migration 8: the view is recreated, so it has the verdict schema v2 columns.
+    const viewCols = await first.ch.query<{ name: string }>(
+      "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'paths'",
+    );
+    expect(viewCols.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['revision_kind', 'evidence_at', 'clock_skew_ms', 'e2e_ms', 'provider']),
+    );
     await first.close();
 
     const second = await openPathStore({ mode: 'embedded', dataDir, database }, deps);

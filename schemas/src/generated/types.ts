@@ -177,7 +177,7 @@ export interface Verdict {
   verdict: VerdictClass;
   /** true: may still change at give-up or with evidence; false: final (changes only as a correction). */
   provisional: boolean;
-  /** This version changes a previously final verdict because late evidence arrived. */
+  /** This version changes the class (and so the outcome layer) of a previously final verdict, e.g. missing_outcome -> delivered_late or delivered_on_time -> failed: late evidence changed the verdict. A final version that only adds a flag, raises the evidence level or refines the error details is a revision (revision_kind), not a correction. */
   is_correction: boolean;
   /** @default null */
   previous_verdict: VerdictClass | null;
@@ -186,7 +186,7 @@ export interface Verdict {
   /** @default null */
   error_code: string | null;
   /**
-   * duplicate_callback, retried, failed_over, conflicting_evidence, ambiguous_submit, callback_before_dispatch, multi_delivered, overdue_due_to_downtime.
+   * duplicate_callback, retried, failed_over, conflicting_evidence, ambiguous_submit, callback_before_dispatch, multi_delivered, provider_clock_skew, overdue_due_to_downtime, beyond_correction_horizon, state_bound_evicted.
    * @default []
    */
   flags: string[];
@@ -206,7 +206,7 @@ export interface Verdict {
   fired_by: ClockSource;
   /** Processing time minus the watermark when the version was decided. */
   watermark_lag_ms: number;
-  /** Event-time clock value when decided. */
+  /** Event time of the decision: the event-time clock (for a version fired by the clock, the deadline it passed), but never earlier than evidence_at — a verdict is never decided before the evidence it rests on, so it follows that evidence in every timeline. */
   decided_at: number;
   /** Processing (wall) time when emitted. */
   emitted_at: number;
@@ -238,10 +238,25 @@ export interface Verdict {
   /** @default [] */
   attempts: AttemptSummary[];
   /**
-   * The execution path in event-time order, bounded (the first and last hops are kept).
+   * The execution path in event-time order, bounded (the first and last hops are kept). Causal: the verdict hop is at decided_at, after every evidence hop it is based on.
    * @default []
    */
   hops: Hop[];
+  /**
+   * How this version relates to the previous one. initial: version 1. progress: the previous version was provisional (overdue -> delivered_late, overdue -> missing_outcome, ...). correction: the previous version was final and the class changed (is_correction = true). revision: the previous version was final and the class stayed; only flags (duplicate_callback, callback_before_dispatch, multi_delivered, ...), the evidence level or the error details changed. null: written before this field existed.
+   * @default null
+   */
+  revision_kind: RevisionKind | null;
+  /**
+   * Event time of the newest evidence this version is based on (accepted_at, dispatch times, callback evidence times; duplicate reports excluded). decided_at is never earlier. null: written before this field existed.
+   * @default null
+   */
+  evidence_at: number | null;
+  /**
+   * Provider clock skew measured on this request: the largest amount by which a callback's provider_event_time preceded the dispatch (or acceptance) it answers. Such a callback's evidence time is clamped up to that dispatch (and never later than its occurred_at), and the version carries the flag provider_clock_skew. null: no skew seen.
+   * @default null
+   */
+  clock_skew_ms: number | null;
 }
 
 /**
@@ -285,6 +300,14 @@ export interface Hop {
   /** e.g. 'initial p1/r2 accepted', 'delivered (handset)'. */
   detail: string;
 }
+
+/**
+ * Avro: `io.pathwatch.RevisionKind` (defined in avro/verdict.avsc).
+ * Readers map unknown symbols to `revision`.
+ */
+export type RevisionKind = 'initial' | 'progress' | 'correction' | 'revision';
+/** Every `RevisionKind` symbol, in schema order. */
+export const REVISION_KINDS: readonly RevisionKind[] = Object.freeze(['initial', 'progress', 'correction', 'revision']);
 
 /**
  * Topic pathwatch.actions: a compensating action a reconciler should take, keyed by request_id. action_id is deterministic (request, kind, triggering verdict class), so the same compensation is never requested twice; retract cancels an earlier action that a correction made moot. Which verdicts request which kinds, with which parameters, is set by compensation rules (RECONCILER_COMPENSATION_RULES_FILE). Version 2: adds rule_id and params to v1 (avro/history/action.v1.avsc).

@@ -63,6 +63,9 @@ export function createStubEngine(
       duplicate_callbacks: 0,
       attempts: [],
       hops: [],
+      revision_kind: 'initial',
+      evidence_at: null,
+      clock_skew_ms: null,
     };
   };
 

@@ -37,6 +37,8 @@ export function formatSummary(s: {
   inputs: number;
   verdicts: Record<string, number>;
   corrections: number;
+  /** Versions of a final verdict that kept its class (flags or evidence only). */
+  revisions?: number;
   actions: number;
   rowsWritten: number;
   writerPaused: boolean;
@@ -49,7 +51,7 @@ export function formatSummary(s: {
     `[${s.elapsedS.toFixed(0).padStart(4)}s] in ${s.inputsPerSec.toFixed(0)} ev/s (${s.inputs} total)` +
       (s.simUnits === undefined ? '' : ` · simulated requests ${s.simUnits}`) +
       ` · path rows ${s.rowsWritten}${s.writerPaused ? ' (writer paused: ClickHouse unavailable)' : ''}`,
-    `        verdict versions: ${classes || 'none yet'} · corrections ${s.corrections} · actions ${s.actions}`,
+    `        verdict versions: ${classes || 'none yet'} · corrections ${s.corrections}${s.revisions ? ` · revisions ${s.revisions}` : ''} · actions ${s.actions}`,
   ].join('\n');
 }
 
@@ -92,6 +94,7 @@ export function startSummary(deps: SummaryDeps): { stop(): void } {
         inputs: r.inputs,
         verdicts: r.verdicts,
         corrections: r.corrections,
+        revisions: r.revisions,
         actions: r.actions,
         rowsWritten: w.rowsWritten,
         writerPaused: w.paused,

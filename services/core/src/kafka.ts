@@ -142,7 +142,7 @@ export interface ConsumerOptions {
    * Called after every fetched batch with the last offset it covered, including batches the handler never sees
    * because they held only transaction markers or aborted records (so a reader can tell it reached the end).
    */
-  onBatchEnd?: (topic: string, partition: number, lastOffset: string) => void;
+  onBatchEnd?: (topic: string, partition: number, lastOffset: string, highWatermark: string) => void;
   /**
    * Called when a fetch from every broker came back without a single record: the consumer is at the end of all
    * its partitions and the sources are quiet right now (unlike a pause in batches, which a slow consumer shows
@@ -640,8 +640,8 @@ export function createKafka(opts: KafkaOptions): KafkaClient {
       const lastFetchEmpty = new Map<number, boolean>();
       c.on(c.events.END_BATCH_PROCESS, (e) => {
         batchSeq++;
-        const { topic, partition, lastOffset } = e.payload;
-        if (lastOffset !== null) copts.onBatchEnd?.(topic, partition, lastOffset);
+        const { topic, partition, lastOffset, highWatermark } = e.payload;
+        if (lastOffset !== null) copts.onBatchEnd?.(topic, partition, lastOffset, highWatermark);
       });
       if (copts.onCaughtUp) {
         const cb = copts.onCaughtUp;

@@ -356,18 +356,24 @@ class EmbeddedClickHouse extends BaseClickHouse {
       }
       const steps: SqlSteps = {
         formatQuery: async (text) =>
-          (await session.queryBindAsync('SELECT formatQuery({q:String})', { q: text }, { format: 'JSONCompact' })).text(),
+          (
+            await session.queryBindAsync(
+              'SELECT formatQuery({q:String})',
+              { q: text },
+              { format: 'JSONCompact' },
+            )
+          ).text(),
         explainAst: async (canonical) =>
           (await session.queryAsync(`EXPLAIN AST ${canonical}`, { format: 'JSONCompact' })).text(),
         run: async (canonical) => (await session.queryAsync(canonical, { format: 'JSONCompact' })).text(),
       };
       const started = performance.now();
       const text = await checkedSql(steps, sql, {
-      database: this.database,
-      catalog,
-      maxExecutionSeconds: maxSeconds,
-      timeLimitVariable: limits.timeLimitVariable,
-    });
+        database: this.database,
+        catalog,
+        maxExecutionSeconds: maxSeconds,
+        timeLimitVariable: limits.timeLimitVariable,
+      });
       return parseCompact(text, maxRows, performance.now() - started);
     } finally {
       session.close();
@@ -583,6 +589,9 @@ export async function openClickHouse(opts: ClickHouseOptions, deps: { logger: Lo
           // The read-only user's profile decides the rest; only result shaping is set at client level.
           clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
         });
-  log.info({ url: opts.url, database, sqlUser: opts.sqlUsername ?? common.username }, 'ClickHouse server connected');
+  log.info(
+    { url: opts.url, database, sqlUser: opts.sqlUsername ?? common.username },
+    'ClickHouse server connected',
+  );
   return new ServerClickHouse(client, database, log, sqlClient);
 }

@@ -145,6 +145,15 @@ const verdict: fc.Arbitrary<Verdict> = fc.record({
   duplicate_callbacks: fc.nat({ max: 1000 }),
   attempts: fc.array(attempt, { maxLength: 3 }),
   hops: fc.array(hop, { maxLength: 5 }),
+  revision_kind: fc.constantFrom(
+    'initial' as const,
+    'progress' as const,
+    'correction' as const,
+    'revision' as const,
+    null,
+  ),
+  evidence_at: nullableTs,
+  clock_skew_ms: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: null }),
 });
 
 /** What each column must hold for a verdict (the table's view of it). */
@@ -196,6 +205,9 @@ function expected(v: Verdict): Record<string, unknown> {
     'hops.kind': v.hops.map((h) => h.kind),
     'hops.at': v.hops.map((h) => h.at),
     'hops.detail': v.hops.map((h) => h.detail),
+    revision_kind: v.revision_kind ?? '',
+    evidence_at: v.evidence_at,
+    clock_skew_ms: v.clock_skew_ms,
   };
 }
 

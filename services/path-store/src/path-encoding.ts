@@ -56,6 +56,10 @@ export const PATH_INSERT_COLUMNS: readonly string[] = Object.freeze([
   'hops.kind',
   'hops.at',
   'hops.detail',
+  // Migration 8 (verdict schema v2).
+  'revision_kind',
+  'evidence_at',
+  'clock_skew_ms',
 ]);
 
 /**
@@ -91,6 +95,8 @@ function badU32(x: number): boolean {
 export function storeRowProblem(v: Verdict): string | null {
   if (!Number.isInteger(v.version) || v.version < 1 || v.version > MAX_U32)
     return `version ${v.version} is not a positive 32-bit integer`;
+  if (v.clock_skew_ms !== null && !Number.isSafeInteger(v.clock_skew_ms))
+    return `clock_skew_ms ${v.clock_skew_ms} is not a safe integer`;
   if (!Number.isSafeInteger(v.watermark_lag_ms))
     return `watermark_lag_ms ${v.watermark_lag_ms} is not a safe integer`;
   for (const [name, x] of [
@@ -100,6 +106,7 @@ export function storeRowProblem(v: Verdict): string | null {
     ['first_dispatch_at', v.first_dispatch_at],
     ['provider_accepted_at', v.provider_accepted_at],
     ['final_at', v.final_at],
+    ['evidence_at', v.evidence_at],
   ] as const) {
     if (badTs(x)) return `${name} ${String(x)} is outside 1970..2200 or not an integer epoch-ms`;
   }
@@ -199,6 +206,11 @@ const SLOTS = [
   'hKind',
   'hAt',
   'hDetail',
+  'rk',
+  'eaN',
+  'ea',
+  'skN',
+  'sk',
 ] as const;
 
 /** Header bytes (column name + type) per column, computed once. */
@@ -250,6 +262,9 @@ const HEADERS: ReadonlyMap<string, Buffer> = new Map(
       ['hops.kind', 'Array(String)'],
       ['hops.at', `Array(${DT})`],
       ['hops.detail', 'Array(String)'],
+      ['revision_kind', 'String'],
+      ['evidence_at', NDT],
+      ['clock_skew_ms', 'Nullable(Int64)'],
     ] as const
   ).map(([name, type]) => {
     const w = new NativeWriter(64);
@@ -361,6 +376,13 @@ export class PathBlockEncoder {
       }
       hopO += hs.length;
       c.hopOff.i64(hopO);
+      c.rk.str(v.revision_kind ?? '');
+      const ea = v.evidence_at;
+      c.eaN.u8(ea === null ? 1 : 0);
+      c.ea.i64(ea ?? 0);
+      const sk = v.clock_skew_ms;
+      c.skN.u8(sk === null ? 1 : 0);
+      c.sk.i64(sk ?? 0);
     }
     this.head.reset();
     this.head.varUInt(PATH_INSERT_COLUMNS.length);
@@ -416,6 +438,9 @@ export class PathBlockEncoder {
     col('hops.kind', c.hopOff, c.hKind);
     col('hops.at', c.hopOff, c.hAt);
     col('hops.detail', c.hopOff, c.hDetail);
+    col('revision_kind', c.rk);
+    col('evidence_at', c.eaN, c.ea);
+    col('clock_skew_ms', c.skN, c.sk);
     return parts;
   }
 }

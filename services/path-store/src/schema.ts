@@ -235,6 +235,26 @@ export const PATH_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
       'TRUNCATE TABLE IF EXISTS path_rollup_daily_generations',
     ],
   },
+  {
+    // Verdict schema v2: how a version relates to the previous one, the evidence time it rests on, the provider
+    // clock skew measured on the request (per provider: GROUP BY provider). Latencies can no longer be negative
+    // (the reconciler bounds evidence times); greatest(0, …) (null legs stay null) keeps rows written before that from a skewed
+    // provider clock out of the percentiles too.
+    id: 8,
+    name: 'revisions_and_skew',
+    statements: [
+      "ALTER TABLE path_records ADD COLUMN IF NOT EXISTS revision_kind LowCardinality(String) DEFAULT '' AFTER is_correction",
+      "ALTER TABLE path_records ADD COLUMN IF NOT EXISTS evidence_at Nullable(DateTime64(3, 'UTC')) AFTER decided_at",
+      'ALTER TABLE path_records ADD COLUMN IF NOT EXISTS clock_skew_ms Nullable(Int64) AFTER final_at',
+      "ALTER TABLE path_records MODIFY COLUMN dispatch_ms Nullable(Int64) MATERIALIZED if(accepted_at IS NULL OR first_dispatch_at IS NULL, NULL, greatest(0, dateDiff('millisecond', assumeNotNull(accepted_at), assumeNotNull(first_dispatch_at))))",
+      "ALTER TABLE path_records MODIFY COLUMN provider_ms Nullable(Int64) MATERIALIZED if(first_dispatch_at IS NULL OR provider_accepted_at IS NULL, NULL, greatest(0, dateDiff('millisecond', assumeNotNull(first_dispatch_at), assumeNotNull(provider_accepted_at))))",
+      "ALTER TABLE path_records MODIFY COLUMN delivery_ms Nullable(Int64) MATERIALIZED if(provider_accepted_at IS NULL OR final_at IS NULL, NULL, greatest(0, dateDiff('millisecond', assumeNotNull(provider_accepted_at), assumeNotNull(final_at))))",
+      "ALTER TABLE path_records MODIFY COLUMN e2e_ms Nullable(Int64) MATERIALIZED if(accepted_at IS NULL OR final_at IS NULL, NULL, greatest(0, dateDiff('millisecond', assumeNotNull(accepted_at), assumeNotNull(final_at))))",
+      // The view's SELECT * was expanded when it was created: recreate it so it has the new columns.
+      'DROP VIEW IF EXISTS paths',
+      PATHS_VIEW,
+    ],
+  },
 ]);
 
 /**

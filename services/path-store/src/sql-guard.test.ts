@@ -81,14 +81,19 @@ describe('parseAstDump', () => {
 
   it('refuses dumps whose printed child counts do not match their lines (forged lines)', () => {
     // An identifier with a newline adds a line: some count no longer matches.
-    const forged = [...SELECT_FILE.slice(0, 4), '    Identifier x', '    Identifier y', ...SELECT_FILE.slice(4)];
+    const forged = [
+      ...SELECT_FILE.slice(0, 4),
+      '    Identifier x',
+      '    Identifier y',
+      ...SELECT_FILE.slice(4),
+    ];
     expect(refusal(() => parseAstDump(forged)).reason).toBe('SQL_NAME_NOT_ALLOWED');
     expect(refusal(() => parseAstDump([...SELECT_FILE, 'Identifier second_root'])).reason).toBe(
       'SQL_NAME_NOT_ALLOWED',
     );
-    expect(refusal(() => parseAstDump(['SelectWithUnionQuery (children 1)', '   ExpressionList'])).reason).toBe(
-      'SQL_NAME_NOT_ALLOWED',
-    );
+    expect(
+      refusal(() => parseAstDump(['SelectWithUnionQuery (children 1)', '   ExpressionList'])).reason,
+    ).toBe('SQL_NAME_NOT_ALLOWED');
     // A line the grammar does not know (a name with parentheses, text after a split name).
     expect(refusal(() => parseAstDump(['Identifier a) (b'])).reason).toBe('SQL_NAME_NOT_ALLOWED');
     expect(refusal(() => parseAstDump(['SelectWithUnionQuery (children 1)', 'tem.one'])).reason).toBe(
@@ -131,7 +136,11 @@ describe('classifyAst', () => {
   });
 
   it('decides table sources: CTE or store table unqualified, the store database qualified, nothing else', () => {
-    for (const ok of ['TableIdentifier paths', 'TableIdentifier pathwatch.paths', 'TableIdentifier cte (alias c)'])
+    for (const ok of [
+      'TableIdentifier paths',
+      'TableIdentifier pathwatch.paths',
+      'TableIdentifier cte (alias c)',
+    ])
       expect(() => classifyAst(parseAstDump(tableQuery(ok)), opts), ok).not.toThrow();
     for (const bad of [
       'TableIdentifier system.one',
@@ -142,7 +151,11 @@ describe('classifyAst', () => {
       expect(refusal(() => classifyAst(parseAstDump(tableQuery(bad)), opts)).reason, bad).toBe(
         'SQL_TABLE_NOT_ALLOWED',
       );
-    const tf = [...tableQuery('Function url (children 1)'), '       ExpressionList (children 1)', "        Literal 'x'"];
+    const tf = [
+      ...tableQuery('Function url (children 1)'),
+      '       ExpressionList (children 1)',
+      "        Literal 'x'",
+    ];
     expect(refusal(() => classifyAst(parseAstDump(tf), opts)).reason).toBe('SQL_TABLE_FUNCTION');
   });
 
@@ -169,7 +182,9 @@ describe('classifyAst', () => {
     expect(refusal(() => classifyAst(parseAstDump(tail(" Literal '/tmp/x'")), opts)).reason).toBe(
       'SQL_INTO_OUTFILE',
     );
-    expect(refusal(() => classifyAst(parseAstDump(tail(' Identifier JSON')), opts)).reason).toBe('SQL_FORMAT');
+    expect(refusal(() => classifyAst(parseAstDump(tail(' Identifier JSON')), opts)).reason).toBe(
+      'SQL_FORMAT',
+    );
     expect(refusal(() => classifyAst(parseAstDump(tail(' Set')), opts)).reason).toBe('SQL_SETTINGS');
     expect(refusal(() => classifyAst(parseAstDump(['InsertQuery']), opts)).reason).toBe('SQL_NOT_SELECT');
     const apply = [...tableQuery('TableIdentifier paths')];

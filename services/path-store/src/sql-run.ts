@@ -52,7 +52,10 @@ export async function checkedSql(steps: SqlSteps, sql: string, opts: CheckedSqlO
   // The root line names the statement kind even when the rest of a foreign statement's dump has another shape.
   const kind = /^[A-Za-z]+/.exec(dump[0] ?? '')?.[0] ?? 'unknown';
   if (kind !== 'SelectWithUnionQuery')
-    throw sqlRefusal('SQL_NOT_SELECT', `only a SELECT statement is allowed (found ${kind.replace(/Query$/, '')})`);
+    throw sqlRefusal(
+      'SQL_NOT_SELECT',
+      `only a SELECT statement is allowed (found ${kind.replace(/Query$/, '')})`,
+    );
   classifyAst(parseAstDump(dump), { database: opts.database, catalog: opts.catalog });
   return step(() => steps.run(formatted));
 }
@@ -98,7 +101,10 @@ export function sqlEngineError(
   const raw = (err as { message?: unknown }).message;
   const message = sanitiseEngineMessage(typeof raw === 'string' ? raw : String(err));
   if (code === undefined) {
-    return new StoreError('CORE_STORE_UNAVAILABLE', `SQL failed: ${message}`, { retriable: true, cause: err });
+    return new StoreError('CORE_STORE_UNAVAILABLE', `SQL failed: ${message}`, {
+      retriable: true,
+      cause: err,
+    });
   }
   let reason: SqlRefusalReason = 'SQL_INVALID';
   let text = message;
@@ -122,9 +128,7 @@ export function sqlEngineError(
 }
 
 /** Reads the engine's function registry into the allow-list's catalog. */
-export async function loadFunctionCatalog(
-  query: <T>(sql: string) => Promise<T[]>,
-): Promise<FunctionCatalog> {
+export async function loadFunctionCatalog(query: <T>(sql: string) => Promise<T[]>): Promise<FunctionCatalog> {
   const rows = await query<FunctionRow>(
     'SELECT name, toUInt8(is_aggregate) AS is_aggregate, toUInt8(case_insensitive) AS case_insensitive, alias_to, toString(origin) AS origin, categories FROM system.functions',
   );

@@ -156,5 +156,8 @@ export function syntheticVerdict(
     duplicate_callbacks: duplicate ? 1 : 0,
     attempts,
     hops,
+    revision_kind: version === 1 ? 'initial' : 'correction',
+    evidence_at: finalAt ?? accepted,
+    clock_skew_ms: null,
   };
 }

@@ -21,6 +21,7 @@ import {
   resolveDeadLetterMaxBytes,
   DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
+  type IncomingMessage,
   type CoreMetrics,
   type Admin,
   type DecodeResult,
@@ -36,7 +37,6 @@ import {
   SchemaError,
   type Codec,
   type DispatchAttempted,
-  type Kind,
   type ProviderCallback,
   type RequestAccepted,
   type TopicNames,
@@ -44,7 +44,8 @@ import {
 import type { EnginePort } from './engine-port.js';
 import { TransactionalDeadLetters } from './dead-letters.js';
 import { registerPipelineGauges } from './pipeline-gauges.js';
-import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode } from './engine/index.js';
+import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode, type InputKind } from './engine/index.js';
+import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
 import {
   CHANGELOG_TOPIC_CONFIGS,
   packChangelog,
@@ -102,6 +103,14 @@ export interface ReconcilerAppConfig {
   deadLetterMaxBytes?: number;
   /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
   maxInputRecordBytes?: number;
+  /**
+   * Deterministic input order (input-merger.ts): how long an input partition with unread records and nothing
+   * fetched may hold back the merged sequence before it is passed over (the order then depends on timing).
+   * @default 10000
+   */
+  maxTaskIdleMs?: number;
+  /** Records buffered per input topic (fetched, waiting for the merge) above which that topic is paused. @default 20000 */
+  maxBufferedPerTopic?: number;
 }
 
 export interface ReconcilerDeps {
@@ -124,7 +133,10 @@ export interface ReconcilerDeps {
 export interface ReconcilerStats {
   inputs: number;
   verdicts: Record<string, number>;
+  /** Versions that changed the class of a final verdict (is_correction). */
   corrections: number;
+  /** Versions of a final verdict that kept its class: flags, evidence or error details only. */
+  revisions: number;
   actions: number;
   transactions: number;
   /** Snapshots finished (each lets the log below its start be deleted). */
@@ -140,18 +152,18 @@ export interface ReconcilerApp {
   health(): { ok: boolean; detail: string };
 }
 
-const INPUT_KINDS: readonly Kind[] = ['request', 'dispatch', 'callback'];
+const INPUT_KINDS: readonly InputKind[] = ['request', 'dispatch', 'callback'];
 
 export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfig): ReconcilerApp {
   const log = deps.logger.child({ module: 'reconciler' });
   const { engine, codec } = deps;
   const inputTopics = INPUT_KINDS.map((k) => config.topics[k]);
-  const kindByTopic = new Map<string, Kind>(INPUT_KINDS.map((k) => [config.topics[k], k]));
+  const kindByTopic = new Map<string, InputKind>(INPUT_KINDS.map((k) => [config.topics[k], k]));
 
   const verdictCounter = new Counter({
     name: 'pathwatch_reconciler_verdicts_total',
-    help: 'Verdict versions emitted, by class, lifecycle and whether it corrects a final verdict.',
-    labelNames: ['verdict', 'provisional', 'correction', 'fired_by'],
+    help: 'Verdict versions emitted, by class, lifecycle, whether it corrects a final verdict (changes its class) and how it relates to the previous version (initial, progress, correction, revision).',
+    labelNames: ['verdict', 'provisional', 'correction', 'revision_kind', 'fired_by'],
     registers: [deps.metrics.registry],
   });
   const txSeconds = new Gauge({
@@ -170,6 +182,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     inputs: 0,
     verdicts: {},
     corrections: 0,
+    revisions: 0,
     actions: 0,
     transactions: 0,
     snapshots: 0,
@@ -193,8 +206,16 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       }
     | undefined;
   let admin: Admin | undefined;
-  /** Next offset to consume per input topic-partition, for offsets processed but not committed yet. */
-  const pendingOffsets = new Map<string, TopicPartitionOffset>();
+  type Input = RequestAccepted | DispatchAttempted | ProviderCallback;
+  /** A fetched record, or the marker standing for a batch's decode dead letters at its last one's offset. */
+  type Entry = { msg: IncomingMessage; value: Input } | { release: () => void };
+  /**
+   * Fetched records wait here, per input partition, and reach the engine in one merged event-time order
+   * (input-merger.ts): the same per-partition input gives the same verdicts whatever the fetch interleaving.
+   */
+  const merger = new InputMerger<Entry>({ maxTaskIdleMs: config.maxTaskIdleMs ?? 10_000, now: deps.now });
+  const maxBufferedPerTopic = config.maxBufferedPerTopic ?? 20_000;
+  const paused = new Set<string>();
   let consumer: Consumer | undefined;
   let tx: TransactionalProducer | undefined;
   const deadLetters = new TransactionalDeadLetters({
@@ -253,6 +274,60 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     [IngestStatus.REFUSED]: 'per-request bound exceeded (attempts, callbacks or state size)',
   };
 
+  /** Engine refusals of the records fed by the current pump (dead-lettered in the same transaction). */
+  let refused: { msg: IncomingMessage; rejection: { code: string; reason: string } }[] = [];
+  /** Applies merged records to the engine; a marker releases its batch's decode dead letters. */
+  const sink: MergeSink<Entry> = {
+    feed(kind, partition, r) {
+      const e = r.value;
+      if ('release' in e) {
+        e.release();
+        return;
+      }
+      // Received when fetched: the merge's hold does not count as the input's silence (clock extrapolation).
+      const at = { partition, offset: r.offset, receivedAt: r.receivedAt ?? deps.now() };
+      let status: IngestStatusCode;
+      if (kind === 'request') status = engine.onRequest(e.value as RequestAccepted, at);
+      else if (kind === 'dispatch') status = engine.onDispatch(e.value as DispatchAttempted, at);
+      else status = engine.onCallback(e.value as ProviderCallback, at);
+      const reason = REJECTED[status];
+      if (reason !== undefined)
+        refused.push({
+          msg: e.msg,
+          rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
+        });
+      stats.inputs++;
+      inputsSinceDrain++;
+      uncommittedInputs++;
+    },
+    setBacklog: (kind, partition, records) => engine.setBacklog(kind, partition, records),
+  };
+
+  /**
+   * Feeds what the merge allows. No await from the engine calls to the next drain's offsets: a transaction takes
+   * the outputs, dead letters and offsets of these inputs all together or none of them. Then pauses/resumes
+   * topics by their buffers.
+   */
+  function pump(): void {
+    if (failed || closed) return;
+    merger.pump(sink);
+    if (refused.length > 0) {
+      deadLetters.settleRefused(STAGES.apply, refused);
+      refused = [];
+    }
+    for (const kind of INPUT_ORDER) {
+      const topic = config.topics[kind];
+      const n = merger.buffered(kind);
+      if (n > maxBufferedPerTopic && !paused.has(topic)) {
+        paused.add(topic);
+        consumer?.pause([topic]);
+      } else if (n <= maxBufferedPerTopic / 2 && paused.has(topic)) {
+        paused.delete(topic);
+        consumer?.resume([topic]);
+      }
+    }
+  }
+
   function decode(
     topic: string,
     value: Buffer | null,
@@ -264,7 +339,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         rejection: { code: 'RECONCILER_UNKNOWN_TOPIC', reason: `not an input topic: ${topic}` },
       };
     try {
-      return { ok: true, value: codec.decode(kind as 'request' | 'dispatch' | 'callback', value) };
+      return { ok: true, value: codec.decode(kind, value) };
     } catch (err) {
       // A retriable schema error (registry not answering) is not the record's fault: thrown, so the batch waits.
       if (err instanceof SchemaError && !err.retriable)
@@ -360,8 +435,11 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     }
     const outputs = engine.drainOutputs();
     const changelog = engine.drainChangelog();
-    const offsets = [...pendingOffsets.values()];
-    pendingOffsets.clear();
+    // What the engine holds now: everything before each input's first unfed record (no await since the feed
+    // that settled these dead letters).
+    const offsets: TopicPartitionOffset[] = merger
+      .takePositions()
+      .map((p) => ({ topic: config.topics[p.kind], partition: p.partition, offset: p.offset }));
     const dead = deadLetters.drain();
     inputsSinceDrain = 0;
     // Nothing to write: the inputs so far are as good as committed (their offsets wait for the next transaction).
@@ -428,10 +506,12 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     for (const v of outputs.verdicts) {
       stats.verdicts[v.verdict] = (stats.verdicts[v.verdict] ?? 0) + 1;
       if (v.is_correction) stats.corrections++;
+      else if (v.revision_kind === 'revision') stats.revisions++;
       verdictCounter.inc({
         verdict: v.verdict,
         provisional: String(v.provisional),
         correction: String(v.is_correction),
+        revision_kind: v.revision_kind ?? 'unknown',
         fired_by: v.fired_by,
       });
       // On-time deliveries are the bulk and say nothing new: debug. Everything else (absence, failure,
@@ -443,6 +523,7 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
           verdict: v.verdict,
           provisional: v.provisional,
           correction: v.is_correction,
+          revisionKind: v.revision_kind,
           firedBy: v.fired_by,
           watermarkLagMs: v.watermark_lag_ms,
           flags: v.flags,
@@ -647,6 +728,21 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         engine.restore(partition, records);
         images += records.length;
       }
+      // Every assigned input is registered with its backlog before anything is fetched (one instance holds every
+      // partition): one with unread records holds the clock and the merge until the consumer has actually read
+      // up to its end — after a restart too — and one at its end holds nothing.
+      for (const kind of INPUT_KINDS) {
+        const topic = config.topics[kind];
+        const [committed, ends] = await Promise.all([
+          a.committedOffsets(config.groupId, topic),
+          a.topicOffsets(topic),
+        ]);
+        for (const e of ends) {
+          const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
+          const pos = c >= BigInt(e.low) ? c.toString() : e.low;
+          merger.assign(kind, e.partition, pos, e.high, sink);
+        }
+      }
       logBytes = restored.bytesRead;
       lastSnapshotBytes = restored.liveBytes;
       changelogBytes.set(logBytes);
@@ -678,6 +774,14 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         },
         // Traffic stopped (a fetch found nothing anywhere): deadlines go on firing on wall time at once.
         onCaughtUp: () => engine.inputsCaughtUp(),
+        // Every fetch's end, markers and dead-lettered records included: an input at its end stops holding the
+        // clock and the merge.
+        onBatchEnd: (topic, partition, lastOffset, highWatermark) => {
+          const kind = kindByTopic.get(topic);
+          if (kind === undefined || failed) return;
+          merger.fetchedThrough(kind, partition, lastOffset, highWatermark, sink);
+          pump();
+        },
       });
       await runStage({
         stage: STAGES.decode,
@@ -703,61 +807,44 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
         handle: async (records, batch) => {
           if (failed) return;
           const kind = kindByTopic.get(batch.topic);
-          const refused: {
-            msg: (typeof records)[number]['msg'];
-            rejection: { code: string; reason: string };
-          }[] = [];
-          for (const { msg, value } of records) {
-            const at = { partition: msg.partition, offset: msg.offset };
-            let status: IngestStatusCode;
-            if (kind === 'request') status = engine.onRequest(value as RequestAccepted, at);
-            else if (kind === 'dispatch') status = engine.onDispatch(value as DispatchAttempted, at);
-            else status = engine.onCallback(value as ProviderCallback, at);
-            const reason = REJECTED[status];
-            if (reason !== undefined) {
-              refused.push({
-                msg,
-                rejection: { code: `RECONCILER_${INGEST_STATUS_NAMES[status].toUpperCase()}`, reason },
-              });
-            }
-          }
-          stats.inputs += records.length;
-          inputsSinceDrain += records.length;
-          uncommittedInputs += records.length;
-          // No await from the engine calls above to the offsets below: a transaction drains the outputs, dead
-          // letters and offsets of these inputs all together or none of them.
-          deadLetters.settle(STAGES.apply, refused);
           const last = batch.messages[batch.messages.length - 1];
-          if (last && kind !== undefined) {
-            // The clock must not treat a partition with unread records as idle (catch-up after a restart).
-            engine.setBacklog(
-              kind as 'request' | 'dispatch' | 'callback',
-              batch.partition,
-              Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-            );
+          if (kind === undefined || !last) return;
+          const entries: { offset: string; eventTime: number; value: Entry }[] = records.map((r) => ({
+            offset: r.msg.offset,
+            eventTime: r.value.envelope.occurred_at,
+            value: r,
+          }));
+          // This batch's decode dead letters wait in the merge behind the records before them, so the offsets
+          // that pass them are committed in their transaction.
+          const release = deadLetters.detachStaged();
+          if (release) {
+            const good = new Set(records.map((r) => r.msg.offset));
+            const lastBad = [...batch.messages].reverse().find((m) => !good.has(m.offset));
+            const at = lastBad?.offset ?? last.offset;
+            let k = entries.length;
+            while (k > 0 && BigInt(entries[k - 1]!.offset) > BigInt(at)) k--;
+            entries.splice(k, 0, { offset: at, eventTime: -Infinity, value: { release } });
           }
-          if (last) {
-            const behind = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
-            lag.set(`${batch.topic}:${batch.partition}`, behind);
-            deps.metrics.consumerLag.set(
-              { stage: STAGES.decode, topic: batch.topic, partition: String(batch.partition) },
-              behind,
-            );
-            consumeHealth.progress();
-            updatePending();
-            pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: (BigInt(last.offset) + 1n).toString(),
-            });
-          }
+          merger.add(kind, batch.partition, entries, last.offset, batch.highWatermark, sink);
+          pump();
+          const behind = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+          lag.set(`${batch.topic}:${batch.partition}`, behind);
+          deps.metrics.consumerLag.set(
+            { stage: STAGES.decode, topic: batch.topic, partition: String(batch.partition) },
+            behind,
+          );
+          consumeHealth.progress();
+          updatePending();
           // Back-pressure: consumption overlaps the transaction in flight, up to a bound of uncommitted inputs.
           if (flushing && inputsSinceDrain >= maxUncommittedInputs) await flushing;
         },
       });
       timer = setInterval(
         () => {
-          if (!closed) void scheduleFlush();
+          if (closed) return;
+          // An input passed over after maxTaskIdleMs lets the merge go on without a fetch.
+          pump();
+          void scheduleFlush();
         },
         Math.min(config.commitIntervalMs, config.tickIntervalMs),
       );

@@ -77,6 +77,25 @@ export class TransactionalDeadLetters {
     if (refused.length > 0) this.pending.push(this.build(stage, refused));
   }
 
+  /**
+   * Takes the decode step's staged dead letters out of the batch flow (the input merger holds records back, so a
+   * batch's offsets do not become pending as a whole): `release()` makes them pending, to be called in the
+   * synchronous step in which the committed position passes them. undefined when none are staged.
+   */
+  detachStaged(): (() => void) | undefined {
+    if (this.staged.length === 0) return undefined;
+    const steps = this.staged;
+    this.staged = [];
+    return () => {
+      this.pending.push(...steps);
+    };
+  }
+
+  /** Inputs the engine refused as they were applied: pending at once (their offsets are passed already). */
+  settleRefused(stage: string, refused: readonly DeadLetterItem[]): void {
+    if (refused.length > 0) this.pending.push(this.build(stage, refused));
+  }
+
   /** Takes the pending dead letters for the transaction being drained (with the pending offsets). */
   drain(): DrainedDeadLetters {
     const steps = this.pending;

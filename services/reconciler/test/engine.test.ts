@@ -374,3 +374,71 @@ describe('port contract', () => {
     ]);
   });
 });
+
+describe('skew-safe time and causal timelines', () => {
+  it('a provider clock 2 minutes behind cannot make a delivery heard 5 s after acceptance on time (3 s SLA)', () => {
+    const { e, out } = setup();
+    e.onRequest(request({ rid: 's1', at: T0, slaMs: 3_000, giveUpMs: 30_000 }), P0);
+    e.onDispatch(dispatch({ rid: 's1', at: T0 + 100, pmid: 'SMs1' }), P0);
+    e.onCallback(
+      callback({
+        rid: 's1',
+        at: T0 + 5_000,
+        pmid: 'SMs1',
+        status: 'delivered',
+        providerEventTime: T0 - 115_000,
+      }),
+      P0,
+    );
+    const v = out[out.length - 1]!;
+    expect(v).toMatchObject({
+      verdict: 'delivered_late',
+      final_at: T0 + 5_000,
+      clock_skew_ms: 115_100,
+      evidence_at: T0 + 5_000,
+    });
+    expect(v.flags).toContain('provider_clock_skew');
+    expect(v.final_at! - v.accepted_at!).toBeGreaterThanOrEqual(0);
+    // The verdict follows the callback that decided it.
+    expect(v.hops.map((h) => h.kind)).toEqual(['accepted', 'dispatch', 'callback', 'verdict']);
+    expect(v.decided_at).toBeGreaterThanOrEqual(T0 + 5_000);
+  });
+
+  it('a slightly early provider time within the bounds is the evidence time (no skew flag)', () => {
+    const { e, out } = setup();
+    e.onRequest(request({ rid: 's2', at: T0, slaMs: 3_000, giveUpMs: 30_000 }), P0);
+    e.onDispatch(dispatch({ rid: 's2', at: T0 + 100, pmid: 'SMs2' }), P0);
+    e.onCallback(
+      callback({
+        rid: 's2',
+        at: T0 + 5_000,
+        pmid: 'SMs2',
+        status: 'delivered',
+        providerEventTime: T0 + 2_000,
+      }),
+      P0,
+    );
+    expect(out[out.length - 1]).toMatchObject({
+      verdict: 'delivered_on_time',
+      final_at: T0 + 2_000,
+      clock_skew_ms: null,
+    });
+    expect(out[out.length - 1]!.flags).not.toContain('provider_clock_skew');
+  });
+
+  it('a flag-only version after a final verdict is a revision, not a correction', () => {
+    const { e, out } = setup();
+    e.onRequest(request({ rid: 's3', at: T0, slaMs: 3_000, giveUpMs: 30_000 }), P0);
+    e.onDispatch(dispatch({ rid: 's3', at: T0 + 100, pmid: 'SMs3' }), P0);
+    e.onCallback(callback({ rid: 's3', at: T0 + 1_000, pmid: 'SMs3', status: 'delivered' }), P0);
+    // The same report again under a new event id: a duplicate report (flag only).
+    e.onCallback(
+      callback({ rid: 's3', at: T0 + 1_000, pmid: 'SMs3', status: 'delivered', eventId: 'again' }),
+      P0,
+    );
+    expect(out.map((v) => [v.verdict, v.is_correction, v.revision_kind, v.flags])).toEqual([
+      ['delivered_on_time', false, 'initial', []],
+      ['delivered_on_time', false, 'revision', ['duplicate_callback']],
+    ]);
+  });
+});

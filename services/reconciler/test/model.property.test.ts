@@ -87,11 +87,38 @@ describe('lifecycle invariants', { timeout: 600_000 }, () => {
             if (prev) expect(v.version).toBe(prev.version + 1);
             expect(v.verdict_id).toBe(`${key}:v${v.version}`);
             expect(v.provisional).toBe(v.verdict === 'overdue');
-            expect(v.is_correction).toBe(prev !== undefined ? !prev.provisional : v.is_correction);
+            // A correction changes the class of a final version; the same class again is a revision.
+            expect(v.is_correction).toBe(
+              prev !== undefined ? !prev.provisional && prev.verdict !== v.verdict : false,
+            );
+            expect(v.revision_kind).toBe(
+              prev === undefined
+                ? v.version === 1
+                  ? 'initial'
+                  : v.revision_kind
+                : prev.provisional
+                  ? 'progress'
+                  : prev.verdict !== v.verdict
+                    ? 'correction'
+                    : 'revision',
+            );
             if (prev) expect(v.previous_verdict).toBe(prev.verdict);
             if (v.verdict === 'delivered_on_time') expect(v.outcome_ok).toBe(true);
             if (v.verdict === 'orphan_callback' || v.verdict === 'orphan_dispatch')
               expect(v.accepted_at).toBeNull();
+            // Skew-safe time: no latency is negative, whatever the provider's clock says.
+            if (v.final_at !== null && v.accepted_at !== null)
+              expect(v.final_at).toBeGreaterThanOrEqual(v.accepted_at);
+            if (v.final_at !== null && v.first_dispatch_at !== null && v.attempts.length > 0)
+              expect(v.final_at).toBeGreaterThanOrEqual(v.first_dispatch_at);
+            expect((v.clock_skew_ms ?? 0) > 0).toBe(v.flags.includes('provider_clock_skew'));
+            // Causal: decided no earlier than its evidence and its acceptance; the verdict hop comes last and
+            // the timeline is in time order.
+            if (v.evidence_at !== null) expect(v.decided_at).toBeGreaterThanOrEqual(v.evidence_at);
+            if (v.accepted_at !== null) expect(v.decided_at).toBeGreaterThanOrEqual(v.accepted_at);
+            expect(v.hops[v.hops.length - 1]).toMatchObject({ kind: 'verdict', at: v.decided_at });
+            for (let h = 1; h < v.hops.length; h++)
+              expect(v.hops[h]!.at).toBeGreaterThanOrEqual(v.hops[h - 1]!.at);
           }
         }
       }),

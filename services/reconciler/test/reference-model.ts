@@ -32,6 +32,7 @@ const FLAGS = [
   'overdue_due_to_downtime',
   'beyond_correction_horizon',
   'state_bound_evicted',
+  'provider_clock_skew',
 ] as const;
 type Flag = (typeof FLAGS)[number];
 
@@ -60,7 +61,8 @@ interface Cb {
   nat: string;
   natA: number;
   natB: number;
-  time: number; // evidence time
+  time: number; // min(provider_event_time, occurred_at): before its bounds (cbTime)
+  occ: number; // occurred_at
   dup: boolean;
   unattachedOnArrival: boolean;
 }
@@ -98,6 +100,8 @@ interface Req {
   emitted: Set<string>; // action ids requested
   retracted: Set<string>;
   beyond: boolean;
+  /** Event time of its last evaluation (clock-fired ones are decided at the threshold that changed it). */
+  evalAt: number;
 }
 
 interface Classified {
@@ -204,8 +208,65 @@ export class ReferenceModel {
   /** After the clock advanced: re-classify everything, then forget what passed its horizon. */
   private clockStep(): void {
     const firedBy = this.source;
-    for (const r of [...this.reqs.values()]) if (!r.closed) this.evaluate(r, firedBy);
+    for (const r of [...this.reqs.values()]) if (!r.closed) this.passThresholds(r, firedBy);
     for (const r of [...this.reqs.values()]) if (r.closed && this.T >= r.expiry) this.forget(r);
+  }
+
+  /**
+   * The clock passed some of the key's thresholds: it is decided at each one in turn, as if the clock had moved
+   * smoothly (so the versions do not depend on how far one step moved T). Every time at which C(key, ·) can
+   * change is a candidate; evaluating at one where nothing changes emits nothing.
+   */
+  private passThresholds(r: Req, firedBy: Verdict['fired_by']): void {
+    const g = this.o.retryGraceMs;
+    const cands = r.request
+      ? [
+          r.base + r.slaMs,
+          r.base + Math.max(r.giveUpMs, r.slaMs),
+          ...r.attempts.map((a) => a.ev.envelope.occurred_at + g),
+          ...r.callbacks.map((c) => this.cbTime(r, c) + g),
+        ]
+      : [r.base + this.o.orphanGraceMs];
+    const due = [...new Set(cands)].filter((c) => c > r.evalAt && c <= this.T).sort((x, y) => x - y);
+    for (const c of due) {
+      if (r.closed) break;
+      this.evaluate(r, firedBy, c);
+    }
+  }
+
+  /**
+   * What a callback answers: its attempt's dispatch (and the acceptance), or, unattached, the acceptance and the
+   * first dispatch. -Infinity when nothing is known.
+   */
+  private cbLower(r: Req, c: Cb): number {
+    const acc = r.request ? r.base : -Infinity;
+    const a = this.attachTo(r, c);
+    if (a) return Math.max(acc, a.ev.envelope.occurred_at);
+    if (r.attempts.length === 0) return acc;
+    return Math.max(acc, Math.min(...r.attempts.map((x) => x.ev.envelope.occurred_at)));
+  }
+
+  /** Evidence time of a callback: within [what it answers, when we heard of it]. */
+  private cbTime(r: Req, c: Cb): number {
+    const lower = this.cbLower(r, c);
+    if (c.time >= lower) return c.time;
+    // A provider_event_time before what it answers proves a slow provider clock: when we heard of it counts.
+    return Math.max(lower, c.occ > c.time ? c.occ : c.time);
+  }
+
+  /** Newest evidence time of a key: acceptance, dispatches, non-duplicate callbacks (within their bounds). */
+  private evidenceAt(r: Req): number {
+    return Math.max(
+      r.request ? r.base : -Infinity,
+      ...r.attempts.map((a) => a.ev.envelope.occurred_at),
+      ...r.callbacks.filter((c) => !c.dup).map((c) => this.cbTime(r, c)),
+    );
+  }
+
+  /** By how much the provider's time preceded what the callback answers (0: no proven skew). */
+  private cbSkew(r: Req, c: Cb): number {
+    const lower = this.cbLower(r, c);
+    return c.time < lower && c.occ > c.time ? lower - c.time : 0;
   }
 
   // ---- input ----
@@ -390,6 +451,7 @@ export class ReferenceModel {
       emitted: new Set(),
       retracted: new Set(),
       beyond: false,
+      evalAt: -Infinity,
     };
     this.reqs.set(key, r);
     return r;
@@ -497,6 +559,7 @@ export class ReferenceModel {
       byAttempt.set(a, list);
     }
     const unattached = byAttempt.get(null) ?? [];
+    const tm = (c: Cb): number => this.cbTime(r, c);
 
     // Outcome of one attempt (or of the unattached evidence when att is null).
     const outcomeOf = (att: Att | null) => {
@@ -511,7 +574,7 @@ export class ReferenceModel {
       const key = (c: Cb) => [
         rank(c.ev.status, c.ev.is_final),
         c.ev.provider_sequence ?? -Infinity,
-        c.time,
+        tm(c),
         c.natA,
         c.natB,
       ];
@@ -536,14 +599,14 @@ export class ReferenceModel {
       let lastStatusAt: number | null = null;
       if (successes.length > 0) {
         kind = 'success';
-        time = Math.min(...successes.map((c) => c.time));
+        time = Math.min(...successes.map((c) => tm(c)));
         evidence = Math.max(...successes.map((c) => evRank(c.ev.evidence_level)));
         lastStatus = 'delivered';
         lastStatusAt = time;
       } else if (pool.length > 0) {
         const sorted = [...pool].sort(
           (x, y) =>
-            x.time - y.time ||
+            tm(x) - tm(y) ||
             (finalOutcome(x.ev.status) === finalOutcome(y.ev.status)
               ? 0
               : finalOutcome(x.ev.status) === 'failure'
@@ -554,17 +617,17 @@ export class ReferenceModel {
         );
         rec = sorted[0]!;
         kind = finalOutcome(rec.ev.status);
-        time = rec.time;
+        time = tm(rec);
         evidence = evRank(rec.ev.evidence_level);
         lastStatus = rec.ev.status;
-        lastStatusAt = rec.time;
+        lastStatusAt = tm(rec);
       } else if (att && (att.ev.submit_outcome === 'rejected' || att.ev.submit_outcome === 'error')) {
         kind = 'failure';
         time = att.ev.envelope.occurred_at;
       }
       if (lastStatus === null && best) {
         lastStatus = best.ev.status;
-        lastStatusAt = best.time;
+        lastStatusAt = tm(best);
       }
       return { kind, time, evidence, rec, conflict: kinds.size >= 2, lastStatus, lastStatusAt };
     };
@@ -596,6 +659,7 @@ export class ReferenceModel {
       flags.add('callback_before_dispatch');
     if (attempts.filter((a) => outcomes.get(a)!.kind === 'success').length >= 2) flags.add('multi_delivered');
     if (r.beyond) flags.add('beyond_correction_horizon');
+    if (live.some((c) => this.cbSkew(r, c) > 0)) flags.add('provider_clock_skew');
     const flagList = FLAGS.filter((f) => flags.has(f));
     const maxEvidence = EVIDENCE[Math.max(0, ...live.map((c) => evRank(c.ev.evidence_level)))]!;
     const attemptSummaries = order.map((att) => {
@@ -672,11 +736,15 @@ export class ReferenceModel {
     return base;
   }
 
-  private evaluate(r: Req, firedBy: Verdict['fired_by']): void {
-    const T = this.T;
+  private evaluate(r: Req, firedBy: Verdict['fired_by'], at = NaN): void {
+    const T = at === at ? at : this.T;
+    r.evalAt = T;
     const c = this.classify(r, T);
-    const decidedAt =
-      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow;
+    // Never before the newest evidence it rests on.
+    const decidedAt = Math.max(
+      T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow,
+      this.evidenceAt(r),
+    );
     if (c.cls !== 'pending') {
       const k = {
         cls: c.cls,
@@ -697,11 +765,19 @@ export class ReferenceModel {
         l.errCode !== k.errCode ||
         l.evidence !== k.evidence;
       if (changed) {
-        const isCorrection = r.version > 0 && l !== null && !l.provisional;
+        const isCorrection = r.version > 0 && l !== null && !l.provisional && l.cls !== k.cls;
+        const revisionKind: NonNullable<Verdict['revision_kind']> =
+          r.version === 0 || !l
+            ? 'initial'
+            : l.provisional
+              ? 'progress'
+              : isCorrection
+                ? 'correction'
+                : 'revision';
         const previous = r.version > 0 && l ? l.cls : null;
         r.version++;
         r.last = k;
-        const v = this.verdict(r, c, firedBy, decidedAt, isCorrection, previous);
+        const v = this.verdict(r, c, firedBy, decidedAt, isCorrection, previous, revisionKind);
         this.verdicts.push(v);
         this.emitActions(r, v, c);
       }
@@ -719,6 +795,7 @@ export class ReferenceModel {
     decidedAt: number,
     isCorrection: boolean,
     previous: VerdictClass | null,
+    revisionKind: NonNullable<Verdict['revision_kind']>,
   ): Verdict {
     const req = r.request;
     const hops: { hop: Hop; rank: number; i: number }[] = [];
@@ -741,7 +818,7 @@ export class ReferenceModel {
       push(
         {
           kind: 'callback',
-          at: cb.time,
+          at: this.cbTime(r, cb),
           detail: e.is_final
             ? `${e.status} (${e.evidence_level})`
             : `${e.status} intermediate (${e.evidence_level})`,
@@ -830,6 +907,12 @@ export class ReferenceModel {
       duplicate_callbacks: r.callbacks.filter((x) => x.dup).length,
       attempts,
       hops: bounded,
+      revision_kind: revisionKind,
+      evidence_at: this.evidenceAt(r) === -Infinity ? null : this.evidenceAt(r),
+      clock_skew_ms: (() => {
+        const k = Math.max(0, ...r.callbacks.filter((x) => !x.dup).map((x) => this.cbSkew(r, x)));
+        return k > 0 ? Math.round(k) : null;
+      })(),
     };
   }
 
@@ -936,6 +1019,7 @@ function makeCb(ev: ProviderCallback): Cb {
     natA: H.a,
     natB: H.b,
     time,
+    occ: t,
     dup: false,
     unattachedOnArrival: false,
   };

@@ -77,7 +77,14 @@ const callbackPlan: fc.Arbitrary<CallbackPlan> = fc.record({
   delayMs: fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 120_000 })),
   withRid: fc.boolean(),
   withAttemptId: fc.boolean(),
-  providerTimeOffsetMs: fc.option(fc.integer({ min: -3_000, max: 3_000 }), { nil: null }),
+  // Mostly small offsets either way; sometimes a provider clock two minutes behind (skew, SEMANTICS.md §1).
+  providerTimeOffsetMs: fc.option(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: -3_000, max: 3_000 }) },
+      { weight: 1, arbitrary: fc.constant(-120_000) },
+    ),
+    { nil: null },
+  ),
   providerEventId: fc.boolean(),
   sequence: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
   errorCategory: fc.option(fc.constantFrom<ErrorCategory>('temporary', 'barred', 'filtered', 'unknown'), {

@@ -147,9 +147,9 @@ export interface VerdictExpectation {
   readonly passesThroughOverdue: boolean;
   /**
    * The verdict CLASS changes after a final version because late evidence arrived (missing_outcome ->
-   * delivered_late): a version with is_correction = true and previous_verdict = missing_outcome. The reconciler
-   * also emits is_correction versions when only flags or evidence change after a final version (a duplicate
-   * or a second delivery arriving later, a callback attached to its late dispatch); those are not predicted.
+   * delivered_late): a version with is_correction = true and previous_verdict = missing_outcome. Versions that
+   * only change flags or evidence after a final version (a duplicate or a second delivery arriving later, a
+   * callback attached to its late dispatch) are revisions (is_correction = false) and are not predicted.
    */
   readonly correctionExpected: boolean;
   /** The final class relies on a missing_* verdict having fired (no evidence settles it). */

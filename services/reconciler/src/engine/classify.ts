@@ -89,6 +89,12 @@ export class Classifier {
   readonly lsTime = new Float64Array(MAX_ATT);
   readonly cbAtt = new Int32Array(256); // attempt index per callback record (scan order)
   readonly cbRec = new Int32Array(256);
+  /** Evidence time per callback record (scan order), within its bounds (semantics/skew). */
+  readonly cbTime = new Float64Array(256);
+  /** Newest evidence time of the scanned slot: acceptance, dispatches, non-duplicate callbacks. */
+  scanEvidenceAt = -Infinity;
+  /** Largest amount a provider_event_time preceded what its callback answers (0: none). */
+  scanSkew = 0;
   scanN = 0; // real attempts
   scanCbs = 0; // callback records (duplicates included)
   scanDups = 0;
@@ -132,12 +138,16 @@ export class Classifier {
     const end = b + u16[(b + K.O_USED) >> 1]!;
     // Pass 1: attempts.
     let n = 0;
+    let firstDisp = Infinity;
+    let lastDisp = -Infinity;
     for (let r = start; r < end;) {
       const type = u8[r]!;
       if (type === K.REC_ATTEMPT) {
         this.aRec[n] = r;
         this.aNo[n] = u16[(r + K.A_NO) >> 1]!;
         this.aDisp[n] = f64[(r + K.A_DISP) >> 3]!;
+        if (this.aDisp[n]! < firstDisp) firstDisp = this.aDisp[n]!;
+        if (this.aDisp[n]! > lastDisp) lastDisp = this.aDisp[n]!;
         this.aSub[n] = u8[r + K.A_SUBMIT]!;
         this.aProv[n] = u16[(r + K.A_PROVIDER) >> 1]!;
         this.aReason[n] = u8[r + K.A_REASON]!;
@@ -167,6 +177,13 @@ export class Classifier {
       this.bRank[i] = -1;
       this.bStatus[i] = -1;
     }
+    // semantics/skew: a callback's evidence time lies in [what it answers, when we heard of it]. Lower bound: its
+    // attempt's dispatch (and the acceptance); unattached ones: the acceptance and the first dispatch.
+    const hasReq = (u8[b + K.O_STATE]! & K.ST_HAS_REQ) !== 0;
+    const acceptedAt = hasReq ? f64[(b + K.O_BASE) >> 3]! : -Infinity;
+    const uLower = Math.max(acceptedAt, firstDisp === Infinity ? -Infinity : firstDisp);
+    let evidenceAt = Math.max(acceptedAt, lastDisp);
+    let skew = 0;
     // Pass 2: callbacks, attached to attempts by attempt_id, else (provider, provider_message_id).
     let cbs = 0;
     let dups = 0;
@@ -209,12 +226,25 @@ export class Classifier {
         a = n;
         pseudoHas = true;
       } else if ((fl & K.KF_UNATTACHED) !== 0) cbd = true;
+      let time = f64[(r + K.K_TIME) >> 3]!;
+      const lower = a < n ? Math.max(acceptedAt, this.aDisp[a]!) : uLower;
+      if (time < lower) {
+        // Before what it answers: a provider_event_time that early proves the provider's clock slow, so the
+        // delivery counts when we heard of it (occurred_at), never earlier than the dispatch.
+        const occd = u32[(r + K.K_OCCD) >> 2]!;
+        if (occd > 0) {
+          if (lower - time > skew) skew = lower - time;
+          time += occd;
+        }
+        if (time < lower) time = lower;
+      }
+      if (time > evidenceAt) evidenceAt = time;
+      this.cbTime[cbs] = time;
       this.cbAtt[cbs++] = a;
       const ev = (fl >> 1) & 3;
       if (ev > maxEv) maxEv = ev;
       const status = u8[r + K.K_STATUS]!;
       const isFinal = (fl & K.KF_FINAL) !== 0;
-      const time = f64[(r + K.K_TIME) >> 3]!;
       const fk = isFinal ? finalKind(status) : O_NONE;
       if (fk !== O_NONE) {
         this.kinds[a] = this.kinds[a]! | (1 << fk);
@@ -271,6 +301,8 @@ export class Classifier {
     this.scanCbs = cbs;
     this.scanDups = dups;
     this.scanMaxEv = maxEv;
+    this.scanEvidenceAt = evidenceAt;
+    this.scanSkew = skew;
     this.scanCbd = cbd;
     this.scanNonDupCbs = cbs - dups;
     this.scanPseudoHas = pseudoHas;
@@ -292,7 +324,7 @@ export class Classifier {
         const rec = hard ? this.hfRec[i]! : this.sfRec[i]!;
         const status = u8[rec + K.K_STATUS]!;
         this.oKind[i] = finalKind(status);
-        this.oTime[i] = f64[(rec + K.K_TIME) >> 3]!;
+        this.oTime[i] = hard ? this.hfT[i]! : this.sfT[i]!; // within its bounds (semantics/skew)
         this.oEv[i] = (u8[rec + K.K_FLAGS]! >> 1) & 3;
         this.oRec[i] = rec;
         this.lsStatus[i] = status;
@@ -377,6 +409,7 @@ export class Classifier {
     if ((misc & K.M_DOWNTIME) !== 0) flags |= K.F_DOWNTIME;
     if ((misc & K.M_BEYOND) !== 0) flags |= K.F_BEYOND;
     if ((misc & K.M_EVICTED) !== 0) flags |= K.F_EVICTED;
+    if (this.scanSkew > 0) flags |= K.F_SKEW;
     this.rFlags = flags;
     this.rErrCat = K.EC_NONE;
     this.rErrCode = 0;

@@ -48,6 +48,12 @@ export class HybridClock {
   seenAt = new Float64Array(8);
   activeSince = new Float64Array(8);
   backlog = new Float64Array(8);
+  /**
+   * 1 when the wiring reports this input's backlog (records fetched but not fed, plus records behind the high
+   * watermark): its idleness is then exactly `backlog == 0`, decided where the wiring reports it in the input
+   * sequence, never by wall-time timeouts (deterministic catch-up). 0: the timeout rules below.
+   */
+  reported = new Uint8Array(8);
   events = new Float64Array(8);
   idle = new Uint8Array(8);
   lastOffset: (string | null)[] = [];
@@ -90,6 +96,7 @@ export class HybridClock {
     this.seenAt[n] = wallNow;
     this.activeSince[n] = wallNow;
     this.backlog[n] = 0;
+    this.reported[n] = 0;
     this.events[n] = 0;
     this.idle[n] = 0;
     this.minIdx = -1;
@@ -116,6 +123,9 @@ export class HybridClock {
     const idle = new Uint8Array(cap);
     idle.set(this.idle);
     this.idle = idle;
+    const reported = new Uint8Array(cap);
+    reported.set(this.reported);
+    this.reported = reported;
   }
 
   /** Records an event on input index i; returns true when the clock advanced (deadlines may be due). */
@@ -181,7 +191,10 @@ export class HybridClock {
     let anyActive = false;
     for (let j = 0; j < this.count; j++) {
       const last = Math.max(this.seenAt[j]!, this.activeSince[j]!);
-      const idle = (wallNow - last >= this.idleTimeoutMs || this.caughtUpAt >= last) && this.backlog[j]! <= 0;
+      const idle =
+        this.reported[j] === 1
+          ? this.backlog[j]! <= 0
+          : (wallNow - last >= this.idleTimeoutMs || this.caughtUpAt >= last) && this.backlog[j]! <= 0;
       this.idle[j] = idle ? 1 : 0;
       if (!idle) anyActive = true;
     }
@@ -211,12 +224,21 @@ export class HybridClock {
     this.caughtUpAt = wallNow;
   }
 
-  setBacklog(i: number, records: number): void {
+  /**
+   * The wiring's backlog report for input i (fetched-but-unfed records plus records behind the high watermark).
+   * From the first report on, the input is idle exactly when its backlog is 0, at once: an input caught up to its
+   * end does not hold the clock back, one with unread records does (even before its first event, or right after
+   * a restart). Returns true when the clock advanced (deadlines may be due).
+   */
+  setBacklog(i: number, records: number): boolean {
     this.backlog[i] = records;
-    if (records > 0 && this.idle[i] === 1) {
-      this.idle[i] = 0;
-      this.minIdx = -1;
-    }
+    this.reported[i] = 1;
+    const idle = records <= 0 ? 1 : 0;
+    if (this.idle[i] === idle) return false;
+    this.idle[i] = idle;
+    this.minIdx = -1;
+    // Going idle can release the clock that this input held back; waking up never moves it.
+    return idle === 1 && this.recomputeActive();
   }
 
   /**
@@ -229,7 +251,8 @@ export class HybridClock {
     if (maxEventTime !== null && maxEventTime > this.maxEvent[i]!) this.maxEvent[i] = maxEventTime;
     this.seenAt[i] = Math.min(seenAt, wallNow);
     this.activeSince[i] = wallNow;
-    this.idle[i] = 0;
+    // A backlog the wiring already reported decides (an input at its end stays idle).
+    this.idle[i] = this.reported[i] === 1 && this.backlog[i]! <= 0 ? 1 : 0;
     this.minIdx = -1;
   }
 
@@ -239,6 +262,7 @@ export class HybridClock {
     this.seenAt[i] = -Infinity;
     this.activeSince[i] = -Infinity;
     this.backlog[i] = 0;
+    this.reported[i] = 0;
     this.idle[i] = 1;
     this.minIdx = -1;
   }

@@ -130,6 +130,8 @@ export const FLAG_NAMES = [
   'overdue_due_to_downtime',
   'beyond_correction_horizon',
   'state_bound_evicted',
+  // Appended (bit 10): flag bits are stored in changelog images.
+  'provider_clock_skew',
 ] as const;
 export const F_DUP = 1 << 0;
 export const F_RETRIED = 1 << 1;
@@ -141,6 +143,8 @@ export const F_MULTI = 1 << 6;
 export const F_DOWNTIME = 1 << 7;
 export const F_BEYOND = 1 << 8;
 export const F_EVICTED = 1 << 9;
+/** A callback's provider_event_time preceded the dispatch/acceptance it answers (its time was clamped). */
+export const F_SKEW = 1 << 10;
 
 /** Lookup tables from the decoded enum strings (null-prototype objects: one keyed load per field). */
 function table<T extends string>(names: readonly T[]): Record<string, number> {
@@ -224,6 +228,11 @@ export const K_TIME = 24; // f64 evidence time
 export const K_SEQ = 32; // i32
 export const K_ATTH = 36; // u32
 export const K_PMIDH = 40; // u32
+/**
+ * u32: occurred_at minus the stored time (ms, rounded up, capped): > 0 exactly when provider_event_time preceded
+ * occurred_at. Images written before it have 0 (no skew data).
+ */
+export const K_OCCD = 44;
 export const CB_LEN = 48;
 
 export const KF_FINAL = 1;

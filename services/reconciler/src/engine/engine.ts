@@ -109,9 +109,21 @@ class ReconcilerEngine implements Engine {
   }
 
   setBacklog(kind: InputKind, partition: number, records: number): void {
-    const clock = this.s.clock;
-    const now = this.s.wall.now();
-    clock.setBacklog(clock.index(partition * 3 + KIND_NAMES.indexOf(kind), now), records);
+    const s = this.s;
+    const clock = s.clock;
+    const now = (s.wallNow = s.wall.now());
+    // semantics/determinism: a reported backlog decides the input's idleness at once (clock.ts); an input going
+    // idle here may release the clock, so the deadlines it passes fire at this point of the input sequence.
+    const before = clock.count;
+    const i = clock.index(partition * 3 + KIND_NAMES.indexOf(kind), now);
+    if (clock.count !== before) s.partitions.add(partition);
+    // Unread records right after a restore: the downtime's event time is in that backlog and is read as an
+    // uninterrupted run reads it, so nothing is released as downtime (SEMANTICS.md §6).
+    if (records > 0 && s.c.events === 0) this.recovery.until = -Infinity;
+    if (clock.setBacklog(i, records)) {
+      this.life.fireDue(clock.source === SRC_WALL ? K.FB_WALL : K.FB_WATERMARK);
+      this.life.enforceBounds();
+    }
   }
 
   // ---- time ----

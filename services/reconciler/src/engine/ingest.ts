@@ -40,7 +40,7 @@ export class Ingest {
     const part = src.partition;
     const pIdx = this.input(part, KIND_REQUEST, now);
     if (!rid || !(t === t && Math.abs(t) < 1e15) || !env.tenant_id) return this.invalid(pIdx, src, now);
-    const advanced = s.clock.observe(pIdx, t, src.offset, now);
+    const advanced = s.clock.observe(pIdx, t, src.offset, Math.min(now, src.receivedAt ?? now));
     s.stepEventTime = t;
 
     const rh = s.keys.ridHash(rid);
@@ -98,7 +98,7 @@ export class Ingest {
     const pIdx = this.input(part, KIND_DISPATCH, now);
     if (!rid || !(t === t && Math.abs(t) < 1e15) || !env.tenant_id || !ev.attempt_id || !ev.provider)
       return this.invalid(pIdx, src, now);
-    const advanced = s.clock.observe(pIdx, t, src.offset, now);
+    const advanced = s.clock.observe(pIdx, t, src.offset, Math.min(now, src.receivedAt ?? now));
     s.stepEventTime = t;
 
     h2Start(SEED_EID);
@@ -175,7 +175,7 @@ export class Ingest {
       return this.invalid(pIdx, src, now);
     const pet = ev.provider_event_time;
     if (pet !== null && !(pet === pet && Math.abs(pet) < 1e15)) return this.invalid(pIdx, src, now);
-    const advanced = s.clock.observe(pIdx, t, src.offset, now);
+    const advanced = s.clock.observe(pIdx, t, src.offset, Math.min(now, src.receivedAt ?? now));
     s.stepEventTime = t;
 
     const pmid = ev.provider_message_id;
@@ -256,6 +256,7 @@ export class Ingest {
       seq === null ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(seq))),
       attH,
       pmidH,
+      t - evTime,
     );
     if (known === CB_SAME_REPORT) s.c.duplicateCallbacks++;
     if (!isNewPseudo && !isNewOrphan) life.onNewEvidence(slot, t);
@@ -326,6 +327,7 @@ export class Ingest {
         arena.i32[op]![(r + K.K_SEQ) >> 2]!,
         ou32[(r + K.K_ATTH) >> 2]!,
         ou32[(r + K.K_PMIDH) >> 2]!,
+        ou32[(r + K.K_OCCD) >> 2]!,
       );
       if (known === CB_SAME_REPORT) s.c.duplicateCallbacks++;
     }

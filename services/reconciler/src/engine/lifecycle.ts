@@ -80,15 +80,20 @@ export class Lifecycle {
 
   // ---- evaluation ----
 
-  /** Classifies the slot, emits a version when it changed, moves it between open/closed; true if it emitted. */
-  evaluate(slot: number, firedBy: number, force: boolean): boolean {
+  /**
+   * Classifies the slot, emits a version when it changed, moves it between open/closed; true if it emitted.
+   * `at`: the deadline that fired it (clock-fired evaluations are decided there), else the clock.
+   */
+  evaluate(slot: number, firedBy: number, force: boolean, at = NaN): boolean {
     const s = this.s;
     const store = s.store;
     const cl = this.cl;
-    const T = s.clock.streamTime;
+    const T = at === at ? at : s.clock.streamTime;
     cl.classify(slot, force ? Infinity : T);
     const st = store.rd8(slot, K.O_STATE);
-    const decidedAt = s.decidedAt();
+    // semantics/causal: at the deadline or the clock, but never before the newest evidence it rests on (T lags
+    // the events by the out-of-orderness bound), so the verdict follows its evidence in every timeline.
+    const decidedAt = Math.max(at === at ? at : s.decidedAt(), cl.scanEvidenceAt);
     const cls = cl.rClass;
     let changed = false;
     if (cls !== K.C_PENDING) {
@@ -147,7 +152,9 @@ export class Lifecycle {
     const version = lastVersion + 1;
     const cls = cl.rClass;
     const lastClass = store.rd8(slot, K.O_LCLASS);
-    const isCorrection = lastVersion > 0 && !lastProv;
+    // A correction changes the class of a final version (SEMANTICS.md §4); the same class with other flags,
+    // evidence or error details is a revision.
+    const isCorrection = lastVersion > 0 && !lastProv && lastClass !== cls;
     store.wr32(slot, K.O_VERSION, version);
     store.wr8(slot, K.O_LCLASS, cls);
     store.wr16(slot, K.O_LFLAGS, cl.rFlags);
@@ -168,6 +175,7 @@ export class Lifecycle {
       decidedAt,
       isCorrection,
       lastVersion > 0 ? lastClass : -1,
+      lastVersion === 0 ? 'initial' : lastProv ? 'progress' : isCorrection ? 'correction' : 'revision',
     );
     s.verdicts.push(v);
     this.actions.emit(slot, v);
@@ -214,15 +222,19 @@ export class Lifecycle {
       const slot = s.openDl.popDue(T);
       if (slot === NO_SLOT) break;
       if (!this.isLiveWithDeadline(slot, s.openDl.poppedDeadline, false)) continue;
-      // A deadline that passed while we were down is released at a bounded rate (RecoveryQueue).
-      if (s.openDl.poppedDeadline < recoveryUntil) this.recovery.enqueue(slot);
-      else this.evaluate(slot, firedBy, false);
+      // A deadline that passed while we were down is released at a bounded rate (RecoveryQueue). Only when
+      // wall time passes it (quiet inputs): a deadline the watermark passes while a backlog is read is decided
+      // as an uninterrupted run decides it (semantics/determinism: a restart changes no version).
+      if (firedBy === K.FB_WALL && s.openDl.poppedDeadline < recoveryUntil) this.recovery.enqueue(slot);
+      // semantics/determinism: decided at its deadline, not at wherever the clock jumped to, so the versions do
+      // not depend on how far one step moved T (a later deadline the key now has re-enters this loop).
+      else this.evaluate(slot, firedBy, false, s.openDl.poppedDeadline);
     }
     for (;;) {
       const slot = s.pendingDl.popDue(T);
       if (slot === NO_SLOT) break;
       if (!this.isLiveWithDeadline(slot, s.pendingDl.poppedDeadline, false)) continue;
-      this.evaluate(slot, firedBy, false);
+      this.evaluate(slot, firedBy, false, s.pendingDl.poppedDeadline);
     }
     for (;;) {
       const slot = s.closedDl.popDue(T);

@@ -95,6 +95,8 @@ export class SlotRecords {
     seq: number,
     attH: number,
     pmidH: number,
+    /** occurred_at − time (ms, ≥ 0; rounded up and capped here). */
+    occurredAfterMs: number,
   ): void {
     const arena = this.store.arena;
     const addr = this.store.addr[slot]!;
@@ -119,7 +121,8 @@ export class SlotRecords {
     arena.i32[p]![(r + K.K_SEQ) >> 2] = seq;
     u32[(r + K.K_ATTH) >> 2] = attH;
     u32[(r + K.K_PMIDH) >> 2] = pmidH;
-    u32[(r + 44) >> 2] = 0;
+    // semantics/skew: kept so the evidence time can fall back to occurred_at when the provider clock proves slow.
+    u32[(r + K.K_OCCD) >> 2] = occurredAfterMs > 0 ? Math.min(4294967295, Math.ceil(occurredAfterMs)) : 0;
     u16[(b + K.O_USED) >> 1] = used + K.CB_LEN;
   }
 

@@ -90,7 +90,6 @@ export class ScaleOut {
     const i32 = arena.i32[p]!;
     const f64 = arena.f64[p]!;
     const tenant = s.tenants.value(u16[(b + K.O_TENANT) >> 1]!);
-    const base = f64[(b + K.O_BASE) >> 3]!;
     const end = b + u16[(b + K.O_USED) >> 1]!;
     for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end; r += K.CB_LEN) {
       this.queueHandoff(requestId, {
@@ -110,7 +109,8 @@ export class ScaleOut {
         pmidHash: u32[(r + K.K_PMIDH) >> 2]!,
         sequence: i32[(r + K.K_SEQ) >> 2]!,
         time: f64[(r + K.K_TIME) >> 3]!,
-        occurredAt: base,
+        // Its own occurred_at (semantics/skew: K_OCCD); the earliest of them is the pseudo key's base.
+        occurredAt: f64[(r + K.K_TIME) >> 3]! + u32[(r + K.K_OCCD) >> 2]!,
       });
     }
     s.c.remoteMatched++;
@@ -243,6 +243,7 @@ export class ScaleOut {
         cb.sequence,
         cb.attemptHash,
         pmidH,
+        cb.occurredAt - cb.time,
       );
       if (known === CB_SAME_REPORT) s.c.duplicateCallbacks++;
       applied++;

@@ -15,6 +15,12 @@ import type { InputWatermark } from './clock.js';
 export interface InputPosition {
   readonly partition: number;
   readonly offset: string;
+  /**
+   * Wall time the wiring received the record (its fetch), when it held it before applying it (the input
+   * merger): the clock's wall-time extrapolation counts from when the input spoke, not from when we applied it.
+   * @default now
+   */
+  readonly receivedAt?: number;
 }
 
 export type InputKind = 'request' | 'dispatch' | 'callback';
@@ -163,7 +169,13 @@ export interface Engine {
    * deadlines keep firing on wall time as soon as traffic stops.
    */
   inputsCaughtUp(): void;
-  /** Tells the clock how many records of an input topic-partition are still unread (0 = caught up). */
+  /**
+   * Tells the clock how many records of an input topic-partition are still unread: fetched but not applied yet,
+   * plus those behind its high watermark (0 = caught up to its end). From the first report on, the input is idle
+   * exactly while this is 0 — decided here, at this point of the input sequence, not by wall-time timeouts — so
+   * a partition with unread records holds the clock back (even before its first event, or after a restart) and
+   * one at its end never does. Report every assigned input at assignment (SEMANTICS.md §5).
+   */
   setBacklog(kind: InputKind, partition: number, records: number): void;
   /**
    * (provider, provider_message_id) -> request_id through the dispatch index (requests of this instance), else

@@ -25,6 +25,7 @@ export class VerdictBuilder {
     decidedAt: number,
     isCorrection: boolean,
     previous: number,
+    revisionKind: NonNullable<Verdict['revision_kind']>,
   ): Verdict {
     const cl = this.cl;
     const p = cl.scanPage;
@@ -119,7 +120,7 @@ export class VerdictBuilder {
       hopRank[hops.length] = 2;
       hops.push({
         kind: 'callback',
-        at: f64[(r + K.K_TIME) >> 3]!,
+        at: cl.cbTime[k]!, // within its bounds (semantics/skew)
         detail: (fl & K.KF_FINAL) !== 0 ? `${status} (${evidence})` : `${status} intermediate (${evidence})`,
       });
     }
@@ -193,6 +194,9 @@ export class VerdictBuilder {
       duplicate_callbacks: cl.scanDups,
       attempts,
       hops: boundedHops,
+      revision_kind: revisionKind,
+      evidence_at: cl.scanEvidenceAt === -Infinity ? null : cl.scanEvidenceAt,
+      clock_skew_ms: cl.scanSkew > 0 ? Math.round(cl.scanSkew) : null,
     };
   }
 
