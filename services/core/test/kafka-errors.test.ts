@@ -153,7 +153,8 @@ describe('classifyKafka', () => {
     // Every code is documented (README table) and has a hint.
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     for (const code of Object.keys(KAFKA_ERROR_CODES) as (keyof typeof KAFKA_ERROR_CODES)[]) {
-      expect(readme, code).toContain(`| \`${code}\` |`);
+      // A table row of its own, however the table is aligned.
+      expect(readme, code).toMatch(new RegExp(`^\\| \`${code}\` +\\|`, 'm'));
       expect(KAFKA_FIX_HINTS[code].length, code).toBeGreaterThan(10);
     }
   });

@@ -366,10 +366,12 @@ describe('port contract', () => {
     );
     const changelog = port.drainChangelog();
     expect(changelog.filter((r) => r.key === 'port-1')).toHaveLength(1);
-    // No dispatch and no more input: one tick past give-up on wall time judges it missing_dispatch at once.
+    // No dispatch and no more input: one tick past give-up on wall time evaluates each deadline it passed, at its
+    // own time (SEMANTICS §4): overdue at the SLA, then missing_dispatch at give-up.
     clock.advance(5_000);
     port.tick();
     expect(port.drainOutputs().verdicts.map((v) => [v.request_id, v.verdict, v.fired_by])).toEqual([
+      ['port-1', 'overdue', 'wall_clock'],
       ['port-1', 'missing_dispatch', 'wall_clock'],
     ]);
   });
