@@ -17,42 +17,33 @@ import {
   isRetryStopped,
   retry,
   runStage,
-  deadLetterTopicConfigs,
   resolveDeadLetterMaxBytes,
   DEFAULT_DEAD_LETTER_MAX_BYTES,
   type Consumer,
   type IncomingMessage,
-  type CoreMetrics,
   type Admin,
   type DecodeResult,
-  type KafkaClient,
-  type Logger,
   type OutgoingMessage,
   type TopicPartitionOffset,
   type TransactionalProducer,
-  type TopicCreation,
   initCodec,
 } from '@pathwatch/core';
 import {
   SchemaError,
-  type Codec,
   type DispatchAttempted,
   type ProviderCallback,
   type RequestAccepted,
-  type TopicNames,
 } from '@pathwatch/schemas';
-import type { EnginePort } from './engine-port.js';
+import type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStats } from './app-types.js';
 import { TransactionalDeadLetters } from './dead-letters.js';
+import { checkTopology } from './topology.js';
 import { registerPipelineGauges } from './pipeline-gauges.js';
 import { INGEST_STATUS_NAMES, IngestStatus, type IngestStatusCode, type InputKind } from './engine/index.js';
 import { INPUT_ORDER, InputMerger, type MergeSink } from './input-merger.js';
-import {
-  CHANGELOG_TOPIC_CONFIGS,
-  packChangelog,
-  readChangelog,
-  type RestoredChangelog,
-} from './changelog.js';
+import { packChangelog, readChangelog, type RestoredChangelog } from './changelog.js';
 import { EXPORT_START, META_KEY, type ExportCursor } from './engine/index.js';
+
+export type { ReconcilerApp, ReconcilerAppConfig, ReconcilerDeps, ReconcilerStats } from './app-types.js';
 
 /** Stable stage names (logs, metrics, dead-letter headers). */
 export const STAGES = {
@@ -62,95 +53,6 @@ export const STAGES = {
   restore: 'reconciler.restore',
   snapshot: 'reconciler.snapshot',
 } as const;
-
-export interface ReconcilerAppConfig {
-  topics: TopicNames;
-  /** Topic holding the state changelog (packed batches, cleanup.policy=delete), co-partitioned with the inputs. */
-  changelogTopic: string;
-  /** A snapshot starts when the log holds this many bytes and twice the last snapshot. @default 64 MiB */
-  snapshotMinBytes?: number;
-  /** Images a running snapshot adds per transaction. @default 20000 */
-  snapshotRecordsPerCommit?: number;
-  groupId: string;
-  instanceId: string;
-  commitIntervalMs: number;
-  tickIntervalMs: number;
-  /** Consumer group session timeout: how long a killed instance keeps its partitions. @default 6000 */
-  sessionTimeoutMs?: number;
-  /** Consumer heartbeat interval. @default a third of the session timeout, at most 3000 */
-  heartbeatIntervalMs?: number;
-  /** How long a rebalance waits for members to rejoin. @default the session timeout */
-  rebalanceTimeoutMs?: number;
-  /**
-   * Inputs pending (consumer lag or not yet committed) without a committed transaction for this long, or output
-   * transactions failing this long, make the reconciler unhealthy (`/readyz` fails naming the stage); a failing
-   * transaction is logged at error level from then on. @default 30000
-   */
-  stallTimeoutMs?: number;
-  topicPartitions: number;
-  createTopics: boolean;
-  /**
-   * Replication factor and configs (e.g. `retention.ms`) of the input, output and dead-letter topics it creates;
-   * the changelog gets the replication factor only (its retention stays infinite). @default broker defaults
-   */
-  topicCreation?: TopicCreation;
-  /**
-   * Inputs applied but not yet handed to a transaction, above which consumption waits for the transaction in
-   * flight (below it, consumption overlaps the commit). @default 50000
-   */
-  maxUncommittedInputs?: number;
-  /** Largest dead letter written (PATHWATCH_DEAD_LETTER_MAX_BYTES); the topic's smaller limit wins. @default 1000000 */
-  deadLetterMaxBytes?: number;
-  /** Input records larger than this (key, value, headers) are dead-lettered undecoded. @default 262144 */
-  maxInputRecordBytes?: number;
-  /**
-   * Deterministic input order (input-merger.ts): how long an input partition with unread records and nothing
-   * fetched may hold back the merged sequence before it is passed over (the order then depends on timing).
-   * @default 10000
-   */
-  maxTaskIdleMs?: number;
-  /** Records buffered per input topic (fetched, waiting for the merge) above which that topic is paused. @default 20000 */
-  maxBufferedPerTopic?: number;
-}
-
-export interface ReconcilerDeps {
-  kafka: KafkaClient;
-  codec: Codec;
-  engine: EnginePort;
-  logger: Logger;
-  metrics: CoreMetrics;
-  /** Processing (wall) time. */
-  now: () => number;
-  /**
-   * Called when the reconciler stops itself on an error it cannot work around: another instance joined its consumer
-   * group, its producer was fenced, the broker refuses it (authorization, a record too large, invalid config), or
-   * its consumer crashed for good. It has already stopped consuming and committing and logged the error with its
-   * code and fix at fatal level; the process should exit non-zero.
-   */
-  onFatal?: (err: Error) => void;
-}
-
-export interface ReconcilerStats {
-  inputs: number;
-  verdicts: Record<string, number>;
-  /** Versions that changed the class of a final verdict (is_correction). */
-  corrections: number;
-  /** Versions of a final verdict that kept its class: flags, evidence or error details only. */
-  revisions: number;
-  actions: number;
-  transactions: number;
-  /** Snapshots finished (each lets the log below its start be deleted). */
-  snapshots: number;
-}
-
-export interface ReconcilerApp {
-  start(): Promise<void>;
-  /** Stops consuming, commits what is pending, closes clients. Idempotent. */
-  close(): Promise<void>;
-  stats(): ReconcilerStats;
-  /** Readiness: consuming, and committing while input is pending (see stallTimeoutMs). Names the failing stage. */
-  health(): { ok: boolean; detail: string };
-}
 
 const INPUT_KINDS: readonly InputKind[] = ['request', 'dispatch', 'callback'];
 
@@ -598,57 +500,6 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     return flushing;
   }
 
-  async function checkTopology(admin: Admin): Promise<void> {
-    if (config.createTopics) {
-      const p = config.topicPartitions;
-      const rf = config.topicCreation?.replicationFactor;
-      const created = {
-        ...(rf === undefined ? {} : { replicationFactor: rf }),
-        ...(config.topicCreation?.configs === undefined ? {} : { configs: config.topicCreation.configs }),
-      };
-      await admin.ensureTopics([
-        ...inputTopics.map((topic) => ({ topic, partitions: p, ...created })),
-        { topic: config.topics.verdict, partitions: p, ...created },
-        { topic: config.topics.action, partitions: p, ...created },
-        {
-          topic: config.topics.dead_letter,
-          partitions: 1,
-          ...created,
-          configs: {
-            ...created.configs,
-            ...deadLetterTopicConfigs(config.deadLetterMaxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES),
-          },
-        },
-        {
-          topic: config.changelogTopic,
-          partitions: p,
-          ...(rf === undefined ? {} : { replicationFactor: rf }),
-          configs: CHANGELOG_TOPIC_CONFIGS,
-        },
-      ]);
-    }
-    // State per request lives on the partition its request_id hashes to, in every input and in the changelog.
-    const counts = await Promise.all(
-      [...inputTopics, config.changelogTopic].map(async (t) => [t, await admin.partitionCount(t)] as const),
-    );
-    const policy = await admin.topicConfig(config.changelogTopic, ['cleanup.policy', 'retention.ms']);
-    if ((policy['cleanup.policy'] ?? '').includes('compact') || (policy['retention.ms'] ?? '-1') !== '-1') {
-      throw new TopologyError(
-        `the changelog topic ${config.changelogTopic} has cleanup.policy=${policy['cleanup.policy'] ?? '?'} and ` +
-          `retention.ms=${policy['retention.ms'] ?? '?'}: the broker would drop state. It needs cleanup.policy=delete and ` +
-          'retention.ms=-1 (the reconciler purges it after each snapshot); set RECONCILER_CHANGELOG_TOPIC to a new topic or change its configuration.',
-      );
-    }
-    inputPartitions = counts[0]?.[1] ?? 0;
-    const distinct = new Set(counts.map(([, n]) => n));
-    if (distinct.size !== 1) {
-      throw new TopologyError(
-        `inputs must be co-partitioned by request_id: partition counts differ (${counts.map(([t, n]) => `${t}=${n}`).join(', ')}). ` +
-          'Give every input topic and the changelog the same number of partitions, and key records by request_id.',
-      );
-    }
-  }
-
   /**
    * One instance per consumer group for now: the engine holds the state of every partition it restored, and
    * kafkajs cannot fence a previous owner's transactions per partition (no KIP-447), so a second member would
@@ -695,7 +546,15 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
       try {
         // With a Schema Registry: registers the output subjects and learns their ids (no-op without one).
         await initCodec(codec, ['verdict', 'action', 'dead_letter'], stopRetries.signal);
-        await checkTopology(a);
+        inputPartitions = await checkTopology(a, {
+          inputTopics,
+          topics: config.topics,
+          changelogTopic: config.changelogTopic,
+          createTopics: config.createTopics,
+          topicPartitions: config.topicPartitions,
+          topicCreation: config.topicCreation,
+          deadLetterMaxBytes: config.deadLetterMaxBytes,
+        });
         deadLetters.setMaxRecordBytes(
           await resolveDeadLetterMaxBytes(
             a,
