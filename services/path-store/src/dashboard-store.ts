@@ -12,38 +12,12 @@ import {
   type RequestSearch,
 } from './dashboard.sql.js';
 import { filterParams, type Filters } from './queries.sql.js';
+import type { PipelineBucket, RequestSearchResult } from './results.js';
 
 export interface RequestSearchQuery extends RequestSearch {
   from_ms: number;
   to_ms: number;
   limit: number;
-}
-
-export interface RequestSearchItem {
-  tenant_id: string;
-  request_id: string;
-  version: number;
-  verdict: string;
-  provisional: boolean;
-  is_correction: boolean;
-  operation: string;
-  channel: string;
-  route: string;
-  provider: string;
-  attempts: number;
-  input_fingerprint: string;
-  provider_message_ids: string[];
-  sla_ms: number;
-  e2e_ms: number | null;
-  fired_by: string;
-  accepted_at_ms: number | null;
-  path_at_ms: number;
-}
-
-export interface RequestSearchResult {
-  /** Requests matching (the items are the newest `limit` of them). */
-  total: number;
-  items: RequestSearchItem[];
 }
 
 export interface PipelineQuery extends Filters {
@@ -53,19 +27,6 @@ export interface PipelineQuery extends Filters {
   step_s: number;
   /** Versions of requests anchored before this are not read (bounds the scan of path_versions). */
   scan_from_ms: number;
-}
-
-export interface PipelineBucket {
-  bucket_start_ms: number;
-  /** Requests accepted in the bucket (event time). */
-  accepted: number;
-  /** Verdict versions emitted in the bucket (processing time). */
-  versions: number;
-  final_versions: number;
-  corrections: number;
-  fired_by: { event: number; watermark: number; wall_clock: number; recovery: number };
-  watermark_lag_avg_ms: number | null;
-  watermark_lag_max_ms: number | null;
 }
 
 type Row = Record<string, unknown>;

@@ -45,35 +45,34 @@ export type {
 } from './queries.sql.js';
 export { openPathStore } from './path-store.js';
 export { SEARCH_COHORT_NOT_ON_TIME, SEARCH_DIMENSION_COLUMNS } from './dashboard.sql.js';
+export type { PipelineQuery, RequestSearchQuery } from './dashboard-store.js';
 export type {
-  PipelineBucket,
-  PipelineQuery,
-  RequestSearchItem,
-  RequestSearchQuery,
-  RequestSearchResult,
-} from './dashboard-store.js';
-export type {
-  AnomalyItem,
   AnomalyQuery,
-  AnomalyResult,
-  ExplainItem,
   ExplainQuery,
-  ExplainResult,
   FlipRateQuery,
-  FlipRateRow,
   LatencyQuery,
-  LatencyRow,
   PathStore,
   PathStoreOptions,
-  PathTimeline,
-  SameInputItem,
   SameInputQuery,
+} from './path-store.js';
+export type {
+  AnomalyItem,
+  AnomalyResult,
+  ExplainItem,
+  ExplainResult,
+  FlipRateRow,
+  LatencyRow,
+  PathTimeline,
+  PipelineBucket,
+  RequestSearchItem,
+  RequestSearchResult,
+  SameInputItem,
   SameInputResult,
   TimeWindow,
   TimelineAttempt,
   TimelineEvent,
   VersionEntry,
-} from './path-store.js';
+} from './results.js';
 export { clickhouseConfigSpec, clickhouseOptionsFromConfig } from './config-spec.js';
 export type { ClickHouseConfig } from './config-spec.js';
 export { advertiseSqlEndpoint, readAdvert, runSql } from './run-sql.js';

@@ -16,10 +16,8 @@ import {
 import {
   pipelineBuckets,
   searchRequests,
-  type PipelineBucket,
   type PipelineQuery,
   type RequestSearchQuery,
-  type RequestSearchResult,
 } from './dashboard-store.js';
 import { applyMigrations, type MigrationReport } from './migrations.js';
 import { histogramQuantiles } from './latency-histogram.js';
@@ -44,92 +42,24 @@ import {
   type GroupDimension,
   type LatencyStage,
 } from './queries.sql.js';
+import type {
+  AnomalyResult,
+  ExplainItem,
+  ExplainResult,
+  FlipRateRow,
+  LatencyRow,
+  PathTimeline,
+  PipelineBucket,
+  RequestSearchResult,
+  SameInputItem,
+  SameInputResult,
+  TimeWindow,
+  TimelineAttempt,
+  TimelineEvent,
+  VersionEntry,
+} from './results.js';
 import { RollupRefresher, type RollupRefreshOptions, type RollupRefreshReport } from './rollups.js';
 import { PATH_STORE_MIGRATIONS } from './schema.js';
-
-export interface TimeWindow {
-  from_ms: number;
-  to_ms: number;
-}
-
-export interface TimelineEvent {
-  at_ms: number;
-  /** Milliseconds since accepted_at (or the path anchor for orphans). */
-  offset_ms: number;
-  /** accepted | dispatch | callback | verdict (hops), or `version` for a verdict version from the history. */
-  kind: string;
-  detail: string;
-}
-
-export interface VersionEntry {
-  version: number;
-  verdict: VerdictClass;
-  provisional: boolean;
-  is_correction: boolean;
-  previous_verdict: VerdictClass | null;
-  error_code: string | null;
-  flags: string[];
-  fired_by: string;
-  watermark_lag_ms: number;
-  decided_at_ms: number;
-  emitted_at_ms: number;
-}
-
-export interface TimelineAttempt {
-  attempt_id: string;
-  attempt_no: number;
-  reason: AttemptReason;
-  route: string;
-  provider: string;
-  provider_message_id: string | null;
-  submit_outcome: SubmitOutcome;
-  dispatched_at_ms: number;
-  last_status: CallbackStatus | null;
-  last_status_at_ms: number | null;
-}
-
-export interface PathTimeline {
-  tenant_id: string;
-  request_id: string;
-  version: number;
-  verdict_id: string;
-  verdict: VerdictClass;
-  provisional: boolean;
-  is_correction: boolean;
-  previous_verdict: VerdictClass | null;
-  error_category: string | null;
-  error_code: string | null;
-  flags: string[];
-  layers: { api_ok: boolean; execution_ok: boolean | null; outcome_ok: boolean | null };
-  operation: string;
-  channel: string;
-  input_fingerprint: string;
-  attributes: Record<string, string>;
-  route: string;
-  provider: string;
-  evidence_level: string;
-  callbacks: number;
-  duplicate_callbacks: number;
-  sla_ms: number;
-  give_up_ms: number;
-  accepted_at_ms: number | null;
-  /** accepted_at + sla_ms. */
-  deadline_at_ms: number | null;
-  first_dispatch_at_ms: number | null;
-  provider_accepted_at_ms: number | null;
-  final_at_ms: number | null;
-  latency_ms: {
-    accept_to_dispatch: number | null;
-    dispatch_to_provider_accept: number | null;
-    provider_accept_to_final: number | null;
-    end_to_end: number | null;
-  };
-  clock: { fired_by: string; watermark_lag_ms: number; decided_at_ms: number; emitted_at_ms: number };
-  attempts: TimelineAttempt[];
-  /** Hops and verdict versions merged in time order. */
-  events: TimelineEvent[];
-  versions: VersionEntry[];
-}
 
 export interface LatencyQuery extends TimeWindow, Filters {
   group_by: readonly GroupDimension[];
@@ -139,75 +69,15 @@ export interface LatencyQuery extends TimeWindow, Filters {
   limit: number;
 }
 
-export interface LatencyRow {
-  bucket_start_ms: number | null;
-  group: Partial<Record<GroupDimension, string>>;
-  requests: number;
-  settled: number;
-  on_time: number;
-  late: number;
-  failed: number;
-  missing: number;
-  expired: number;
-  overdue: number;
-  orphans: number;
-  retried: number;
-  failed_over: number;
-  corrected: number;
-  /** Requests some attempt of which a provider accepted (layer 2, execution). */
-  execution_ok: number;
-  /** on_time / settled (null when nothing settled). */
-  on_time_rate: number | null;
-  mean_ms: number | null;
-  p50_ms: number | null;
-  p90_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-}
-
 export interface SameInputQuery extends TimeWindow, Filters {
   min_requests: number;
   limit: number;
-}
-
-export interface SameInputItem {
-  input_fingerprint: string;
-  requests: number;
-  outcomes: Partial<Record<VerdictClass, number>>;
-  modal_verdict: VerdictClass;
-  /** Share of this input's requests that got its most common outcome. */
-  consistency: number;
-  providers: string[];
-  latest_request_id: string;
-}
-
-export interface SameInputResult {
-  /** Inputs with >= min_requests settled requests in the window. */
-  fingerprints: number;
-  inconsistent_fingerprints: number;
-  /** Request-weighted share of requests that got their input's modal outcome (1 = fully consistent). */
-  consistency_score: number | null;
-  items: SameInputItem[];
 }
 
 export interface FlipRateQuery extends TimeWindow, Filters {
   group_by: readonly GroupDimension[];
   bucket: BucketName;
   limit: number;
-}
-
-export interface FlipRateRow {
-  bucket_start_ms: number | null;
-  group: Partial<Record<GroupDimension, string>>;
-  /** Inputs with >= 2 settled requests in the group. */
-  repeated_inputs: number;
-  flipped_inputs: number;
-  /** flipped_inputs / repeated_inputs. */
-  input_flip_rate: number | null;
-  settled_requests: number;
-  /** Settled requests whose final verdict was later corrected (their latest version is a correction). */
-  corrected_requests: number;
-  correction_rate: number | null;
 }
 
 export interface ExplainQuery extends TimeWindow, Filters {
@@ -217,54 +87,11 @@ export interface ExplainQuery extends TimeWindow, Filters {
   limit: number;
 }
 
-export interface ExplainItem {
-  /** route, provider, first_provider, operation, channel, attempts, error_code, flag, or attr.<key>. */
-  dimension: string;
-  value: string;
-  support: number;
-  cohort_count: number;
-  cohort_rate: number;
-  rest_rate: number;
-  /** P(cohort | value) / P(cohort | other values), Laplace-smoothed. */
-  lift: number;
-}
-
-export interface ExplainResult {
-  cohort: ExplainCohort;
-  population: number;
-  cohort_size: number;
-  base_rate: number | null;
-  items: ExplainItem[];
-}
-
 export interface AnomalyQuery extends TimeWindow, Filters {
   kinds: readonly AnomalyKind[];
   limit: number;
   /** Wall clock used for `overdue_by_ms`. */
   now_ms: number;
-}
-
-export interface AnomalyItem {
-  tenant_id: string;
-  request_id: string;
-  verdict: AnomalyKind;
-  version: number;
-  operation: string;
-  channel: string;
-  route: string;
-  provider: string;
-  attempts: number;
-  fired_by: string;
-  accepted_at_ms: number | null;
-  deadline_at_ms: number | null;
-  give_up_at_ms: number | null;
-  overdue_by_ms: number | null;
-  decided_at_ms: number;
-}
-
-export interface AnomalyResult {
-  counts: Record<AnomalyKind, number>;
-  items: AnomalyItem[];
 }
 
 export interface PathStoreOptions {
