@@ -1,80 +1,40 @@
 /**
  * JSON schemas of every request and response (validation, serialization and the OpenAPI document come from
- * these). Times are RFC 3339 in requests and epoch milliseconds (`*_ms`) in responses.
+ * these). Times are RFC 3339 in requests and epoch milliseconds (`*_ms`) in responses. Built from schema-parts.ts.
  */
 import { ANOMALY_KINDS, EXPLAIN_COHORTS, GROUP_DIMENSION_NAMES, LATENCY_STAGES } from '@pathwatch/path-store';
 import { VERDICT_CLASSES } from '@pathwatch/schemas';
+import {
+  answers,
+  bool,
+  commonErrors,
+  errorRef,
+  int,
+  limit,
+  nullableBool,
+  nullableInt,
+  nullableNumber,
+  nullableString,
+  object,
+  objects,
+  pathFields,
+  query,
+  rowKey,
+  str,
+  strings,
+  text,
+  windowProps,
+} from './schema-parts.js';
+
+export { errorSchema } from './schema-parts.js';
 
 const dims = GROUP_DIMENSION_NAMES.join('|');
 const kinds = ANOMALY_KINDS.join('|');
-
-export const str = { type: 'string', minLength: 1, maxLength: 256 } as const;
-export const nullableNumber = { type: ['number', 'null'] } as const;
-export const nullableInt = { type: ['integer', 'null'] } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-
-export const errorSchema = {
-  $id: 'Error',
-  type: 'object',
-  required: ['error', 'message', 'retriable'],
-  properties: {
-    error: { type: 'string', description: 'Stable code, e.g. QUERY_API_BAD_REQUEST.' },
-    message: { type: 'string', description: 'What is wrong, naming the parameter or the limit.' },
-    retriable: { type: 'boolean', description: 'Whether the same request can succeed later.' },
-  },
-} as const;
-
-/** Answers every route can give: malformed input (400), an Accept header excluding JSON (406), a bug (500). */
-const commonErrors = {
-  400: { $ref: 'Error#' },
-  406: { $ref: 'Error#' },
-  500: { $ref: 'Error#' },
-} as const;
-
-export const errorResponses = {
-  ...commonErrors,
-  401: { $ref: 'Error#' },
-  503: { $ref: 'Error#' },
-} as const;
-
-const timeRange = 'Between 1970-01-01T00:00:00Z and 2299-12-31T23:59:59.999Z.';
-export const windowProps = {
-  from: {
-    type: 'string',
-    format: 'date-time',
-    description: `Start (inclusive), RFC 3339. Default: \`to\` minus 24 h. ${timeRange}`,
-  },
-  to: {
-    type: 'string',
-    format: 'date-time',
-    description: `End (exclusive), RFC 3339. Default: now. ${timeRange} The range is capped (raw-record queries: QUERY_API_MAX_RAW_RANGE_HOURS; dashboard queries: QUERY_API_MAX_ROLLUP_RANGE_DAYS).`,
-  },
-  tenant: { ...str, description: 'Only this tenant.' },
-  operation: { ...str, description: 'Only this operation (e.g. otp.send).' },
-  channel: { ...str, description: 'Only this channel.' },
-  route: { ...str, description: 'Only this (final) route.' },
-  provider: { ...str, description: 'Only this (final) provider.' },
-} as const;
 
 const groupBy = {
   type: 'string',
   pattern: `^(${dims})(,(${dims}))*$`,
   description: `Comma-separated dimensions: ${GROUP_DIMENSION_NAMES.join(', ')}.`,
-} as const;
-
-export const limit = (dflt: number) =>
-  ({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1_000_000,
-    default: dflt,
-    description: "Maximum rows returned (the maximum is the server's QUERY_API_MAX_RESULT_ROWS).",
-  }) as const;
-
-const groupObject = {
-  type: 'object',
-  properties: Object.fromEntries(GROUP_DIMENSION_NAMES.map((d) => [d, { type: 'string' }])),
-  additionalProperties: false,
 } as const;
 
 export const timelineRoute = {
@@ -87,261 +47,165 @@ export const timelineRoute = {
     required: ['request_id'],
     properties: { request_id: { ...str, maxLength: 512, description: 'Request id (1 to 512 characters).' } },
   },
-  querystring: { type: 'object', additionalProperties: false, properties: { tenant: str } },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        tenant_id: { type: 'string' },
-        request_id: { type: 'string' },
-        version: { type: 'integer' },
-        verdict_id: { type: 'string' },
-        verdict: { type: 'string', enum: [...VERDICT_CLASSES] },
-        provisional: { type: 'boolean' },
-        is_correction: { type: 'boolean' },
+  querystring: query({ tenant: str }),
+  response: answers(
+    {
+      tenant_id: text,
+      request_id: text,
+      version: int,
+      verdict_id: text,
+      verdict: { type: 'string', enum: [...VERDICT_CLASSES] },
+      provisional: bool,
+      is_correction: bool,
+      previous_verdict: nullableString,
+      error_category: nullableString,
+      error_code: nullableString,
+      flags: strings,
+      layers: object({ api_ok: bool, execution_ok: nullableBool, outcome_ok: nullableBool }),
+      operation: text,
+      channel: text,
+      input_fingerprint: text,
+      attributes: { type: 'object', additionalProperties: text },
+      route: text,
+      provider: text,
+      evidence_level: text,
+      callbacks: int,
+      duplicate_callbacks: int,
+      sla_ms: int,
+      give_up_ms: int,
+      accepted_at_ms: nullableInt,
+      deadline_at_ms: nullableInt,
+      first_dispatch_at_ms: nullableInt,
+      provider_accepted_at_ms: nullableInt,
+      final_at_ms: nullableInt,
+      latency_ms: object({
+        accept_to_dispatch: nullableInt,
+        dispatch_to_provider_accept: nullableInt,
+        provider_accept_to_final: nullableInt,
+        end_to_end: nullableInt,
+      }),
+      clock: object({ fired_by: text, watermark_lag_ms: int, decided_at_ms: int, emitted_at_ms: int }),
+      attempts: objects({
+        attempt_id: text,
+        attempt_no: int,
+        reason: text,
+        route: text,
+        provider: text,
+        provider_message_id: nullableString,
+        submit_outcome: text,
+        dispatched_at_ms: int,
+        last_status: nullableString,
+        last_status_at_ms: nullableInt,
+      }),
+      events: objects({ at_ms: int, offset_ms: int, kind: text, detail: text }),
+      versions: objects({
+        version: int,
+        verdict: text,
+        provisional: bool,
+        is_correction: bool,
         previous_verdict: nullableString,
-        error_category: nullableString,
         error_code: nullableString,
-        flags: { type: 'array', items: { type: 'string' } },
-        layers: {
-          type: 'object',
-          properties: {
-            api_ok: { type: 'boolean' },
-            execution_ok: { type: ['boolean', 'null'] },
-            outcome_ok: { type: ['boolean', 'null'] },
-          },
-        },
-        operation: { type: 'string' },
-        channel: { type: 'string' },
-        input_fingerprint: { type: 'string' },
-        attributes: { type: 'object', additionalProperties: { type: 'string' } },
-        route: { type: 'string' },
-        provider: { type: 'string' },
-        evidence_level: { type: 'string' },
-        callbacks: { type: 'integer' },
-        duplicate_callbacks: { type: 'integer' },
-        sla_ms: { type: 'integer' },
-        give_up_ms: { type: 'integer' },
-        accepted_at_ms: nullableInt,
-        deadline_at_ms: nullableInt,
-        first_dispatch_at_ms: nullableInt,
-        provider_accepted_at_ms: nullableInt,
-        final_at_ms: nullableInt,
-        latency_ms: {
-          type: 'object',
-          properties: {
-            accept_to_dispatch: nullableInt,
-            dispatch_to_provider_accept: nullableInt,
-            provider_accept_to_final: nullableInt,
-            end_to_end: nullableInt,
-          },
-        },
-        clock: {
-          type: 'object',
-          properties: {
-            fired_by: { type: 'string' },
-            watermark_lag_ms: { type: 'integer' },
-            decided_at_ms: { type: 'integer' },
-            emitted_at_ms: { type: 'integer' },
-          },
-        },
-        attempts: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              attempt_id: { type: 'string' },
-              attempt_no: { type: 'integer' },
-              reason: { type: 'string' },
-              route: { type: 'string' },
-              provider: { type: 'string' },
-              provider_message_id: nullableString,
-              submit_outcome: { type: 'string' },
-              dispatched_at_ms: { type: 'integer' },
-              last_status: nullableString,
-              last_status_at_ms: nullableInt,
-            },
-          },
-        },
-        events: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              at_ms: { type: 'integer' },
-              offset_ms: { type: 'integer' },
-              kind: { type: 'string' },
-              detail: { type: 'string' },
-            },
-          },
-        },
-        versions: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              version: { type: 'integer' },
-              verdict: { type: 'string' },
-              provisional: { type: 'boolean' },
-              is_correction: { type: 'boolean' },
-              previous_verdict: nullableString,
-              error_code: nullableString,
-              flags: { type: 'array', items: { type: 'string' } },
-              fired_by: { type: 'string' },
-              watermark_lag_ms: { type: 'integer' },
-              decided_at_ms: { type: 'integer' },
-              emitted_at_ms: { type: 'integer' },
-            },
-          },
-        },
-      },
+        flags: strings,
+        fired_by: text,
+        watermark_lag_ms: int,
+        decided_at_ms: int,
+        emitted_at_ms: int,
+      }),
     },
-    404: { $ref: 'Error#' },
-    409: { $ref: 'Error#' },
-    ...errorResponses,
-  },
+    { 404: errorRef, 409: errorRef },
+  ),
 } as const;
 
 export const latencyRoute = {
   tags: ['dashboard'],
   summary: 'Latency percentiles and on-time rate over time (from the hourly rollup)',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      ...windowProps,
-      group_by: groupBy,
-      bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'hour' },
-      stage: {
-        type: 'string',
-        enum: [...LATENCY_STAGES],
-        default: 'e2e',
-        description:
-          'e2e: accepted -> final; dispatch: accepted -> first dispatch; provider: dispatch -> provider accepted; delivery: provider accepted -> final.',
-      },
-      limit: limit(1000),
+  querystring: query({
+    ...windowProps,
+    group_by: groupBy,
+    bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'hour' },
+    stage: {
+      type: 'string',
+      enum: [...LATENCY_STAGES],
+      default: 'e2e',
+      description:
+        'e2e: accepted -> final; dispatch: accepted -> first dispatch; provider: dispatch -> provider accepted; delivery: provider accepted -> final.',
     },
-  },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        rows: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              bucket_start_ms: nullableInt,
-              group: groupObject,
-              requests: { type: 'integer' },
-              settled: { type: 'integer' },
-              on_time: { type: 'integer' },
-              late: { type: 'integer' },
-              failed: { type: 'integer' },
-              missing: { type: 'integer' },
-              expired: { type: 'integer' },
-              overdue: { type: 'integer' },
-              orphans: { type: 'integer' },
-              retried: { type: 'integer' },
-              failed_over: { type: 'integer' },
-              corrected: { type: 'integer' },
-              execution_ok: {
-                type: 'integer',
-                description: 'Requests some attempt of which a provider accepted (layer 2).',
-              },
-              on_time_rate: nullableNumber,
-              mean_ms: nullableNumber,
-              p50_ms: nullableNumber,
-              p90_ms: nullableNumber,
-              p95_ms: nullableNumber,
-              p99_ms: nullableNumber,
-            },
-          },
-        },
+    limit: limit(1000),
+  }),
+  response: answers({
+    rows: objects({
+      ...rowKey,
+      requests: int,
+      settled: int,
+      on_time: int,
+      late: int,
+      failed: int,
+      missing: int,
+      expired: int,
+      overdue: int,
+      orphans: int,
+      retried: int,
+      failed_over: int,
+      corrected: int,
+      execution_ok: {
+        type: 'integer',
+        description: 'Requests some attempt of which a provider accepted (layer 2).',
       },
-    },
-    ...errorResponses,
-  },
+      on_time_rate: nullableNumber,
+      mean_ms: nullableNumber,
+      p50_ms: nullableNumber,
+      p90_ms: nullableNumber,
+      p95_ms: nullableNumber,
+      p99_ms: nullableNumber,
+    }),
+  }),
 } as const;
 
 export const sameInputRoute = {
   tags: ['variance'],
   summary: 'Same input, different outcome (by input fingerprint) with a consistency score',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      ...windowProps,
-      min_requests: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 2 },
-      limit: limit(50),
-    },
-  },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        fingerprints: { type: 'integer' },
-        inconsistent_fingerprints: { type: 'integer' },
-        consistency_score: nullableNumber,
-        items: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              input_fingerprint: { type: 'string' },
-              requests: { type: 'integer' },
-              outcomes: { type: 'object', additionalProperties: { type: 'integer' } },
-              modal_verdict: { type: 'string' },
-              consistency: nullableNumber,
-              providers: { type: 'array', items: { type: 'string' } },
-              latest_request_id: { type: 'string' },
-            },
-          },
-        },
-      },
-    },
-    ...errorResponses,
-  },
+  querystring: query({
+    ...windowProps,
+    min_requests: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 2 },
+    limit: limit(50),
+  }),
+  response: answers({
+    fingerprints: int,
+    inconsistent_fingerprints: int,
+    consistency_score: nullableNumber,
+    items: objects({
+      input_fingerprint: text,
+      requests: int,
+      outcomes: { type: 'object', additionalProperties: int },
+      modal_verdict: text,
+      consistency: nullableNumber,
+      providers: strings,
+      latest_request_id: text,
+    }),
+  }),
 } as const;
 
 export const flipRateRoute = {
   tags: ['variance'],
   summary:
     'Outcome flip rate: repeated inputs whose outcome differs, and verdicts corrected after being final',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      ...windowProps,
-      group_by: groupBy,
-      bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'none' },
-      limit: limit(1000),
-    },
-  },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        rows: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              bucket_start_ms: nullableInt,
-              group: groupObject,
-              repeated_inputs: { type: 'integer' },
-              flipped_inputs: { type: 'integer' },
-              input_flip_rate: nullableNumber,
-              settled_requests: { type: 'integer' },
-              corrected_requests: { type: 'integer' },
-              correction_rate: nullableNumber,
-            },
-          },
-        },
-      },
-    },
-    ...errorResponses,
-  },
+  querystring: query({
+    ...windowProps,
+    group_by: groupBy,
+    bucket: { type: 'string', enum: ['hour', 'day', 'none'], default: 'none' },
+    limit: limit(1000),
+  }),
+  response: answers({
+    rows: objects({
+      ...rowKey,
+      repeated_inputs: int,
+      flipped_inputs: int,
+      input_flip_rate: nullableNumber,
+      settled_requests: int,
+      corrected_requests: int,
+      correction_rate: nullableNumber,
+    }),
+  }),
 } as const;
 
 export const explainRoute = {
@@ -373,92 +237,58 @@ export const explainRoute = {
       limit: limit(25),
     },
   },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        cohort: { type: 'string' },
-        population: { type: 'integer' },
-        cohort_size: { type: 'integer' },
-        base_rate: nullableNumber,
-        items: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              dimension: { type: 'string' },
-              value: { type: 'string' },
-              support: { type: 'integer' },
-              cohort_count: { type: 'integer' },
-              cohort_rate: nullableNumber,
-              rest_rate: nullableNumber,
-              lift: nullableNumber,
-            },
-          },
-        },
-      },
-    },
-    ...errorResponses,
-  },
+  response: answers({
+    cohort: text,
+    population: int,
+    cohort_size: int,
+    base_rate: nullableNumber,
+    items: objects({
+      dimension: text,
+      value: text,
+      support: int,
+      cohort_count: int,
+      cohort_rate: nullableNumber,
+      rest_rate: nullableNumber,
+      lift: nullableNumber,
+    }),
+  }),
 } as const;
 
 export const anomaliesRoute = {
   tags: ['anomalies'],
   summary: 'Open anomalies: requests still overdue or missing (not resolved by a final outcome)',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      ...windowProps,
-      kind: {
-        type: 'string',
-        pattern: `^(${kinds})(,(${kinds}))*$`,
-        description: `Comma-separated: ${ANOMALY_KINDS.join(', ')}. Default: all.`,
-      },
-      limit: limit(100),
+  querystring: query({
+    ...windowProps,
+    kind: {
+      type: 'string',
+      pattern: `^(${kinds})(,(${kinds}))*$`,
+      description: `Comma-separated: ${ANOMALY_KINDS.join(', ')}. Default: all.`,
     },
-  },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        counts: {
-          type: 'object',
-          properties: Object.fromEntries(ANOMALY_KINDS.map((k) => [k, { type: 'integer' }])),
-        },
-        items: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              tenant_id: { type: 'string' },
-              request_id: { type: 'string' },
-              verdict: { type: 'string' },
-              version: { type: 'integer' },
-              operation: { type: 'string' },
-              channel: { type: 'string' },
-              route: { type: 'string' },
-              provider: { type: 'string' },
-              attempts: { type: 'integer' },
-              fired_by: { type: 'string' },
-              accepted_at_ms: nullableInt,
-              deadline_at_ms: nullableInt,
-              give_up_at_ms: nullableInt,
-              overdue_by_ms: nullableInt,
-              decided_at_ms: { type: 'integer' },
-            },
-          },
-        },
-      },
-    },
-    ...errorResponses,
-  },
+    limit: limit(100),
+  }),
+  response: answers({
+    counts: object(Object.fromEntries(ANOMALY_KINDS.map((k) => [k, int]))),
+    items: objects({
+      tenant_id: text,
+      request_id: text,
+      verdict: text,
+      version: int,
+      ...pathFields,
+      fired_by: text,
+      accepted_at_ms: nullableInt,
+      deadline_at_ms: nullableInt,
+      give_up_at_ms: nullableInt,
+      overdue_by_ms: nullableInt,
+      decided_at_ms: int,
+    }),
+  }),
 } as const;
 
 export const sqlRoute = {
   tags: ['sql'],
-  summary: 'Read-only SQL for analysts: one SELECT (WITH, UNION, subqueries, joins) over the path store tables; see SECURITY.md',
-  querystring: { type: 'object', additionalProperties: false, properties: {} },
+  summary:
+    'Read-only SQL for analysts: one SELECT (WITH, UNION, subqueries, joins) over the path store tables; see SECURITY.md',
+  querystring: query({}),
   body: {
     type: 'object',
     additionalProperties: false,
@@ -473,32 +303,22 @@ export const sqlRoute = {
       },
     },
   },
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        columns: {
-          type: 'array',
-          items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } },
-        },
-        rows: { type: 'array', items: { type: 'array' } },
-        truncated: { type: 'boolean' },
-        elapsed_ms: nullableNumber,
-      },
+  response: answers(
+    {
+      columns: objects({ name: text, type: text }),
+      rows: { type: 'array', items: { type: 'array' } },
+      truncated: bool,
+      elapsed_ms: nullableNumber,
     },
-    404: { $ref: 'Error#' },
-    413: { $ref: 'Error#' },
-    415: { $ref: 'Error#' },
-    422: { $ref: 'Error#' },
-    ...errorResponses,
-  },
+    { 404: errorRef, 413: errorRef, 415: errorRef, 422: errorRef },
+  ),
 } as const;
 
 export const healthRoute = {
   tags: ['ops'],
   summary: 'Liveness',
   security: [],
-  response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...commonErrors },
+  response: { 200: object({ status: text }), ...commonErrors },
 } as const;
 
 export const readyRoute = {
@@ -519,10 +339,7 @@ export const readinessSchema = {
     status: { type: 'string', enum: ['ready', 'not_ready'] },
     checks: {
       type: 'object',
-      additionalProperties: {
-        type: 'object',
-        properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
-      },
+      additionalProperties: object({ ok: bool, detail: text }),
     },
   },
 } as const;
