@@ -6,7 +6,7 @@ import * as K from './codes.js';
 import { hash32 } from './hash.js';
 import { HashIndex } from './hashindex.js';
 import type { Interner } from './intern.js';
-import { MASK, NO_SLOT, type SlotStore } from './slot-store.js';
+import { MASK, NO_SLOT, attemptHasPair, nextRecord, type SlotStore } from './slot-store.js';
 import { PSEUDO_KEY_PREFIX } from './snapshot.js';
 import { decodeAt, equalsAt, sizeAt } from './strcodec.js';
 
@@ -95,71 +95,36 @@ export class KeyIndexes {
   }
 
   private slotHasPmid(slot: number, pid: number, pmid: string, h: number): boolean {
-    const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
+    const { u8, u16, u32, b, recs, end } = this.store.view(slot);
     if ((u8[b + K.O_STATE]! & K.ST_PSEUDO) !== 0)
       return u16[(b + K.O_CHANNEL) >> 1] === pid && equalsAt(u8, b + K.HDR, pmid);
-    const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      if (u8[r] === K.REC_ATTEMPT) {
-        if (
-          (u8[r + K.A_FLAGS]! & 1) === 1 &&
-          u32[(r + K.A_PMIDH) >> 2] === h &&
-          u16[(r + K.A_PROVIDER) >> 1] === pid
-        ) {
-          const s = r + K.A_STR;
-          if (equalsAt(u8, s + sizeAt(u8, s), pmid)) return true;
-        }
-        r += u16[(r + K.A_LEN) >> 1]!;
-      } else r += K.CB_LEN;
+    for (let r = recs; r < end; r = nextRecord(u8, u16, r)) {
+      if (u8[r] !== K.REC_ATTEMPT || !attemptHasPair(u8, u16, u32, r, pid, h)) continue;
+      const s = r + K.A_STR;
+      if (equalsAt(u8, s + sizeAt(u8, s), pmid)) return true;
     }
     return false;
   }
 
   /** Removes the pair entries a request's attempts hold. */
   unbindPmids(slot: number): void {
-    const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      if (u8[r] === K.REC_ATTEMPT) {
-        if ((u8[r + K.A_FLAGS]! & 1) === 1) this.pmid.remove(u32[(r + K.A_PMIDH) >> 2]!, slot);
-        r += u16[(r + K.A_LEN) >> 1]!;
-      } else r += K.CB_LEN;
-    }
+    const { u8, u16, u32, recs, end } = this.store.view(slot);
+    for (let r = recs; r < end; r = nextRecord(u8, u16, r))
+      if (u8[r] === K.REC_ATTEMPT && (u8[r + K.A_FLAGS]! & 1) === 1)
+        this.pmid.remove(u32[(r + K.A_PMIDH) >> 2]!, slot);
   }
 
   /** Re-creates the pair entries of a restored request slot (hashes are process-independent). */
   indexPmids(slot: number): void {
-    const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      if (u8[r] === K.REC_ATTEMPT) {
-        if ((u8[r + K.A_FLAGS]! & 1) === 1) {
-          const h = u32[(r + K.A_PMIDH) >> 2]!;
-          const s = r + K.A_STR;
-          const pmid = decodeAt(u8, s + sizeAt(u8, s));
-          // First binding wins, as at runtime: only bind when nobody holds the pair yet.
-          if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT) this.pmid.insert(h, slot);
-        }
-        r += u16[(r + K.A_LEN) >> 1]!;
-      } else r += K.CB_LEN;
+    const { u8, u16, u32, recs, end } = this.store.view(slot);
+    for (let r = recs; r < end; r = nextRecord(u8, u16, r)) {
+      if (u8[r] !== K.REC_ATTEMPT || (u8[r + K.A_FLAGS]! & 1) !== 1) continue;
+      const h = u32[(r + K.A_PMIDH) >> 2]!;
+      const s = r + K.A_STR;
+      const pmid = decodeAt(u8, s + sizeAt(u8, s));
+      // First binding wins, as at runtime: only bind when nobody holds the pair yet. (findPmid refills the
+      // store's view; this loop reads only its locals.)
+      if (this.findPmid(u16[(r + K.A_PROVIDER) >> 1]!, pmid, h) === NO_SLOT) this.pmid.insert(h, slot);
     }
   }
 

@@ -1,8 +1,7 @@
 // The records of a slot's blob: appending attempt and callback records, and the walks that deduplicate
 // incoming events against them. Layouts are in codes.ts (A_* attempt fields, K_* callback fields).
-import { PAGE_BITS } from './arena.js';
 import * as K from './codes.js';
-import { MASK, STR_SCRATCH, type SlotStore } from './slot-store.js';
+import { STR_SCRATCH, attemptHasPair, nextRecord, type SlotStore } from './slot-store.js';
 import { encodeTo, equalsAt } from './strcodec.js';
 
 /** findCallback results. */
@@ -50,15 +49,7 @@ export class SlotRecords {
     const recLen = (K.A_STR + strEnd + 7) & ~7;
     const store = this.store;
     if (!store.ensure(slot, recLen)) return false;
-    const arena = store.arena;
-    const addr = store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const used = u16[(b + K.O_USED) >> 1]!;
-    const r = b + used;
+    const { u8, u16, u32, p, b, end: r } = store.view(slot);
     u8.fill(0, r, r + recLen);
     u8[r] = K.REC_ATTEMPT;
     u8[r + K.A_REASON] = reason;
@@ -72,10 +63,10 @@ export class SlotRecords {
     u32[(r + K.A_PMIDH) >> 2] = pmidH;
     u32[(r + K.A_EIDA) >> 2] = eidA;
     u32[(r + K.A_EIDB) >> 2] = eidB;
-    arena.f64[p]![(r + K.A_DISP) >> 3] = dispatchedAt;
+    store.arena.f64[p]![(r + K.A_DISP) >> 3] = dispatchedAt;
     u16[(r + K.A_LEN) >> 1] = recLen;
     for (let i = 0; i < strEnd; i++) u8[r + K.A_STR + i] = sc[i]!;
-    u16[(b + K.O_USED) >> 1] = used + recLen;
+    u16[(b + K.O_USED) >> 1] = r - b + recLen;
     return true;
   }
 
@@ -99,14 +90,7 @@ export class SlotRecords {
     occurredAfterMs: number,
   ): void {
     const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const used = u16[(b + K.O_USED) >> 1]!;
-    const r = b + used;
+    const { u8, u16, u32, p, b, end: r } = this.store.view(slot);
     u8[r] = K.REC_CALLBACK;
     u8[r + K.K_STATUS] = status;
     u8[r + K.K_FLAGS] = flags;
@@ -123,7 +107,7 @@ export class SlotRecords {
     u32[(r + K.K_PMIDH) >> 2] = pmidH;
     // semantics/skew: kept so the evidence time can fall back to occurred_at when the provider clock proves slow.
     u32[(r + K.K_OCCD) >> 2] = occurredAfterMs > 0 ? Math.min(4294967295, Math.ceil(occurredAfterMs)) : 0;
-    u16[(b + K.O_USED) >> 1] = used + K.CB_LEN;
+    u16[(b + K.O_USED) >> 1] = r - b + K.CB_LEN;
   }
 
   /**
@@ -141,33 +125,17 @@ export class SlotRecords {
     pid = -1,
     pmidH = 0,
   ): number {
-    const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
+    const { u8, u16, u32, recs, end } = this.store.view(slot);
     let result = CB_NEW;
     let callbacks = 0;
     let attachable = false;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
+    for (let r = recs; r < end; r = nextRecord(u8, u16, r)) {
       if (u8[r] === K.REC_CALLBACK) {
         if (u32[(r + K.K_EIDA) >> 2] === eidA && u32[(r + K.K_EIDB) >> 2] === eidB) return CB_SAME_EVENT;
         if (u32[(r + K.K_NATA) >> 2] === natA && u32[(r + K.K_NATB) >> 2] === natB) result = CB_SAME_REPORT;
         callbacks++;
-        r += K.CB_LEN;
-      } else {
-        if (hasAtt && u32[(r + K.A_ATTH) >> 2] === attH) attachable = true;
-        else if (
-          (u8[r + K.A_FLAGS]! & 1) === 1 &&
-          u32[(r + K.A_PMIDH) >> 2] === pmidH &&
-          u16[(r + K.A_PROVIDER) >> 1] === pid
-        )
-          attachable = true;
-        r += u16[(r + K.A_LEN) >> 1]!;
-      }
+      } else if ((hasAtt && u32[(r + K.A_ATTH) >> 2] === attH) || attemptHasPair(u8, u16, u32, r, pid, pmidH))
+        attachable = true;
     }
     this.callbacks = callbacks;
     this.attachable = attachable;
@@ -183,22 +151,13 @@ export class SlotRecords {
     attemptId: string,
     rid: string,
   ): boolean {
-    const arena = this.store.arena;
-    const addr = this.store.addr[slot]!;
-    const p = addr >>> PAGE_BITS;
-    const b = addr & MASK;
-    const u8 = arena.u8[p]!;
-    const u16 = arena.u16[p]!;
-    const u32 = arena.u32[p]!;
-    const end = b + u16[(b + K.O_USED) >> 1]!;
+    const { u8, u16, u32, recs, end } = this.store.view(slot);
     let attempts = 0;
-    for (let r = b + u16[(b + K.O_RECS) >> 1]!; r < end;) {
-      if (u8[r] === K.REC_ATTEMPT) {
-        if (u32[(r + K.A_EIDA) >> 2] === eidA && u32[(r + K.A_EIDB) >> 2] === eidB) return true;
-        if (u32[(r + K.A_ATTH) >> 2] === attH && equalsAt(u8, r + K.A_STR, attemptId, rid)) return true;
-        attempts++;
-        r += u16[(r + K.A_LEN) >> 1]!;
-      } else r += K.CB_LEN;
+    for (let r = recs; r < end; r = nextRecord(u8, u16, r)) {
+      if (u8[r] !== K.REC_ATTEMPT) continue;
+      if (u32[(r + K.A_EIDA) >> 2] === eidA && u32[(r + K.A_EIDB) >> 2] === eidB) return true;
+      if (u32[(r + K.A_ATTH) >> 2] === attH && equalsAt(u8, r + K.A_STR, attemptId, rid)) return true;
+      attempts++;
     }
     this.attempts = attempts;
     return false;

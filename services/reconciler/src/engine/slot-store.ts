@@ -12,8 +12,46 @@ export const ATTEMPT_RESERVE = 64;
 /** Scratch for encoding a record's strings before copying them in. */
 export const STR_SCRATCH = new Uint8Array(4 * 65536 + 64); // 64 attempts + the pseudo-attempt of unattached callbacks
 
+/**
+ * A slot's blob as the typed views of its arena page and offsets into them: `b` the blob's start, `recs` its
+ * first record, `end` the end of its records. One instance per store, refilled by `SlotStore.view`: read the
+ * fields into locals before anything may call `view` again.
+ */
+export class BlobView {
+  u8: Uint8Array = new Uint8Array(0);
+  u16: Uint16Array = new Uint16Array(0);
+  u32: Uint32Array = new Uint32Array(0);
+  /** Arena page (for its f64/i32 views). */
+  p = 0;
+  b = 0;
+  recs = 0;
+  end = 0;
+}
+
+/** Offset of the record after the one at `r` (attempt records have their length, callbacks a fixed one). */
+export function nextRecord(u8: Uint8Array, u16: Uint16Array, r: number): number {
+  return u8[r] === K.REC_ATTEMPT ? r + u16[(r + K.A_LEN) >> 1]! : r + K.CB_LEN;
+}
+
+/** True when the attempt record at `r` recorded a provider message id hashing to `pmidH` at provider `pid`. */
+export function attemptHasPair(
+  u8: Uint8Array,
+  u16: Uint16Array,
+  u32: Uint32Array,
+  r: number,
+  pid: number,
+  pmidH: number,
+): boolean {
+  return (
+    (u8[r + K.A_FLAGS]! & 1) === 1 &&
+    u32[(r + K.A_PMIDH) >> 2] === pmidH &&
+    u16[(r + K.A_PROVIDER) >> 1] === pid
+  );
+}
+
 export class SlotStore {
   readonly arena = new Arena();
+  private readonly cursor = new BlobView();
   /** Arena address per slot (0 = free slot). */
   addr = new Uint32Array(1024);
   /** Slots ever handed out (the live ones are below). */
@@ -145,6 +183,23 @@ export class SlotStore {
     this.wr16(slot, K.O_CAP, newCap);
     this.wr16(slot, K.O_RECS, recs);
     this.wr8(slot, K.O_STATE, this.rd8(slot, K.O_STATE) | K.ST_HAS_REQ);
+  }
+
+  /** The slot's blob as page views and offsets (the store's one BlobView, refilled). */
+  view(slot: number): BlobView {
+    const v = this.cursor;
+    const addr = this.addr[slot]!;
+    const p = addr >>> PAGE_BITS;
+    const b = addr & MASK;
+    const u16 = this.arena.u16[p]!;
+    v.u8 = this.arena.u8[p]!;
+    v.u16 = u16;
+    v.u32 = this.arena.u32[p]!;
+    v.p = p;
+    v.b = b;
+    v.recs = b + u16[(b + K.O_RECS) >> 1]!;
+    v.end = b + u16[(b + K.O_USED) >> 1]!;
+    return v;
   }
 
   // ---- header accessors (offsets from codes.ts) ----
