@@ -12,8 +12,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMetrics, type IncomingMessage, type KafkaClient } from '@pathwatch/core';
 import { openPathStore } from '@pathwatch/path-store';
@@ -35,10 +33,9 @@ import {
   testKafkaClient,
   testLogger,
 } from '../support/pipeline.js';
-import { kafkaBrokers, testKafka, uniqueName, waitFor } from '../support/kafka.js';
-import { readJsonLine, spawnTs } from '../support/spawn-ts.js';
+import { testKafka, uniqueName, waitFor } from '../support/kafka.js';
+import { ReconcilerChild } from '../support/child-control.js';
 
-const CHILD = fileURLToPath(new URL('../support/fixtures/reconciler-child.ts', import.meta.url));
 /** Broker default for a topic without its own max.message.bytes (Kafka 4.1). */
 const STOCK_MAX_MESSAGE_BYTES = 1_048_588;
 
@@ -198,9 +195,9 @@ describe('dead letters on a stock 1 MB broker limit (real broker)', () => {
   const logger = testLogger();
   const kafka = testKafkaClient(logger);
   const cleanups: (() => Promise<void>)[] = [];
-  let child: ChildProcessWithoutNullStreams | undefined;
+  let child: ReconcilerChild | undefined;
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await child?.kill();
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });
 
@@ -332,27 +329,9 @@ describe('dead letters on a stock 1 MB broker limit (real broker)', () => {
   it('repeated SIGKILLs under load leave every reconciler dead letter exactly once (read_committed)', async () => {
     const t = pipelineTopics('dlq-crash');
     const codec = createCodec({ topics: t.topics });
-    async function startChild(): Promise<void> {
-      child = spawnTs(CHILD, [
-        JSON.stringify({
-          brokers: kafkaBrokers(),
-          topics: t.topics,
-          changelog: t.changelog,
-          groupId: t.groupId,
-          engine: { retryGraceMs: 300, orphanGraceMs: 3000 },
-        }),
-      ]);
-      await readJsonLine(child, 90_000);
-    }
-    function kill(): Promise<void> {
-      const c = child;
-      if (!c || c.exitCode !== null) return Promise.resolve();
-      return new Promise((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGKILL');
-      });
-    }
-    await startChild();
+    const rc = new ReconcilerChild(t);
+    child = rc;
+    await rc.start();
     const dlq = await collectToEnd(kafka, t.topics.dead_letter);
     cleanups.push(dlq.close);
     const producer = await kafka.producer();
@@ -367,12 +346,9 @@ describe('dead letters on a stock 1 MB broker limit (real broker)', () => {
     });
     const run = sim.runBatch({ units: 600, speed: 1 });
     const oversized: { partition: string; offset: string }[] = [];
-    for (const afterMs of [2000, 2500, 3000]) {
-      await new Promise((r) => setTimeout(r, afterMs));
+    await rc.killRepeatedly([2000, 2500, 3000], async (afterMs) => {
       oversized.push(await produceOne(t.topics.dispatch, `over-${afterMs}`, Buffer.alloc(300_000, 0x7b)));
-      await kill();
-      await startChild();
-    }
+    });
     await run;
 
     const invalid = sim.expectations().filter((e): e is DeadLetterExpectation => e.kind === 'invalid');

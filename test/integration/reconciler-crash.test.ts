@@ -5,15 +5,11 @@
  * and any (request, version) seen twice must be identical.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSimulator, producerSink, type VerdictExpectation } from '@pathwatch/simulator';
 import { createCodec, type Verdict } from '@pathwatch/schemas';
 import { collect, pipelineTopics, testKafkaClient, testLogger } from '../support/pipeline.js';
-import { kafkaBrokers, waitFor } from '../support/kafka.js';
-import { readJsonLine, spawnTs } from '../support/spawn-ts.js';
-
-const CHILD = fileURLToPath(new URL('../support/fixtures/reconciler-child.ts', import.meta.url));
+import { waitFor } from '../support/kafka.js';
+import { ReconcilerChild } from '../support/child-control.js';
 
 describe('reconciler crash safety (kill -9, real broker)', () => {
   const logger = testLogger();
@@ -21,36 +17,14 @@ describe('reconciler crash safety (kill -9, real broker)', () => {
   const kafka = testKafkaClient(logger);
   const codec = createCodec({ topics: t.topics });
   const cleanups: (() => Promise<void>)[] = [];
-  let child: ChildProcessWithoutNullStreams | undefined;
+  const child = new ReconcilerChild(t);
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await child.kill();
     for (const c of cleanups.reverse()) await c();
   });
 
-  async function startChild(): Promise<void> {
-    child = spawnTs(CHILD, [
-      JSON.stringify({
-        brokers: kafkaBrokers(),
-        topics: t.topics,
-        changelog: t.changelog,
-        groupId: t.groupId,
-        engine: { retryGraceMs: 300, orphanGraceMs: 3000 },
-      }),
-    ]);
-    await readJsonLine(child, 90_000);
-  }
-
-  function kill(): Promise<void> {
-    const c = child;
-    if (!c || c.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
-  }
-
   it('loses no verdict and shows no duplicate across repeated SIGKILLs', async () => {
-    await startChild();
+    await child.start();
     const verdicts = await collect(kafka, t.topics.verdict);
     cleanups.push(verdicts.close);
     const producer = await kafka.producer();
@@ -65,11 +39,7 @@ describe('reconciler crash safety (kill -9, real broker)', () => {
     const run = sim.runBatch({ units: 500, speed: 1 });
 
     // Kill mid-stream three times, at different points of the publishing, and restart each time.
-    for (const afterMs of [2500, 3000, 3500]) {
-      await new Promise((r) => setTimeout(r, afterMs));
-      await kill();
-      await startChild();
-    }
+    await child.killRepeatedly([2500, 3000, 3500]);
     await run;
 
     const requests = sim.expectations().filter((e): e is VerdictExpectation => e.kind !== 'invalid');
