@@ -3,128 +3,24 @@
 //
 // It shares with the engine only the documented hash functions used as deterministic tie-breaks
 // (src/engine/hash.ts) and the option defaults. No state bounds, no restarts (those have unit tests).
+// This file is its lifecycle (inputs, clock, keys, tombstones, when to re-evaluate); reference-model/ holds the
+// state types, evidence times, classification and verdict/action building.
 import type {
   Action,
-  ActionKind,
-  CallbackStatus,
   DispatchAttempted,
-  ErrorCategory,
-  EvidenceLevel,
-  Hop,
   ProviderCallback,
   RequestAccepted,
   Verdict,
   VerdictClass,
 } from '@pathwatch/schemas';
-import { H, h2AddNumber, h2AddString, h2Finish, h2Start, hash32 } from '../src/engine/hash.js';
+import { hash32 } from '../src/engine/hash.js';
 import type { EngineOptions, ResolvedOptions } from '../src/engine/options.js';
 import { resolveOptions } from '../src/engine/options.js';
 import type { InputPosition } from '../src/engine/types.js';
-
-const FLAGS = [
-  'duplicate_callback',
-  'retried',
-  'failed_over',
-  'conflicting_evidence',
-  'ambiguous_submit',
-  'callback_before_dispatch',
-  'multi_delivered',
-  'overdue_due_to_downtime',
-  'beyond_correction_horizon',
-  'state_bound_evicted',
-  'provider_clock_skew',
-] as const;
-type Flag = (typeof FLAGS)[number];
-
-const EVIDENCE: readonly EvidenceLevel[] = ['none', 'provider_synthetic', 'operator', 'handset'];
-const evRank = (e: EvidenceLevel): number => EVIDENCE.indexOf(e);
-
-type Outcome = 'success' | 'failure' | 'expired';
-
-function finalOutcome(s: CallbackStatus): Outcome | null {
-  if (s === 'delivered') return 'success';
-  if (s === 'expired') return 'expired';
-  if (s === 'undelivered' || s === 'rejected' || s === 'failed') return 'failure';
-  return null;
-}
-
-function rank(s: CallbackStatus, isFinal: boolean): number {
-  if (s === 'unknown') return 5;
-  if (s === 'queued') return 10;
-  if (s === 'sent') return 40;
-  return isFinal ? 90 : 50;
-}
-
-interface Cb {
-  ev: ProviderCallback;
-  eid: string;
-  nat: string;
-  natA: number;
-  natB: number;
-  time: number; // min(provider_event_time, occurred_at): before its bounds (cbTime)
-  occ: number; // occurred_at
-  dup: boolean;
-  unattachedOnArrival: boolean;
-}
-
-interface Att {
-  ev: DispatchAttempted;
-  eid: string;
-  attH: number;
-}
-
-interface Req {
-  key: string; // request id, or provider:pmid for callbacks waiting without request id
-  pseudo: boolean;
-  provider: string; // pseudo only
-  pmid: string; // pseudo only
-  partition: number;
-  tenant: string;
-  base: number; // accepted_at, or earliest occurred_at of an orphan's events
-  request: RequestAccepted | null;
-  slaMs: number;
-  giveUpMs: number;
-  attempts: Att[];
-  callbacks: Cb[];
-  version: number;
-  last: {
-    cls: VerdictClass;
-    provisional: boolean;
-    flags: string;
-    errCat: string | null;
-    errCode: string | null;
-    evidence: EvidenceLevel;
-  } | null;
-  closed: boolean;
-  expiry: number;
-  emitted: Set<string>; // action ids requested
-  retracted: Set<string>;
-  beyond: boolean;
-  /** Event time of its last evaluation (clock-fired ones are decided at the threshold that changed it). */
-  evalAt: number;
-}
-
-interface Classified {
-  cls: VerdictClass | 'pending';
-  provisional: boolean;
-  flags: Flag[];
-  errCat: ErrorCategory | null;
-  errCode: string | null;
-  evidence: EvidenceLevel;
-  finalAt: number | null;
-  lastAttempt: Att | null;
-  attempts: { att: Att; lastStatus: CallbackStatus | null; lastStatusAt: number | null }[];
-}
-
-interface Input {
-  maxEvent: number;
-  seenAt: number;
-  activeSince: number;
-  idle: boolean;
-  backlog: number;
-}
-
-const KIND = { request: 0, dispatch: 1, callback: 2 } as const;
+import { classify } from './reference-model/classify.js';
+import { attachTo, cbTime, evidenceAt, makeCb } from './reference-model/evidence.js';
+import { KIND, type Classified, type Input, type Req } from './reference-model/types.js';
+import { buildVerdict, emitActions } from './reference-model/verdict.js';
 
 export class ReferenceModel {
   readonly o: ResolvedOptions;
@@ -224,7 +120,7 @@ export class ReferenceModel {
           r.base + r.slaMs,
           r.base + Math.max(r.giveUpMs, r.slaMs),
           ...r.attempts.map((a) => a.ev.envelope.occurred_at + g),
-          ...r.callbacks.map((c) => this.cbTime(r, c) + g),
+          ...r.callbacks.map((c) => cbTime(r, c) + g),
         ]
       : [r.base + this.o.orphanGraceMs];
     const due = [...new Set(cands)].filter((c) => c > r.evalAt && c <= this.T).sort((x, y) => x - y);
@@ -232,41 +128,6 @@ export class ReferenceModel {
       if (r.closed) break;
       this.evaluate(r, firedBy, c);
     }
-  }
-
-  /**
-   * What a callback answers: its attempt's dispatch (and the acceptance), or, unattached, the acceptance and the
-   * first dispatch. -Infinity when nothing is known.
-   */
-  private cbLower(r: Req, c: Cb): number {
-    const acc = r.request ? r.base : -Infinity;
-    const a = this.attachTo(r, c);
-    if (a) return Math.max(acc, a.ev.envelope.occurred_at);
-    if (r.attempts.length === 0) return acc;
-    return Math.max(acc, Math.min(...r.attempts.map((x) => x.ev.envelope.occurred_at)));
-  }
-
-  /** Evidence time of a callback: within [what it answers, when we heard of it]. */
-  private cbTime(r: Req, c: Cb): number {
-    const lower = this.cbLower(r, c);
-    if (c.time >= lower) return c.time;
-    // A provider_event_time before what it answers proves a slow provider clock: when we heard of it counts.
-    return Math.max(lower, c.occ > c.time ? c.occ : c.time);
-  }
-
-  /** Newest evidence time of a key: acceptance, dispatches, non-duplicate callbacks (within their bounds). */
-  private evidenceAt(r: Req): number {
-    return Math.max(
-      r.request ? r.base : -Infinity,
-      ...r.attempts.map((a) => a.ev.envelope.occurred_at),
-      ...r.callbacks.filter((c) => !c.dup).map((c) => this.cbTime(r, c)),
-    );
-  }
-
-  /** By how much the provider's time preceded what the callback answers (0: no proven skew). */
-  private cbSkew(r: Req, c: Cb): number {
-    const lower = this.cbLower(r, c);
-    return c.time < lower && c.occ > c.time ? lower - c.time : 0;
   }
 
   // ---- input ----
@@ -376,7 +237,7 @@ export class ReferenceModel {
       return 1;
     }
     cb.dup = r.callbacks.some((c) => c.nat === cb.nat);
-    cb.unattachedOnArrival = this.attachTo(r, cb) === null;
+    cb.unattachedOnArrival = attachTo(r, cb) === null;
     r.callbacks.push(cb);
     if (!created && !r.request) r.base = Math.min(r.base, t);
     r.closed = false;
@@ -532,218 +393,14 @@ export class ReferenceModel {
 
   // ---- semantics ----
 
-  /** The attempt a callback belongs to: by attempt_id, else by (provider, provider_message_id); null if none yet. */
-  private attachTo(r: Req, c: Cb): Att | null {
-    if (c.ev.attempt_id) {
-      const a = r.attempts.find((x) => x.ev.attempt_id === c.ev.attempt_id);
-      if (a) return a;
-    }
-    return (
-      r.attempts.find(
-        (x) =>
-          x.ev.provider_message_id !== null &&
-          x.ev.provider_message_id === c.ev.provider_message_id &&
-          x.ev.provider === c.ev.provider,
-      ) ?? null
-    );
-  }
-
-  classify(r: Req, T: number): Classified {
-    const attempts = r.attempts;
-    const live = r.callbacks.filter((c) => !c.dup);
-    const byAttempt = new Map<Att | null, Cb[]>();
-    for (const c of live) {
-      const a = this.attachTo(r, c);
-      const list = byAttempt.get(a) ?? [];
-      list.push(c);
-      byAttempt.set(a, list);
-    }
-    const unattached = byAttempt.get(null) ?? [];
-    const tm = (c: Cb): number => this.cbTime(r, c);
-
-    // Outcome of one attempt (or of the unattached evidence when att is null).
-    const outcomeOf = (att: Att | null) => {
-      const cbs = byAttempt.get(att) ?? [];
-      const finals = cbs.filter((c) => c.ev.is_final && finalOutcome(c.ev.status) !== null);
-      const hard = finals.filter((c) => c.ev.evidence_level !== 'provider_synthetic');
-      const pool = hard.length > 0 ? hard : finals;
-      const kinds = new Set(finals.map((c) => finalOutcome(c.ev.status)));
-      const successes = pool.filter((c) => c.ev.status === 'delivered');
-      const intermediates = cbs.filter((c) => !(c.ev.is_final && finalOutcome(c.ev.status) !== null));
-      let best: Cb | null = null;
-      const key = (c: Cb) => [
-        rank(c.ev.status, c.ev.is_final),
-        c.ev.provider_sequence ?? -Infinity,
-        tm(c),
-        c.natA,
-        c.natB,
-      ];
-      for (const c of intermediates) {
-        if (!best) best = c;
-        else {
-          const a = key(c);
-          const b = key(best);
-          for (let i = 0; i < a.length; i++) {
-            if (a[i] !== b[i]) {
-              if ((a[i] as number) > (b[i] as number)) best = c;
-              break;
-            }
-          }
-        }
-      }
-      let kind: Outcome | null = null;
-      let time = NaN;
-      let evidence = 0;
-      let rec: Cb | null = null;
-      let lastStatus: CallbackStatus | null = null;
-      let lastStatusAt: number | null = null;
-      if (successes.length > 0) {
-        kind = 'success';
-        time = Math.min(...successes.map((c) => tm(c)));
-        evidence = Math.max(...successes.map((c) => evRank(c.ev.evidence_level)));
-        lastStatus = 'delivered';
-        lastStatusAt = time;
-      } else if (pool.length > 0) {
-        const sorted = [...pool].sort(
-          (x, y) =>
-            tm(x) - tm(y) ||
-            (finalOutcome(x.ev.status) === finalOutcome(y.ev.status)
-              ? 0
-              : finalOutcome(x.ev.status) === 'failure'
-                ? -1
-                : 1) ||
-            x.natA - y.natA ||
-            x.natB - y.natB,
-        );
-        rec = sorted[0]!;
-        kind = finalOutcome(rec.ev.status);
-        time = tm(rec);
-        evidence = evRank(rec.ev.evidence_level);
-        lastStatus = rec.ev.status;
-        lastStatusAt = tm(rec);
-      } else if (att && (att.ev.submit_outcome === 'rejected' || att.ev.submit_outcome === 'error')) {
-        kind = 'failure';
-        time = att.ev.envelope.occurred_at;
-      }
-      if (lastStatus === null && best) {
-        lastStatus = best.ev.status;
-        lastStatusAt = tm(best);
-      }
-      return { kind, time, evidence, rec, conflict: kinds.size >= 2, lastStatus, lastStatusAt };
-    };
-
-    const order = [...attempts].sort(
-      (x, y) =>
-        x.ev.attempt_no - y.ev.attempt_no ||
-        x.ev.envelope.occurred_at - y.ev.envelope.occurred_at ||
-        x.attH - y.attH,
-    );
-    const outcomes = new Map<Att | null, ReturnType<typeof outcomeOf>>();
-    for (const a of attempts) outcomes.set(a, outcomeOf(a));
-    outcomes.set(null, outcomeOf(null));
-    const last = order.length > 0 ? order[order.length - 1]! : null;
-
-    const flags = new Set<Flag>();
-    if (r.callbacks.some((c) => c.dup)) flags.add('duplicate_callback');
-    if (attempts.length >= 2) flags.add('retried');
-    if (
-      attempts.some(
-        (a) => a.ev.attempt_reason === 'failover' || a.ev.attempt_reason === 'channel_fallback',
-      ) ||
-      new Set(attempts.map((a) => a.ev.provider)).size >= 2
-    )
-      flags.add('failed_over');
-    if ([...outcomes.values()].some((o) => o.conflict)) flags.add('conflicting_evidence');
-    if (attempts.some((a) => a.ev.submit_outcome === 'timeout')) flags.add('ambiguous_submit');
-    if (live.some((c) => c.unattachedOnArrival && this.attachTo(r, c) !== null))
-      flags.add('callback_before_dispatch');
-    if (attempts.filter((a) => outcomes.get(a)!.kind === 'success').length >= 2) flags.add('multi_delivered');
-    if (r.beyond) flags.add('beyond_correction_horizon');
-    if (live.some((c) => this.cbSkew(r, c) > 0)) flags.add('provider_clock_skew');
-    const flagList = FLAGS.filter((f) => flags.has(f));
-    const maxEvidence = EVIDENCE[Math.max(0, ...live.map((c) => evRank(c.ev.evidence_level)))]!;
-    const attemptSummaries = order.map((att) => {
-      const o = outcomes.get(att)!;
-      return { att, lastStatus: o.lastStatus, lastStatusAt: o.lastStatusAt };
-    });
-    const base: Classified = {
-      cls: 'pending',
-      provisional: false,
-      flags: flagList,
-      errCat: null,
-      errCode: null,
-      evidence: maxEvidence,
-      finalAt: null,
-      lastAttempt: last,
-      attempts: attemptSummaries,
-    };
-
-    if (!r.request) {
-      if (T >= r.base + this.o.orphanGraceMs)
-        return { ...base, cls: attempts.length > 0 ? 'orphan_dispatch' : 'orphan_callback' };
-      return base;
-    }
-    const acceptedAt = r.base;
-    const sla = acceptedAt + r.slaMs;
-    const giveUp = acceptedAt + r.giveUpMs;
-    const successes = [...attempts, ...(unattached.length > 0 ? [null] : [])]
-      .map((a) => outcomes.get(a)!)
-      .filter((o) => o.kind === 'success');
-    if (successes.length > 0) {
-      const finalAt = Math.min(...successes.map((o) => o.time));
-      return {
-        ...base,
-        cls: finalAt <= sla ? 'delivered_on_time' : 'delivered_late',
-        finalAt,
-        evidence: EVIDENCE[Math.max(...successes.map((o) => o.evidence))]!,
-      };
-    }
-    const api = r.request.api_status;
-    if (api < 200 || api > 299)
-      return { ...base, cls: 'failed', errCat: 'rejected', errCode: `api_status_${api}`, evidence: 'none' };
-    const deciding = last ?? (unattached.length > 0 ? null : undefined);
-    if (deciding !== undefined) {
-      const o = outcomes.get(deciding)!;
-      if (o.kind === 'failure' || o.kind === 'expired') {
-        const settle = Math.min(o.time + this.o.retryGraceMs, giveUp);
-        if (T >= settle) {
-          let errCat: ErrorCategory | null;
-          let errCode: string | null;
-          if (o.rec) {
-            errCat = o.rec.ev.error_category ?? (o.kind === 'expired' ? 'expired' : 'unknown');
-            errCode = o.rec.ev.error_code ?? null;
-          } else {
-            errCat = deciding?.ev.submit_outcome === 'rejected' ? 'rejected' : 'internal';
-            errCode = deciding?.ev.error_code ?? null;
-          }
-          return {
-            ...base,
-            cls: o.kind === 'expired' ? 'expired' : 'failed',
-            finalAt: o.time,
-            evidence: EVIDENCE[o.evidence]!,
-            errCat,
-            errCode,
-          };
-        }
-      }
-    }
-    if (T >= giveUp)
-      return {
-        ...base,
-        cls: attempts.length === 0 && live.length === 0 ? 'missing_dispatch' : 'missing_outcome',
-      };
-    if (T >= sla) return { ...base, cls: 'overdue', provisional: true };
-    return base;
-  }
-
   private evaluate(r: Req, firedBy: Verdict['fired_by'], at = NaN): void {
     const T = at === at ? at : this.T;
     r.evalAt = T;
-    const c = this.classify(r, T);
+    const c = classify(this.o, r, T);
     // Never before the newest evidence it rests on.
     const decidedAt = Math.max(
       T !== -Infinity ? T : this.stepEventTime === this.stepEventTime ? this.stepEventTime : this.wallNow,
-      this.evidenceAt(r),
+      evidenceAt(r),
     );
     if (c.cls !== 'pending') {
       const k = {
@@ -777,9 +434,18 @@ export class ReferenceModel {
         const previous = r.version > 0 && l ? l.cls : null;
         r.version++;
         r.last = k;
-        const v = this.verdict(r, c, firedBy, decidedAt, isCorrection, previous, revisionKind);
+        const v = buildVerdict(
+          { o: this.o, T: this.T, wallNow: this.wallNow },
+          r,
+          c,
+          firedBy,
+          decidedAt,
+          isCorrection,
+          previous,
+          revisionKind,
+        );
         this.verdicts.push(v);
-        this.emitActions(r, v, c);
+        emitActions(this.o, this.actions, r, v, c);
       }
     }
     if (c.cls !== 'pending' && !c.provisional) {
@@ -788,239 +454,13 @@ export class ReferenceModel {
     } else r.closed = false;
   }
 
-  private verdict(
-    r: Req,
-    c: Classified,
-    firedBy: Verdict['fired_by'],
-    decidedAt: number,
-    isCorrection: boolean,
-    previous: VerdictClass | null,
-    revisionKind: NonNullable<Verdict['revision_kind']>,
-  ): Verdict {
-    const req = r.request;
-    const hops: { hop: Hop; rank: number; i: number }[] = [];
-    const push = (hop: Hop, rank: number) => hops.push({ hop, rank, i: hops.length });
-    if (req) push({ kind: 'accepted', at: r.base, detail: `accepted ${req.api_status}` }, 0);
-    for (const { att } of c.attempts) {
-      const e = att.ev;
-      push(
-        {
-          kind: 'dispatch',
-          at: e.envelope.occurred_at,
-          detail: `${e.attempt_reason} ${e.provider}/${e.route} ${e.submit_outcome}${e.error_code ? ` ${e.error_code}` : ''}`,
-        },
-        1,
-      );
-    }
-    for (const cb of r.callbacks) {
-      if (cb.dup) continue;
-      const e = cb.ev;
-      push(
-        {
-          kind: 'callback',
-          at: this.cbTime(r, cb),
-          detail: e.is_final
-            ? `${e.status} (${e.evidence_level})`
-            : `${e.status} intermediate (${e.evidence_level})`,
-        },
-        2,
-      );
-    }
-    const cls = c.cls as VerdictClass;
-    push(
-      {
-        kind: 'verdict',
-        at: decidedAt,
-        detail: `${cls}${c.provisional ? ' provisional' : ''} v${r.version}`,
-      },
-      3,
-    );
-    hops.sort((x, y) => x.hop.at - y.hop.at || x.rank - y.rank || x.i - y.i);
-    const max = this.o.maxHops;
-    const ordered = hops.map((h) => h.hop);
-    const bounded =
-      ordered.length <= max
-        ? ordered
-        : [...ordered.slice(0, max >> 1), ...ordered.slice(ordered.length - (max - (max >> 1)))];
-
-    const attempts = c.attempts.map(({ att, lastStatus, lastStatusAt }) => ({
-      attempt_id: att.ev.attempt_id,
-      attempt_no: att.ev.attempt_no,
-      reason: att.ev.attempt_reason,
-      route: att.ev.route,
-      provider: att.ev.provider,
-      provider_message_id: att.ev.provider_message_id,
-      submit_outcome: att.ev.submit_outcome,
-      dispatched_at: att.ev.envelope.occurred_at,
-      last_status: lastStatus,
-      last_status_at: lastStatusAt,
-    }));
-    const dispatchTimes = r.attempts.map((a) => a.ev.envelope.occurred_at);
-    const acceptedTimes = r.attempts
-      .filter((a) => a.ev.submit_outcome === 'accepted')
-      .map((a) => a.ev.envelope.occurred_at);
-    const final = !c.provisional;
-    const orphan = cls === 'orphan_callback' || cls === 'orphan_dispatch';
-    const liveCallbacks = r.callbacks.filter((x) => !x.dup).length;
-    let executionOk: boolean | null = null;
-    if (r.attempts.some((a) => a.ev.submit_outcome === 'accepted') || liveCallbacks > 0) executionOk = true;
-    else if (
-      final &&
-      !orphan &&
-      (r.attempts.length === 0 ||
-        r.attempts.every((a) => a.ev.submit_outcome === 'rejected' || a.ev.submit_outcome === 'error'))
-    )
-      executionOk = false;
-    const outcomeOk = cls === 'delivered_on_time' ? true : final && !orphan ? false : null;
-    const T = this.T;
-    return {
-      verdict_id: `${r.key}:v${r.version}`,
-      request_id: r.key,
-      tenant_id: r.tenant,
-      version: r.version,
-      verdict: cls,
-      provisional: c.provisional,
-      is_correction: isCorrection,
-      previous_verdict: previous,
-      error_category: c.errCat,
-      error_code: c.errCode,
-      flags: [...c.flags],
-      api_ok: req !== null && req.api_status >= 200 && req.api_status <= 299,
-      execution_ok: executionOk,
-      outcome_ok: outcomeOk,
-      fired_by: firedBy,
-      watermark_lag_ms: Math.round(this.wallNow - (T === -Infinity ? decidedAt : T)),
-      decided_at: decidedAt,
-      emitted_at: this.wallNow,
-      operation: req?.operation ?? '',
-      channel: req?.channel ?? '',
-      input_fingerprint: req?.input_fingerprint ?? '',
-      attributes: req ? sortedAttrs(req.attributes) : {},
-      accepted_at: req ? r.base : null,
-      sla_ms: req ? r.slaMs : this.o.defaultSlaMs,
-      give_up_ms: req ? r.giveUpMs : this.o.defaultGiveUpMs,
-      first_dispatch_at: dispatchTimes.length > 0 ? Math.min(...dispatchTimes) : null,
-      provider_accepted_at: acceptedTimes.length > 0 ? Math.min(...acceptedTimes) : null,
-      final_at: c.finalAt,
-      evidence_level: c.evidence,
-      callbacks: r.callbacks.length,
-      duplicate_callbacks: r.callbacks.filter((x) => x.dup).length,
-      attempts,
-      hops: bounded,
-      revision_kind: revisionKind,
-      evidence_at: this.evidenceAt(r) === -Infinity ? null : this.evidenceAt(r),
-      clock_skew_ms: (() => {
-        const k = Math.max(0, ...r.callbacks.filter((x) => !x.dup).map((x) => this.cbSkew(r, x)));
-        return k > 0 ? Math.round(k) : null;
-      })(),
-    };
-  }
-
-  private emitActions(r: Req, v: Verdict, c: Classified): void {
-    const cls = v.verdict;
-    const lastProvider = c.lastAttempt?.ev.provider ?? null;
-    const lastRoute = c.lastAttempt?.ev.route ?? null;
-    const mk = (id: string, kind: ActionKind, retracts: string | null): Action => ({
-      action_id: id,
-      request_id: v.request_id,
-      tenant_id: v.tenant_id,
-      kind,
-      reason: cls,
-      retracts_action_id: retracts,
-      verdict_id: v.verdict_id,
-      verdict_version: v.version,
-      provisional: v.provisional,
-      created_at: v.decided_at,
-      operation: v.operation,
-      channel: v.channel,
-      last_provider: lastProvider,
-      last_route: lastRoute,
-      // actionRules carry no rule id or parameters.
-      rule_id: null,
-      params: {},
-    });
-    // Retractions in (trigger class, kind) order, as the engine's bit order.
-    const classes: VerdictClass[] = [
-      'delivered_late',
-      'failed',
-      'missing_dispatch',
-      'missing_outcome',
-      'expired',
-      'orphan_callback',
-      'orphan_dispatch',
-      'overdue',
-    ];
-    const kinds: ActionKind[] = ['resend_alternate_route', 'fallback_channel', 'refund', 'alert'];
-    for (const trigger of classes) {
-      for (const kind of kinds) {
-        const id = `${r.key}:${kind}:${trigger}`;
-        if (!r.emitted.has(id) || r.retracted.has(id)) continue;
-        if (!moot(trigger, cls)) continue;
-        r.retracted.add(id);
-        this.actions.push(mk(`${id}:retract`, 'retract', id));
-      }
-    }
-    if (cls === 'delivered_on_time') return;
-    for (const rule of this.o.actionRules) {
-      if (rule.verdict !== cls) continue;
-      if (rule.operation !== undefined && rule.operation !== v.operation) continue;
-      if (rule.channel !== undefined && rule.channel !== v.channel) continue;
-      for (const kind of rule.kinds) {
-        const id = `${r.key}:${kind}:${cls}`;
-        if (r.emitted.has(id)) continue;
-        r.emitted.add(id);
-        this.actions.push(mk(id, kind, null));
-      }
-    }
+  /** Classifies a request at event time T (reference-model/classify.ts). */
+  classify(r: Req, T: number): Classified {
+    return classify(this.o, r, T);
   }
 
   /** Request keys currently tracked (for tests). */
   keys(): string[] {
     return [...this.reqs.keys()];
   }
-}
-
-function moot(trigger: VerdictClass, now: VerdictClass): boolean {
-  if (now === 'delivered_on_time') return trigger !== 'delivered_on_time';
-  if (now === 'delivered_late') return trigger !== 'delivered_late';
-  const orphan = (c: VerdictClass) => c === 'orphan_callback' || c === 'orphan_dispatch';
-  if (orphan(trigger)) return !orphan(now);
-  return false;
-}
-
-function sortedAttrs(a: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(a).sort()) out[k] = a[k]!;
-  return out;
-}
-
-function makeCb(ev: ProviderCallback): Cb {
-  const t = ev.envelope.occurred_at;
-  const pet = ev.provider_event_time;
-  const time = pet !== null && pet < t ? pet : t;
-  h2Start(0x7a3c);
-  h2AddString(ev.provider);
-  let nat: string;
-  if (ev.provider_event_id !== null) {
-    h2AddNumber(1);
-    h2AddString(ev.provider_event_id);
-    nat = `E\u0000${ev.provider}\u0000${ev.provider_event_id}`;
-  } else {
-    h2AddString(ev.provider_message_id);
-    h2AddString(ev.status_raw);
-    h2AddNumber(pet ?? t);
-    nat = `N\u0000${ev.provider}\u0000${ev.provider_message_id}\u0000${ev.status_raw}\u0000${pet ?? t}`;
-  }
-  h2Finish();
-  return {
-    ev,
-    eid: `${ev.envelope.source}\u0000${ev.envelope.event_id}`,
-    nat,
-    natA: H.a,
-    natB: H.b,
-    time,
-    occ: t,
-    dup: false,
-    unattachedOnArrival: false,
-  };
 }
