@@ -5,14 +5,15 @@
 // deadlines fire as in production.
 import os from 'node:os';
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import { createEngine as productCreateEngine } from '@pathwatch/reconciler';
-import type { Engine, EngineOptions, WallClock } from '@pathwatch/reconciler';
+import type { EngineOptions, WallClock } from '@pathwatch/reconciler';
 import { createCodec } from '@pathwatch/schemas';
 import type { DispatchAttempted, ProviderCallback, RequestAccepted } from '@pathwatch/schemas';
+import type { BenchedEngine } from './baseline-engine.js';
+import { fullGc, retainedBytes as retained } from './gc.js';
 
 /** What the benchmark drives: the product's createEngine, or another build of it (A/B) or a baseline. */
-export type EngineFactory = (options: EngineOptions, wall: WallClock) => Engine;
+export type EngineFactory = (options: EngineOptions, wall: WallClock) => BenchedEngine;
 
 /** The factory of the current benchEngine call. */
 let createEngine: EngineFactory = productCreateEngine;
@@ -34,6 +35,8 @@ export interface EngineBenchOptions {
    * Wire codec for the decoding figure. @default createCodec() of `@pathwatch/schemas`
    */
   readonly codec?: BenchCodec | undefined;
+  /** Only the headline figures (no per-event percentiles, no with-callback memory fill): for baselines. @default false */
+  readonly headlineOnly?: boolean | undefined;
 }
 
 export interface BenchCodec {
@@ -290,22 +293,6 @@ function cpuNow(): number {
   return (u.user + u.system) / 1e6;
 }
 
-let gcFn: (() => void) | undefined;
-function fullGc(): void {
-  if (!gcFn) {
-    v8.setFlagsFromString('--expose-gc');
-    gcFn = vm.runInNewContext('gc') as () => void;
-  }
-  gcFn();
-  gcFn();
-}
-
-function retained(): number {
-  fullGc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
 interface PassResult {
   readonly seconds: number;
   /** Process CPU time (user + system, all threads: GC helpers and JIT included) of the timed work. */
@@ -361,7 +348,7 @@ const CHUNK = 1_000; // a consumer fetch batch: decoded together, then processed
 class PassRun {
   wall = BASE;
   private nextFlush = BASE + 100;
-  readonly engine: Engine;
+  readonly engine: BenchedEngine;
   readonly at = { partition: 0, offset: '0' };
   verdicts = 0;
   actions = 0;
@@ -522,7 +509,7 @@ function memory(
   const wall = BASE;
   const rng = new Rng(7);
   const batch: Item[] = [];
-  let engine: Engine | null = null;
+  let engine: BenchedEngine | null = null;
   fullGc();
   const before = retained();
   engine = createEngine(options, { now: () => wall });
