@@ -35,7 +35,11 @@ export interface EngineBenchOptions {
    * Wire codec for the decoding figure. @default createCodec() of `@pathwatch/schemas`
    */
   readonly codec?: BenchCodec | undefined;
-  /** Only the headline figures (no per-event percentiles, no with-callback memory fill): for baselines. @default false */
+  /**
+   * Only the headline figures: events/s with and without decoding, CPU rates, bytes per open request. Skips the
+   * decode-only rate, the per-event percentiles and the with-callback memory fill (those figures are null). For
+   * baselines measured next to the engine. @default false
+   */
   readonly headlineOnly?: boolean | undefined;
 }
 
@@ -51,22 +55,22 @@ export interface EngineBenchResult {
   /** The same two figures from process CPU time instead of wall time (robust on a shared machine; counts GC helper threads). */
   readonly cpuEventsPerSec: number | null;
   readonly cpuEventsPerSecWithoutDecoding: number;
-  /** Decoding alone, same bytes, for reference. */
+  /** Decoding alone, same bytes, for reference (null with headlineOnly). */
   readonly decodeOnlyEventsPerSec: number | null;
   /** Retained bytes (V8 heap + ArrayBuffers, after full GC) per open request (accepted + dispatched). */
   readonly bytesPerOpenRequest: number;
-  /** Same, with one intermediate callback stored per request. */
-  readonly bytesPerOpenRequestWithCallback: number;
+  /** Same, with one intermediate callback stored per request (null with headlineOnly). */
+  readonly bytesPerOpenRequestWithCallback: number | null;
   /** The engine's own accounting of its off-heap bytes per open request. */
   readonly engineBytesPerOpenRequest: number;
   readonly openRequests: number;
-  /** Per-event processing cost without decoding (timer overhead subtracted), nanoseconds. */
+  /** Per-event processing cost without decoding (timer overhead subtracted), nanoseconds (null with headlineOnly). */
   readonly perEventNs: {
     readonly p50: number;
     readonly p99: number;
     readonly p999: number;
     readonly max: number;
-  };
+  } | null;
   readonly stream: {
     readonly requests: number;
     readonly events: number;
@@ -315,6 +319,11 @@ interface Wire {
 
 const KINDS: readonly Kind[] = ['request', 'dispatch', 'callback'];
 
+/** The value to encode for an item: decoded values carry every Avro field; the envelope schema_version is the writer's (1 except requests). */
+function wireValue(it: Item): Item['ev'] {
+  return it.kind === 'request' ? it.ev : { ...it.ev, envelope: { ...it.ev.envelope, schema_version: 1 } };
+}
+
 function toWire(items: readonly Item[], codec: BenchCodec): Wire {
   const n = items.length;
   const parts: Uint8Array[] = [];
@@ -325,10 +334,7 @@ function toWire(items: readonly Item[], codec: BenchCodec): Wire {
   let o = 0;
   for (let i = 0; i < n; i++) {
     const it = items[i]!;
-    // Decoded values carry every Avro field; the envelope schema_version is the writer's (1 except requests).
-    const value =
-      it.kind === 'request' ? it.ev : { ...it.ev, envelope: { ...it.ev.envelope, schema_version: 1 } };
-    const b = codec.encode(it.kind, value);
+    const b = codec.encode(it.kind, wireValue(it));
     parts.push(b);
     offsets[i] = o;
     o += b.length;
@@ -500,11 +506,16 @@ function perEvent(
   return { p50: r(p.p50), p99: r(p.p99), p999: r(p.p999), max: r(p.max) };
 }
 
-/** Retained bytes per open request after creating `n` of them (events generated on the fly, not kept). */
+/**
+ * Retained bytes per open request after creating `n` of them. Events are generated on the fly (not kept) and,
+ * with a codec, encoded and decoded one by one before they are fed, so the engine keeps what a consumer hands it
+ * (fresh flat strings of the decoded record), not the generator's objects (ropes, strings shared between events).
+ */
 function memory(
   n: number,
   options: EngineOptions,
   withCallback: boolean,
+  codec: BenchCodec | null,
 ): { bytes: number; engineBytes: number } {
   const wall = BASE;
   const rng = new Rng(7);
@@ -519,9 +530,10 @@ function memory(
     requestEvents(i, rng, 1_000_000, batch, true, withCallback);
     for (const it of batch) {
       at.partition = it.partition;
-      if (it.kind === 'request') engine.onRequest(it.ev as RequestAccepted, at);
-      else if (it.kind === 'dispatch') engine.onDispatch(it.ev as DispatchAttempted, at);
-      else engine.onCallback(it.ev as ProviderCallback, at);
+      const ev = codec ? codec.decode(it.kind, codec.encode(it.kind, wireValue(it))) : it.ev;
+      if (it.kind === 'request') engine.onRequest(ev as RequestAccepted, at);
+      else if (it.kind === 'dispatch') engine.onDispatch(ev as DispatchAttempted, at);
+      else engine.onCallback(ev as ProviderCallback, at);
     }
     // The wiring drains after every commit interval; nothing is due (the wall clock stands still).
     if (i % 10_000 === 9_999) {
@@ -555,6 +567,7 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
   const nReq = opts.requests ?? (quick ? 60_000 : 400_000);
   const passes = opts.passes ?? (quick ? 2 : 3);
   const options = opts.engineOptions ?? {};
+  const headlineOnly = opts.headlineOnly ?? false;
   const notes: string[] = [];
 
   createEngine = opts.createEngine ?? productCreateEngine;
@@ -565,7 +578,7 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
   const plainCpu: number[] = [];
   const decodeCpu: number[] = [];
   let last: PassResult | null = null;
-  let perEventNs = { p50: NaN, p99: NaN, p999: NaN, max: NaN };
+  let perEventNs: EngineBenchResult['perEventNs'] = null;
   let nEvents = 0;
   if (codec) {
     let w: Wire | null = toWire(stream(nReq, 42), codec);
@@ -588,21 +601,23 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
       decodeCpu.push(w.n / r.cpuSeconds);
     }
     withDecode = median(rates);
-    const d: number[] = [];
-    for (let k = 0; k < passes; k++) {
-      const t0 = performance.now();
-      let sink = 0;
-      for (let i = 0; i < w.n; i++)
-        sink += codec.decode(KINDS[w.kinds[i]!]!, w.bytes.subarray(w.offsets[i], w.offsets[i + 1])) ? 1 : 0;
-      d.push(sink / ((performance.now() - t0) / 1000));
+    if (!headlineOnly) {
+      const d: number[] = [];
+      for (let k = 0; k < passes; k++) {
+        const t0 = performance.now();
+        let sink = 0;
+        for (let i = 0; i < w.n; i++)
+          sink += codec.decode(KINDS[w.kinds[i]!]!, w.bytes.subarray(w.offsets[i], w.offsets[i + 1])) ? 1 : 0;
+        d.push(sink / ((performance.now() - t0) / 1000));
+      }
+      decodeOnly = median(d);
+      fullGc();
+      perEventNs = perEvent(w, codec, options);
     }
-    decodeOnly = median(d);
-    fullGc();
-    perEventNs = perEvent(w, codec, options);
     w = null;
   } else {
     notes.push(
-      'no codec (@pathwatch/schemas createCodec) available: decoding figures omitted; events fed as retained objects',
+      'no codec (@pathwatch/schemas createCodec) available: decoding figures omitted; events fed as retained objects, the memory fill as generated objects',
     );
     const items = stream(nReq, 42);
     nEvents = items.length;
@@ -616,8 +631,8 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
   }
   fullGc();
 
-  const mem = memory(nOpen, options, false);
-  const memCb = memory(Math.min(nOpen, quick ? nOpen : 500_000), options, true);
+  const mem = memory(nOpen, options, false, codec);
+  const memCb = headlineOnly ? null : memory(Math.min(nOpen, quick ? nOpen : 500_000), options, true, codec);
 
   const eventsPerSecWithoutDecoding = Math.round(median(plain));
   const r = (x: number | null) => (x === null ? null : Math.round(x));
@@ -644,7 +659,7 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
   ];
   notes.push(
     'throughput includes tick(), drainOutputs() (full Verdict/Action objects) and drainChangelog() (binary state images) every 100 ms of simulated wall time, and the quiet tail until every deadline passed',
-    'bytes = (V8 heapUsed + external incl. ArrayBuffers) delta after full GC, divided by open requests (accepted + dispatched, simulator-shaped ids)',
+    'bytes = (V8 heapUsed + external incl. ArrayBuffers) delta after full GC, divided by open requests (accepted + dispatched, simulator-shaped ids; each event encoded and decoded by the codec before it is fed)',
     'run node with --max-semi-space-size=64 (a larger young generation roughly doubles throughput: verdicts and changelog images are short-lived); the flag cannot be changed at run time',
   );
   return {
@@ -654,7 +669,7 @@ function runEngineBench(opts: EngineBenchOptions): EngineBenchResult {
     cpuEventsPerSecWithoutDecoding: Math.round(median(plainCpu)),
     decodeOnlyEventsPerSec: r(decodeOnly),
     bytesPerOpenRequest: bytes,
-    bytesPerOpenRequestWithCallback: Math.round(memCb.bytes),
+    bytesPerOpenRequestWithCallback: memCb === null ? null : Math.round(memCb.bytes),
     engineBytesPerOpenRequest: Math.round(mem.engineBytes),
     openRequests: nOpen,
     perEventNs,
