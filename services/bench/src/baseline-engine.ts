@@ -7,11 +7,12 @@
 // provider-message-id index (Map of `provider:pmid`), parked callbacks without a known request, duplicate
 // detection of attempts and callbacks, deadlines in a binary heap (SLA, give-up), a verdict at a final
 // callback or a deadline, and a changelog image (v8.serialize) of every request touched since the last drain.
+// The provider-message-id index is a Map per provider keyed by the decoded provider_message_id string.
 //
 // `codedStrings: false` keeps every string as the JS string of the decoded event. `codedStrings: true` keeps
 // low-cardinality strings as interned small ints and the ids (fingerprint, attempt ids, provider message ids,
-// event ids) packed into one growing byte array per request (UTF-8 prefix + hex tail two chars per byte);
-// only the two Map keys stay JS strings.
+// event ids) packed into one one-byte JS string per request (UTF-8 prefix + hex tail two chars per byte),
+// rebuilt on append; only the Map keys (request id, provider_message_id) stay JS strings.
 import v8 from 'node:v8';
 import { IngestStatus } from '@pathwatch/reconciler';
 import type { IngestStatusCode, InputPosition, WallClock } from '@pathwatch/reconciler';
@@ -33,65 +34,82 @@ export interface BenchedEngine {
 
 export const OBJECT_ENGINE_CAPTION =
   'Object-per-request baselines (services/bench/src/baseline-engine.ts), fed the same decoded events by the same benchEngine passes: one plain object per open request in a Map<string, object> ' +
-  '(attempts and callbacks as nested arrays of objects), a Map of provider:provider_message_id to the request, parked callbacks without a known request, duplicate detection of attempts and callbacks, ' +
-  'SLA and give-up deadlines in a binary heap of objects, a small verdict object at a final callback or a deadline, and a v8.serialize image of each request touched since the last drain. ' +
+  '(attempts and callbacks as nested arrays of objects, keeping the fields correlation and a verdict need: tenant, operation, channel, fingerprint, attributes, accepted time, SLA and give-up; per attempt id, number, provider, route, provider_message_id, outcome, error; per callback event ids, status, finality, evidence, error), ' +
+  'a Map per provider of provider_message_id to the request, parked callbacks without a known request, duplicate detection of requests, attempts and callbacks, ' +
+  'SLA and give-up deadlines in a binary heap of objects (10 s / 60 s when the request has none), a small verdict object at a final callback or a deadline, and a v8.serialize image of each request touched since the last drain. ' +
   'It does not do what the engine also does: per-input watermarks (its clock is the largest event time seen, or wall time - 2 s), the SEMANTICS.md classification and full Verdict objects, ' +
   'actions, tombstones of closed requests, caps, scale-out bindings and handoffs. "JS strings" keeps each string of the decoded event; "coded strings" interns tenant, operation, channel, provider, ' +
-  'route, status, evidence, error codes and attribute maps to small ints and packs the ids into one byte array per request (UTF-8 prefix + hex tail at two chars a byte, no shared-prefix form), ' +
-  'the two Map keys staying JS strings. So engine vs "JS strings" isolates arena + hash index + string codec together; "coded strings" vs "JS strings" isolates the string coding inside an object model; ' +
-  'engine vs "coded strings" isolates the arena and hash index. The engine cannot store JS strings without changing production code, so the "without the string codec" figure is this baseline\'s.';
+  'route, status, evidence, error codes and attribute maps to small ints and packs the ids into one one-byte string per request (UTF-8 prefix + hex tail at two chars a byte, no shared-prefix form), ' +
+  'the Map keys (request id, provider_message_id) staying JS strings. So, with the engine doing more per event than either baseline: engine vs "JS strings" is what arena + hash index + string codec buy together; ' +
+  '"coded strings" vs "JS strings" is what coding the strings buys inside an object model; engine vs "coded strings" is what the arena and hash index buy on top. ' +
+  'The engine cannot store JS strings without changing production code, so the "without the string codec" figure is this baseline\'s.';
 
 // ------------------------------------------------------------------------------------------ packed ids
 
 const utf8 = new TextEncoder();
-const SCRATCH = new Uint8Array(4 * 65536 + 8);
+/** Where an id is packed before it is compared or appended (grown for long ids). */
+let scratch = Buffer.allocUnsafeSlow(1024);
+/** Where a request's ids string is rebuilt on append. */
+let build = Buffer.allocUnsafeSlow(4096);
 
 function isLowerHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
 }
 
-/** Packs `s` into SCRATCH: u16 prefix bytes, UTF-8 prefix, u16 hex bytes, hex tail packed. Returns the size. */
+/**
+ * Packs `s` into `scratch`: u16 prefix bytes, the prefix (ASCII bytes, UTF-8 when it has other chars), u16 hex
+ * bytes, the even-length lower-case hex tail at two chars a byte. Returns the size. Deterministic, so two ids are
+ * equal iff their packed forms are.
+ */
 function pack(s: string): number {
-  let t = s.length;
+  const len = s.length;
+  if (4 + 3 * len > scratch.length) scratch = Buffer.allocUnsafeSlow(2 * (4 + 3 * len));
+  const out = scratch;
+  let t = len;
   while (t > 0 && isLowerHex(s.charCodeAt(t - 1))) t--;
-  if ((s.length - t) % 2 === 1) t++;
-  const prefix = utf8.encodeInto(s.slice(0, t), SCRATCH.subarray(4)).written;
-  const nHex = (s.length - t) >> 1;
-  SCRATCH[0] = prefix & 0xff;
-  SCRATCH[1] = prefix >> 8;
-  SCRATCH[2] = nHex & 0xff;
-  SCRATCH[3] = nHex >> 8;
-  let o = 4 + prefix;
-  for (let i = t; i < s.length; i += 2) {
+  if ((len - t) % 2 === 1) t++;
+  let o = 4;
+  for (let i = 0; i < t; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      o = 4 + utf8.encodeInto(s.slice(0, t), out.subarray(4)).written;
+      break;
+    }
+    out[o++] = c;
+  }
+  const prefix = o - 4;
+  const nHex = (len - t) >> 1;
+  out[0] = prefix & 0xff;
+  out[1] = prefix >> 8;
+  out[2] = nHex & 0xff;
+  out[3] = nHex >> 8;
+  for (let i = t; i < len; i += 2) {
     const hi = s.charCodeAt(i);
     const lo = s.charCodeAt(i + 1);
-    SCRATCH[o++] = ((hi <= 57 ? hi - 48 : hi - 87) << 4) | (lo <= 57 ? lo - 48 : lo - 87);
+    out[o++] = ((hi <= 57 ? hi - 48 : hi - 87) << 4) | (lo <= 57 ? lo - 48 : lo - 87);
   }
   return o;
 }
 
-/** The ids of one request, appended as events arrive; fields hold offsets. */
-class IdBytes {
-  u8 = new Uint8Array(48);
-  used = 0;
-  add(s: string): number {
-    const n = pack(s);
-    if (this.used + n > this.u8.length) {
-      const next = new Uint8Array(Math.max(this.u8.length * 2, this.used + n));
-      next.set(this.u8.subarray(0, this.used));
-      this.u8 = next;
-    }
-    const at = this.used;
-    this.u8.set(SCRATCH.subarray(0, n), at);
-    this.used += n;
-    return at;
-  }
-  /** Whether the id at `at` equals `s`. */
-  equals(at: number, s: string): boolean {
-    const n = pack(s);
-    for (let i = 0; i < n; i++) if (this.u8[at + i] !== SCRATCH[i]) return false;
-    return true;
-  }
+/**
+ * The packed ids of one request as one one-byte JS string (a char per byte: 16 bytes of header, the cheapest
+ * byte container V8 has; a Uint8Array of 48 bytes retains about 250), rebuilt flat on every append.
+ */
+function appendId(ids: string, s: string): string {
+  const n = pack(s);
+  const total = ids.length + n;
+  if (total > build.length) build = Buffer.allocUnsafeSlow(2 * total);
+  build.write(ids, 0, 'latin1');
+  scratch.copy(build, ids.length, 0, n);
+  return build.toString('latin1', 0, total);
+}
+
+/** Whether the id packed at `at` of `ids` equals `s`. */
+function idEquals(ids: string, at: number, s: string): boolean {
+  const n = pack(s);
+  if (at + n > ids.length) return false;
+  for (let i = 0; i < n; i++) if (ids.charCodeAt(at + i) !== scratch[i]) return false;
+  return true;
 }
 
 class Interner {
@@ -117,7 +135,7 @@ interface Attempt {
   outcome: Str;
   errorCode: Str;
   at: number;
-  /** The byPmid key (the Map's own string), to unindex at close. */
+  /** The provider_message_id as the key of byPmid's map for `provider` (that Map's own string), to unindex at close. */
   key: string | null;
 }
 
@@ -146,7 +164,8 @@ interface Rec {
   callbacks: Callback[];
   verdict: string | null;
   version: number;
-  ids: IdBytes | null;
+  /** Coded strings: the packed ids (see appendId); id fields hold their offsets. */
+  ids: string | null;
 }
 
 interface Deadline {
@@ -211,7 +230,9 @@ const WALL_FALLBACK_MS = 2_000;
 /** The object-per-request baseline (see the file header). */
 export function createObjectEngine(codedStrings: boolean, wall: WallClock): BenchedEngine {
   const open = new Map<string, Rec>();
-  const byPmid = new Map<string, Rec>();
+  // provider (string, or its interned id) -> provider_message_id -> request: keyed by the decoded pmid string
+  // itself, so no concatenated key (a rope that would also retain the pmid and provider strings) is kept.
+  const byPmid = new Map<Str, Map<string, Rec>>();
   const parked = new Map<string, ProviderCallback[]>();
   const heap = new DeadlineHeap();
   const dirty = new Map<string, Rec | null>();
@@ -220,13 +241,23 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
   let eventTime = -Infinity;
 
   const low = (s: string | null): Str => (codedStrings ? interner.id(s) : s);
-  const idOf = (rec: Rec, s: string | null): Str => (s === null ? null : codedStrings ? rec.ids!.add(s) : s);
+  const idOf = (rec: Rec, s: string | null): Str => {
+    if (s === null || !codedStrings) return s;
+    const at = rec.ids!.length;
+    rec.ids = appendId(rec.ids!, s);
+    return at;
+  };
   const sameId = (rec: Rec, stored: Str, s: string | null): boolean =>
     s === null || stored === null
       ? s === stored
       : codedStrings
-        ? rec.ids!.equals(stored as number, s)
+        ? idEquals(rec.ids!, stored as number, s)
         : stored === s;
+  const pmidIndex = (provider: Str, create: boolean): Map<string, Rec> | undefined => {
+    let m = byPmid.get(provider);
+    if (m === undefined && create) byPmid.set(provider, (m = new Map<string, Rec>()));
+    return m;
+  };
 
   const newRec = (id: string, partition: number): Rec => {
     const rec: Rec = {
@@ -244,7 +275,7 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
       callbacks: [],
       verdict: null,
       version: 0,
-      ids: codedStrings ? new IdBytes() : null,
+      ids: codedStrings ? '' : null,
     };
     open.set(id, rec);
     return rec;
@@ -267,7 +298,7 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
 
   const close = (rec: Rec): void => {
     open.delete(rec.id);
-    for (const a of rec.attempts) if (a.key !== null) byPmid.delete(a.key);
+    for (const a of rec.attempts) if (a.key !== null) byPmid.get(a.provider)?.delete(a.key);
     dirty.set(rec.id, null);
   };
 
@@ -333,11 +364,12 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
       const rec = open.get(id) ?? newRec(id, at.partition);
       for (const a of rec.attempts)
         if (sameId(rec, a.attemptId, ev.attempt_id)) return IngestStatus.DUPLICATE;
-      const key = ev.provider_message_id === null ? null : lookupKey(ev.provider, ev.provider_message_id);
+      const key = ev.provider_message_id;
+      const provider = low(ev.provider);
       const attempt: Attempt = {
         attemptId: idOf(rec, ev.attempt_id),
         attemptNo: ev.attempt_no,
-        provider: low(ev.provider),
+        provider,
         route: low(ev.route),
         pmid: idOf(rec, ev.provider_message_id),
         outcome: low(ev.submit_outcome),
@@ -348,10 +380,11 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
       rec.attempts.push(attempt);
       dirty.set(id, rec);
       if (key !== null) {
-        byPmid.set(key, rec);
-        const waiting = parked.get(key);
-        if (waiting) {
-          parked.delete(key);
+        pmidIndex(provider, true)!.set(key, rec);
+        const parkedKey = parked.size === 0 ? null : lookupKey(ev.provider, key);
+        const waiting = parkedKey === null ? undefined : parked.get(parkedKey);
+        if (parkedKey !== null && waiting) {
+          parked.delete(parkedKey);
           for (const cb of waiting) if (open.has(rec.id)) addCallback(rec, cb);
         }
       }
@@ -360,10 +393,13 @@ export function createObjectEngine(codedStrings: boolean, wall: WallClock): Benc
     onCallback(ev) {
       seen(ev.envelope.occurred_at);
       const rid = ev.envelope.request_id;
-      const key = lookupKey(ev.provider, ev.provider_message_id);
-      const rec = (rid !== null ? open.get(rid) : undefined) ?? byPmid.get(key);
+      const rec =
+        (rid !== null ? open.get(rid) : undefined) ??
+        pmidIndex(low(ev.provider), false)?.get(ev.provider_message_id);
       if (rec) return addCallback(rec, ev);
       if (rid !== null) return IngestStatus.IGNORED; // closed or unknown: the engine's tombstones are not modelled
+      // Parked callbacks are few and short-lived: a concatenated key is fine here.
+      const key = lookupKey(ev.provider, ev.provider_message_id);
       const list = parked.get(key);
       if (list) list.push(ev);
       else parked.set(key, [ev]);
