@@ -1,5 +1,6 @@
-// Reconciler suite (issue 3, deliverable 8): (a) the engine in-process including decoding; (b) end to end
-// through a broker against the raw consume rate of the same client measured in the same run.
+// Reconciler suite (issue 3, deliverable 8): (a) the engine in-process including decoding, next to object-per-request
+// baselines of its state (issue 9); (b) end to end through a broker against the raw consume rate of the same client
+// measured in the same run.
 import { randomBytes } from 'node:crypto';
 import { createKafka, createRootLogger } from '@pathwatch/core';
 import { openBroker } from '../kafka-util.js';
@@ -10,11 +11,13 @@ import type { Table, Target } from '../report.js';
 import { formatNumber } from '../report.js';
 import type { Summary } from '../stats.js';
 import { benchEngine } from '../engine-bench.js';
+import type { EngineBenchResult } from '../engine-bench.js';
 import { figure, tablesFromUnknown } from '../external.js';
 import { productEngine } from '../product-engine.js';
 import { estimateRecovery } from '../recovery-estimate.js';
 import { step } from '../progress.js';
 import { STUB_STATE_BYTES } from '../stub-engine.js';
+import { baselineTable, runEngineBaselines } from './engine-baselines.js';
 import { engineFactory, runEngineInproc } from './engine-inproc.js';
 import {
   COMMIT_INTERVAL_MS,
@@ -54,12 +57,13 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
   const externalOptions = {
     quick: ctx.quick,
     openRequests: ctx.sizes.engineOpenRequests,
-    // Bounded so the suite stays well under 10 minutes on 2 cores (~430k events per pass).
+    // Bounded so the suite stays under 10 minutes on 2 cores (~430k events per pass): the engine figure and each
+    // of its two baselines take about a minute at these sizes, most of a baseline's in the 1M memory fill.
     requests: ctx.quick ? 20_000 : 100_000,
     ...(product0?.options ? { engineOptions: product0.options } : {}),
   };
   const s0 = step('benchEngine (the engine figure)');
-  const external: { from: string | null; result: unknown; error: string | null } = {
+  const external: { from: string | null; result: EngineBenchResult | undefined; error: string | null } = {
     from: null,
     result: undefined,
     error: null,
@@ -80,12 +84,17 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
   ]);
   if (external.from)
     tables.push(
-      ...tablesFromUnknown(
-        external.result,
-        `benchEngine() over ${external.from} (the engine figure)`,
-      ),
+      ...tablesFromUnknown(external.result, `benchEngine() over ${external.from} (the engine figure)`),
     );
   if (external.error) notes.push(`benchEngine: ${external.error.split('\n')[0] ?? ''}`);
+  // The missing baselines of the engine figure (issue 9): same options, same process, right after it.
+  const baselines = await runEngineBaselines(externalOptions);
+  tables.push(baselineTable(external.result ?? null, baselines));
+  settings.push([
+    'engine baselines',
+    `${baselines.map((b) => b.label).join(', ')}: benchEngine with the options above (headline figures only), run after the engine figure`,
+  ]);
+  for (const b of baselines) if (b.error) notes.push(`${b.label}: FAILED: ${b.error}`);
 
   const create = engineFactory();
   const passes = ctx.quick ? 2 : 3;
@@ -479,7 +488,7 @@ export async function runReconcilerSuite(ctx: SuiteContext): Promise<SuiteOutput
     notes.push(`Product engine in the service: ${product.how}.`);
   }
   notes.push(
-    'Machine shared with other work while measuring: absolute rates move with the load average; ratios measured in the same run (vs raw, vs decode, vs naive Map) are steadier.',
+    'Machine shared with other work while measuring: absolute rates move with the load average; ratios measured in the same run (vs raw, vs decode, vs naive Map, vs the object-per-request baselines) are steadier.',
   );
   return { targets, tables, settings, notes, kafkaVersion };
 }
